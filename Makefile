@@ -1,0 +1,46 @@
+# The two commands of README.md. Both install what they need themselves.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint bench clean system
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	ONEWINDOW_DEMO=1 $(BIN)/onewindow migrate
+	ONEWINDOW_DEMO=1 $(BIN)/onewindow demo
+	@echo
+	@echo "  取号机 kiosk:      http://127.0.0.1:8000/kiosk/jinan?token=<kiosk token above>"
+	@echo "  窗口 counter:      http://127.0.0.1:8000/counter/jinan/1   (clerk01 / demo1234)"
+	@echo "  大屏 display:      http://127.0.0.1:8000/display/jinan"
+	@echo "  督查 dashboard:    http://127.0.0.1:8000/dashboard/jinan  (manager / demo1234)"
+	@echo "  API:               http://127.0.0.1:8000/openapi.json"
+	@echo
+	ONEWINDOW_DEMO=1 $(BIN)/onewindow serve --host 127.0.0.1 --port 8000
+
+# System packages the tests use (as root on Debian): PostgreSQL, Redis.
+system:
+	bash scripts/services.sh
+
+test: $(STAMP) system
+	$(BIN)/ruff check server tests bench
+	$(BIN)/mypy
+	$(BIN)/pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+bench: $(STAMP)
+	$(BIN)/python bench/load.py
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache

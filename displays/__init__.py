@@ -1,0 +1,1 @@
+"""Wall displays and counter screens (/display/{hall}): built by issue 4."""

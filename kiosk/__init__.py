@@ -1,0 +1,1 @@
+"""The ticket kiosk front (/kiosk/{hall}): built by issue 6."""

@@ -1,0 +1,102 @@
+"""What every route needs, handed over by the lifespan, and who is calling."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.requests import HTTPConnection
+
+from server.auth import Principal, RateLimiter
+from server.bus import Bus
+from server.domain.clock import Clock
+from server.engine import HallEngine
+from server.settings import Settings
+from server.store import accounts
+from server.store.db import Database
+
+from .errors import ApiError
+
+TOKEN_CACHE_S = 30.0  # a revoked token stops working within this time
+
+
+@dataclass
+class AppContext:
+    settings: Settings
+    db: Database
+    bus: Bus
+    engine: HallEngine
+    clock: Clock
+    login_limiter: RateLimiter = field(default_factory=lambda: RateLimiter(5, 300))
+    _tokens: dict[str, tuple[float, Principal | None]] = field(default_factory=dict)
+
+    async def principal_for_token(self, token: str) -> Principal | None:
+        hit = self._tokens.get(token)
+        now = time.monotonic()
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        row = await self.engine.read(lambda conn: accounts.lookup_token(conn, token))
+        principal = Principal.from_token_row(row) if row else None
+        if len(self._tokens) > 10_000:
+            self._tokens.clear()
+        self._tokens[token] = (now + TOKEN_CACHE_S, principal)
+        return principal
+
+    async def principal_for_user(self, user_id: int) -> Principal | None:
+        key = f"user:{user_id}"
+        hit = self._tokens.get(key)
+        now = time.monotonic()
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        row = await self.engine.read(lambda conn: accounts.user_by_id(conn, user_id))
+        principal = (Principal("user", row.role, row.username, row.hall, row.counter, row.id, row.display_name)
+                     if row is not None and row.active else None)
+        self._tokens[key] = (now + TOKEN_CACHE_S, principal)
+        return principal
+
+
+def ctx(conn: HTTPConnection) -> AppContext:
+    context: AppContext = conn.state.ctx
+    return context
+
+
+def _same_origin(conn: HTTPConnection) -> bool:
+    """Cookie-authenticated writes must come from our own pages (CSRF): browsers always send
+    Origin on a cross-site POST, and SameSite=Lax keeps the cookie off most of them anyway."""
+    origin = conn.headers.get("origin") or conn.headers.get("referer")
+    if not origin:
+        return False
+    host = conn.headers.get("host", "")
+    return origin.split("://", 1)[-1].split("/", 1)[0] == host
+
+
+async def current_principal(conn: HTTPConnection) -> Principal | None:
+    header = conn.headers.get("authorization", "")
+    if header:
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise ApiError(401, "bad_credentials", "认证头格式应为 Bearer TOKEN (Authorization must be 'Bearer TOKEN')",
+                           "Authorization")
+        principal = await ctx(conn).principal_for_token(token.strip())
+        if principal is None:
+            raise ApiError(401, "bad_credentials", "令牌无效或已撤销 (unknown or revoked token)", "Authorization")
+        return principal
+    session: dict[str, Any] = conn.scope.get("session") or {}
+    user_id = session.get("uid")
+    if user_id is None:
+        return None
+    if conn.scope.get("method", "GET") not in ("GET", "HEAD", "OPTIONS") and not _same_origin(conn):
+        raise ApiError(403, "csrf_rejected", "跨站请求被拒绝 (cross-site request refused)")
+    return await ctx(conn).principal_for_user(int(user_id))
+
+
+async def require_principal(conn: HTTPConnection) -> Principal:
+    principal = await current_principal(conn)
+    if principal is None:
+        raise ApiError(401, "not_authenticated", "请先登录或提供令牌 (sign in or send a bearer token)", "Authorization")
+    return principal
+
+
+def forbid(message_zh: str, message_en: str) -> ApiError:
+    return ApiError(403, "forbidden", f"{message_zh} ({message_en})")

@@ -1,0 +1,77 @@
+"""The CONTRACT error shape, and the one place where exceptions become HTTP answers."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import orjson
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+from server.domain.errors import DomainError
+from server.engine import StorageError
+
+log = logging.getLogger("onewindow.api")
+
+
+class JSONResponse(Response):
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content)
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, code: str, message: str, field: str | None = None,
+                 headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message, self.field, self.headers = status, code, message, field, headers
+
+
+def error_response(status: int, code: str, message: str, field: str | None = None,
+                   headers: dict[str, str] | None = None) -> JSONResponse:
+    body: dict[str, Any] = {"code": code, "message": message}
+    if field is not None:
+        body["field"] = field
+    return JSONResponse({"error": body}, status_code=status, headers=headers)
+
+
+_HTTP_CODES = {404: ("not_found", "没有这个地址 (no such endpoint)"),
+               405: ("method_not_allowed", "不支持此请求方法 (method not allowed)")}
+
+
+async def on_api_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ApiError)
+    return error_response(exc.status, exc.code, exc.message, exc.field, exc.headers)
+
+
+async def on_domain_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, DomainError)
+    return error_response(exc.status, exc.code, exc.message)
+
+
+async def on_storage_error(request: Request, exc: Exception) -> Response:
+    return error_response(503, "storage_unavailable", "数据库暂时不可用，请稍后重试 (the database is unavailable; retry)",
+                          headers={"Retry-After": "2"})
+
+
+async def on_http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    code, message = _HTTP_CODES.get(exc.status_code, ("http_error", str(exc.detail)))
+    return error_response(exc.status_code, code, message)
+
+
+async def on_unexpected(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return error_response(500, "internal_error", "服务器内部错误，已记录 (internal error; it has been logged)")
+
+
+EXCEPTION_HANDLERS: dict[Any, Any] = {
+    ApiError: on_api_error,
+    DomainError: on_domain_error,
+    StorageError: on_storage_error,
+    HTTPException: on_http_error,
+    Exception: on_unexpected,
+}

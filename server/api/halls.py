@@ -1,0 +1,115 @@
+"""Public hall information, ticket issuance and a visitor's own ticket."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from server.auth import TICKET_ISSUERS
+from server.domain.errors import UnknownTicket
+from server.domain.hall import Hall
+from server.domain.model import Channel, Event
+from server.domain.views import hall_info, public_ticket, snapshot, ticket_from_state
+from server.store import repo
+
+from .context import ctx, forbid, require_principal
+from .declare import endpoint
+from .errors import ApiError, JSONResponse
+from .schemas import IssueTicket
+
+
+@endpoint("GET", "/halls/{hall}", "The hall: queues and counters", auth=False, tag="public")
+async def get_hall(request: Request) -> Response:
+    hall = await ctx(request).engine.hall(request.path_params["hall"])
+    return JSONResponse(hall_info(hall))
+
+
+@endpoint("GET", "/halls/{hall}/items", "The service-item catalog", auth=False, tag="public")
+async def get_items(request: Request) -> Response:
+    code = request.path_params["hall"]
+    await ctx(request).engine.hall(code)  # 404 for an unknown hall
+    items = await ctx(request).engine.read(lambda conn: repo.items_of(conn, code))
+    return JSONResponse(items)
+
+
+@endpoint("GET", "/halls/{hall}/snapshot", "Live queues, counters and recent calls (no personal data)",
+          auth=False, tag="public")
+async def get_snapshot(request: Request) -> Response:
+    context = ctx(request)
+    hall = await context.engine.hall(request.path_params["hall"])
+    return JSONResponse(snapshot(hall, context.clock.now()))
+
+
+@endpoint("POST", "/halls/{hall}/tickets", "Issue a ticket", body=IssueTicket,
+          responses={201: "the ticket, with its status_token", 404: "unknown hall or queue"})
+async def issue_ticket(request: Request, body: IssueTicket) -> Response:
+    """Kiosks, device agents, guides, clerks and managers of the hall may issue."""
+    context = ctx(request)
+    code = request.path_params["hall"]
+    principal = await require_principal(request)
+    if (principal.kind, principal.role) not in TICKET_ISSUERS:
+        raise forbid("此账号不能取号", f"a {principal.role} may not issue tickets")
+    await context.engine.hall(code)
+    if not principal.in_hall(code):
+        raise forbid("不是本大厅的账号", "this credential belongs to another hall")
+    if body.appointment_code:
+        raise ApiError(404, "unknown_appointment", "预约号不存在 (no such appointment)", "appointment_code")
+    if body.channel == Channel.APPOINTMENT:
+        raise ApiError(422, "invalid_field", "预约取号须提供预约号 (appointment tickets need appointment_code)",
+                       "appointment_code")
+    token = secrets.token_urlsafe(16)
+
+    def command(hall: Hall, now: datetime) -> list[Event]:
+        return hall.issue(body.queue, now, token, body.priority, body.channel)
+
+    events = await context.engine.run(code, command)
+    hall = await context.engine.hall(code)
+    ticket = hall.tickets[events[-1].ticket.id] if events[-1].ticket else None
+    assert ticket is not None
+    return JSONResponse(public_ticket(hall, ticket, with_token=True), status_code=201)
+
+
+async def _find_by_token(request: Request) -> tuple[Hall, dict[str, object]]:
+    context = ctx(request)
+    token = request.path_params["status_token"]
+    for hall in await context.engine.loaded_halls():
+        live = hall.ticket_by_token(token)
+        if live is not None:
+            return hall, public_ticket(hall, live, with_token=True)
+    found = await context.engine.read(lambda conn: repo.ticket_data_by_token(conn, token))
+    if found is None:
+        raise ApiError(404, "unknown_ticket", "没有这张票 (no such ticket)")
+    hall = await context.engine.hall(found[0])
+    live = hall.ticket_by_token(token)
+    return hall, public_ticket(hall, live or ticket_from_state(found[1]), with_token=True)
+
+
+@endpoint("GET", "/tickets/{status_token}", "A visitor's own ticket, with live ahead and eta_s", auth=False,
+          tag="public")
+async def get_ticket(request: Request) -> Response:
+    _, body = await _find_by_token(request)
+    return JSONResponse(body)
+
+
+@endpoint("POST", "/tickets/{status_token}/cancel", "The visitor gives up a waiting ticket", auth=False,
+          tag="public", responses={200: "the cancelled ticket", 409: "not waiting any more"})
+async def cancel_ticket(request: Request) -> Response:
+    hall, body = await _find_by_token(request)
+    context = ctx(request)
+    token = request.path_params["status_token"]
+
+    def command(hall: Hall, now: datetime) -> list[Event]:
+        ticket = hall.ticket_by_token(token)
+        if ticket is None:
+            raise UnknownTicket("没有这张票", "no such ticket")
+        return hall.cancel(ticket, now)
+
+    await context.engine.run(hall.config.code, command)
+    _, body = await _find_by_token(request)
+    return JSONResponse(body)
+
+
+ROUTES = [get_hall, get_items, get_snapshot, issue_ticket, get_ticket, cancel_ticket]

@@ -1,0 +1,51 @@
+"""Request bodies. Unknown fields are refused, so a typo is a 422 that names it."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from server.domain.model import Channel, Priority
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+TicketNumber = Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True,
+                                                pattern=r"^[A-Za-z]{1,2}[0-9]{3,5}$")]
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Login(Body):
+    username: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    password: Annotated[str, StringConstraints(min_length=1, max_length=256)]
+
+
+class IssueTicket(Body):
+    queue: Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, min_length=1, max_length=8)]
+    priority: Priority = Priority.NONE
+    channel: Channel = Channel.KIOSK
+    appointment_code: Annotated[str, StringConstraints(strip_whitespace=True, max_length=32)] | None = None
+
+
+class Pause(Body):
+    reason: Text = Field(description="why the counter pauses, e.g. 业务咨询, 休息, 系统故障")
+
+
+class CallNumber(Body):
+    number: TicketNumber = Field(description="a waiting ticket's number, e.g. A012")
+
+
+class Reinstate(Body):
+    number: TicketNumber = Field(description="the no-show ticket that came back")
+
+
+class Transfer(Body):
+    queue: Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, min_length=1, max_length=8)] | None = None
+    counter: Annotated[int, Field(ge=1, le=9999)] | None = None
+    reason: Text | None = None
+
+
+class Empty(Body):
+    pass

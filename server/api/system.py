@@ -1,0 +1,94 @@
+"""Sign-in, health and the OpenAPI document."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection
+from starlette.requests import Request
+from starlette.responses import Response
+
+from server.auth import verify_password
+from server.store import accounts
+
+from .context import ctx, require_principal
+from .declare import endpoint, openapi
+from .errors import ApiError, JSONResponse
+from .schemas import Login
+
+
+@endpoint("POST", "/auth/login", "Sign in: a bearer token and a session cookie", body=Login, auth=False,
+          tag="auth", responses={200: "token and user", 401: "wrong username or password",
+                                 429: "too many failed attempts"})
+async def login(request: Request, body: Login) -> Response:
+    context = ctx(request)
+    address = request.client.host if request.client else "?"
+    keys = (f"user:{body.username}", f"addr:{address}")
+    wait = max(context.login_limiter.blocked(k) for k in keys)
+    if wait > 0:
+        raise ApiError(429, "too_many_attempts", f"登录失败次数过多，请 {int(wait) + 1} 秒后再试 "
+                       f"(too many failed sign-ins; retry in {int(wait) + 1} s)",
+                       headers={"Retry-After": str(int(wait) + 1)})
+
+    found = await context.engine.write(lambda conn: _sign_in(conn, body.username, body.password))
+    if found is None:
+        for key in keys:
+            context.login_limiter.hit(key)
+        raise ApiError(401, "bad_credentials", "用户名或密码错误 (wrong username or password)", "password")
+    row, token = found
+    context.login_limiter.reset(keys[0])
+    request.session["uid"] = row.id
+    user = {"username": row.username, "role": row.role, "hall": row.hall, "counter": row.counter,
+            "display_name": row.display_name, "staff_no": row.staff_no}
+    return JSONResponse({"token": token, "user": user})
+
+
+def _sign_in(conn: Connection, username: str, password: str) -> tuple[Any, str] | None:
+    row = accounts.find_user(conn, username)
+    if not verify_password(row.password_hash if row else None, password) or row is None or not row.active:
+        return None
+    token = accounts.new_token()
+    accounts.add_token(conn, token, user_id=row.id)
+    return row, token
+
+
+@endpoint("POST", "/auth/logout", "Sign out of the pages (clears the session cookie)", tag="auth", auth=False)
+async def logout(request: Request) -> Response:
+    request.session.clear()
+    return JSONResponse({"ok": True})
+
+
+@endpoint("GET", "/me", "Who the credentials belong to", tag="auth")
+async def me(request: Request) -> Response:
+    p = await require_principal(request)
+    return JSONResponse({"kind": p.kind, "role": p.role, "name": p.name, "hall": p.hall, "counter": p.counter})
+
+
+@endpoint("GET", "/healthz", "200 while the database and the bus answer, else 503", auth=False, tag="system",
+          prefix="", responses={200: "ok", 503: "database or bus unreachable"})
+async def healthz(request: Request) -> Response:
+    context = ctx(request)
+    problems = []
+    try:
+        await context.engine.read(lambda conn: conn.exec_driver_sql("SELECT 1").scalar())
+    except Exception:
+        problems.append("database")
+    try:
+        if not await context.bus.healthy():
+            problems.append("bus")
+    except Exception:
+        problems.append("bus")
+    if problems:
+        return JSONResponse({"status": "unavailable", "failing": problems}, status_code=503)
+    return JSONResponse({"status": "ok"})
+
+
+@endpoint("GET", "/openapi.json", "This document", auth=False, tag="system", prefix="")
+async def openapi_json(request: Request) -> Response:
+    from server import __version__
+
+    routes = [r for r in request.app.routes]
+    return JSONResponse(openapi(routes, "OneWindow 一窗 API", __version__))
+
+
+ROUTES = [login, logout, me, healthz, openapi_json]

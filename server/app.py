@@ -1,0 +1,66 @@
+"""The Starlette application. The lifespan owns every resource and hands them to the routes
+through the lifespan state (``request.state.ctx``)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.routing import Mount
+from starlette.staticfiles import StaticFiles
+
+from server.api import counters, halls, system
+from server.api.context import AppContext
+from server.api.errors import EXCEPTION_HANDLERS
+from server.bus import open_bus
+from server.domain.clock import Clock, SystemClock
+from server.engine import HallEngine
+from server.pages import PAGE_ROUTES
+from server.settings import Settings
+from server.store.db import open_database
+
+log = logging.getLogger("onewindow")
+STATIC = Path(__file__).resolve().parent.parent / "static"
+DAY_CHECK_S = 30.0
+
+
+async def _roll_days(engine: HallEngine) -> None:
+    """Close yesterday at midnight even if nobody acts: counters close, leftovers are cancelled."""
+    while True:
+        await asyncio.sleep(DAY_CHECK_S)
+        for hall in await engine.loaded_halls():
+            if hall.day is not None and hall.local_day(engine.clock.now()) > hall.day:
+                with contextlib.suppress(Exception):
+                    await engine.run(hall.config.code, lambda h, now: h.roll_day(now))
+
+
+def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
+    clock = clock or SystemClock()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[dict[str, AppContext]]:
+        db = open_database(settings.database_url, settings.sqlite_synchronous)
+        bus = open_bus(settings.redis_url)
+        await bus.connect()
+        engine = HallEngine(db, bus, clock, shared=not settings.embedded)
+        roller = asyncio.create_task(_roll_days(engine))
+        try:
+            yield {"ctx": AppContext(settings, db, bus, engine, clock)}
+        finally:
+            roller.cancel()
+            await engine.close()
+            await bus.disconnect()
+            db.dispose()
+
+    routes = [*system.ROUTES, *halls.ROUTES, *counters.ROUTES, *PAGE_ROUTES,
+              Mount("/static", StaticFiles(directory=STATIC), name="static")]
+    middleware = [Middleware(SessionMiddleware, secret_key=settings.secret_key, session_cookie="onewindow_session",
+                             same_site="lax", https_only=False, max_age=12 * 3600)]
+    return Starlette(routes=routes, middleware=middleware, exception_handlers=EXCEPTION_HANDLERS,
+                     lifespan=lifespan)

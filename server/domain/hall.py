@@ -1,0 +1,424 @@
+"""The hall engine: one hall's state, the commands that change it, and ``apply``.
+
+Commands validate first and raise a :class:`~server.domain.errors.DomainError` before touching
+anything; then they emit events, and every event is applied at once through :meth:`Hall.apply`,
+the same path that replays events written by another server process. So the state is always the
+fold of the event log, whoever wrote it.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sortedcontainers import SortedList
+
+from . import errors
+from .model import (
+    CLASSES,
+    WALK_IN_CLASS,
+    Channel,
+    Counter,
+    CounterMode,
+    Event,
+    HallConfig,
+    Priority,
+    Ticket,
+    TicketStatus,
+)
+from .policy import make_chooser
+
+WaitKey = tuple[float, str]  # (order_at, ticket id)
+
+
+class Hall:
+    def __init__(self, config: HallConfig, seq: int = 0, day: date | None = None) -> None:
+        self.config = config
+        self.tz = ZoneInfo(config.timezone)
+        self.seq = seq
+        self.day = day
+        self.choose = make_chooser(config.policy)
+        self.tickets: dict[str, Ticket] = {}
+        self.by_token: dict[str, str] = {}
+        self.by_number: dict[tuple[date, str], str] = {}
+        self.counters = {c.number: Counter(c.number, c.name, c.queues) for c in config.counters}
+        self.serials: dict[tuple[date, str], int] = {}
+        self.services: dict[str, deque[float]] = {q.code: deque(maxlen=config.service_window) for q in config.queues}
+        self.recent_calls: deque[tuple[str, int, datetime]] = deque(maxlen=config.recent_calls)
+        self._waiting: dict[tuple[str, int], SortedList] = {
+            (q.code, cls): SortedList() for q in config.queues for cls in CLASSES
+        }
+        self._targeted: dict[int, SortedList] = {n: SortedList() for n in self.counters}
+
+    # ------------------------------------------------------------------ applying events
+    def apply(self, event: Event) -> None:
+        """Fold one event into the state. Idempotent for an event already applied."""
+        if event.seq <= self.seq:
+            return
+        self.seq = event.seq
+        local_day = self.local_day(event.at)
+        if self.day is None or local_day > self.day:
+            self.day = local_day
+        if event.ticket is not None:
+            self._put_ticket(event.ticket)
+        if event.counter is not None:
+            self.counters[event.counter.number] = event.counter
+        if event.type in ("ticket.called", "ticket.recalled") and event.ticket and event.counter:
+            self.recent_calls.appendleft((event.ticket.id, event.counter.number, event.at))
+        if event.type == "ticket.done" and event.ticket and event.ticket.called_at:
+            span = (event.at - event.ticket.called_at).total_seconds()
+            self.services[event.ticket.queue].append(span)
+
+    def _put_ticket(self, ticket: Ticket) -> None:
+        old = self.tickets.get(ticket.id)
+        if old is not None and old.status == TicketStatus.WAITING:
+            self._index(old).discard((old.order_at, old.id))
+        self.tickets[ticket.id] = ticket
+        self.by_token[ticket.status_token] = ticket.id
+        self.by_number[(ticket.day, ticket.number)] = ticket.id
+        prefix = ticket.number.rstrip("0123456789")
+        key = (ticket.day, prefix)
+        if ticket.serial > self.serials.get(key, 0):
+            self.serials[key] = ticket.serial
+        if ticket.status == TicketStatus.WAITING:
+            self._index(ticket).add((ticket.order_at, ticket.id))
+
+    def _index(self, ticket: Ticket) -> SortedList:
+        if ticket.target_counter is not None:
+            return self._targeted[ticket.target_counter]
+        return self._waiting[(ticket.queue, ticket.calling_class)]
+
+    def _emit(self, out: list[Event], type_: str, at: datetime, ticket: Ticket | None = None,
+              counter: Counter | None = None, **extra: Any) -> None:
+        event = Event(type_, self.seq + 1, at, ticket, counter, extra)
+        self.apply(event)
+        out.append(event)
+
+    # ------------------------------------------------------------------ lookups
+    def local_day(self, at: datetime) -> date:
+        return at.astimezone(self.tz).date()
+
+    def counter(self, number: int) -> Counter:
+        try:
+            return self.counters[number]
+        except KeyError:
+            raise errors.UnknownCounter(f"没有 {number} 号窗口", f"no counter {number}") from None
+
+    def ticket_by_token(self, token: str) -> Ticket | None:
+        ticket_id = self.by_token.get(token)
+        return self.tickets.get(ticket_id) if ticket_id else None
+
+    def ticket_by_number(self, number: str, day: date) -> Ticket:
+        ticket_id = self.by_number.get((day, number.upper()))
+        if ticket_id is None:
+            raise errors.UnknownTicket(f"今天没有 {number} 号", f"no ticket {number} today")
+        return self.tickets[ticket_id]
+
+    def current_ticket(self, counter: Counter) -> Ticket | None:
+        return self.tickets.get(counter.ticket_id) if counter.ticket_id else None
+
+    def waiting_in(self, queue: str) -> Iterator[Ticket]:
+        """Waiting tickets of a queue in calling-class order (not counting targeted transfers)."""
+        for cls in CLASSES:
+            for _, ticket_id in self._waiting[(queue, cls)]:
+                yield self.tickets[ticket_id]
+
+    def waiting_count(self, queue: str) -> int:
+        return sum(len(self._waiting[(queue, cls)]) for cls in CLASSES)
+
+    def public_status(self, counter: Counter) -> str:
+        if counter.mode != CounterMode.OPEN:
+            return counter.mode.value
+        ticket = self.current_ticket(counter)
+        if ticket is None:
+            return "idle"
+        return "serving" if ticket.status == TicketStatus.SERVING else "calling"
+
+    # ------------------------------------------------------------------ estimates (docs/eta.md)
+    def ahead(self, ticket: Ticket) -> int:
+        if ticket.status != TicketStatus.WAITING:
+            return 0
+        index = self._index(ticket)
+        position = index.bisect_left((ticket.order_at, ticket.id))
+        if ticket.target_counter is not None:
+            return position
+        before = sum(len(self._waiting[(ticket.queue, cls)]) for cls in CLASSES if cls < ticket.calling_class)
+        return before + position
+
+    def average_service_s(self, queue: str) -> float:
+        spans = self.services.get(queue)
+        return sum(spans) / len(spans) if spans else self.config.default_service_s
+
+    def capacity(self, queue: str) -> int:
+        """Counters working on a queue: open ones that list it first, else open ones listing it
+        at all, else (before the hall opens) every counter that lists it first."""
+        open_first = sum(1 for c in self.counters.values() if c.mode != CounterMode.CLOSED and c.queues[0] == queue)
+        if open_first:
+            return open_first
+        open_any = sum(1 for c in self.counters.values() if c.mode != CounterMode.CLOSED and queue in c.queues)
+        if open_any:
+            return open_any
+        return max(1, sum(1 for c in self.counters.values() if c.queues and c.queues[0] == queue))
+
+    def eta_for(self, queue: str, ahead: int) -> int:
+        return round(ahead * self.average_service_s(queue) / self.capacity(queue))
+
+    def ticket_eta_s(self, ticket: Ticket) -> int | None:
+        if ticket.status != TicketStatus.WAITING:
+            return None
+        return self.eta_for(ticket.queue, self.ahead(ticket))
+
+    def longest_wait_s(self, queue: str, now: datetime) -> int:
+        oldest = min((t.issued_at for t in self.waiting_in(queue)), default=None)
+        return max(0, round((now - oldest).total_seconds())) if oldest else 0
+
+    # ------------------------------------------------------------------ day change
+    def roll_day(self, now: datetime) -> list[Event]:
+        """At the first action of a new hall-local day: yesterday's unfinished tickets are
+        cancelled and every counter closes, so each day starts clean (CONTRACT: counters start
+        the day closed)."""
+        out: list[Event] = []
+        today = self.local_day(now)
+        if self.day is None or today <= self.day:
+            if self.day is None:
+                self.day = today
+            return out
+        self.day = today
+        for ticket in [t for t in self.tickets.values() if not t.is_final and t.day < today]:
+            self._emit(out, "ticket.cancelled", now, replace(ticket, status=TicketStatus.CANCELLED,
+                                                             finished_at=now), reason="day_end")
+        for counter in list(self.counters.values()):
+            if counter.mode != CounterMode.CLOSED:
+                self._emit(out, "counter.closed", now, counter=self._closed(counter, now), reason="day_end")
+        self._forget_before(today)
+        return out
+
+    def _forget_before(self, today: date) -> None:
+        for ticket in [t for t in self.tickets.values() if t.day < today and t.is_final]:
+            del self.tickets[ticket.id]
+            self.by_token.pop(ticket.status_token, None)
+            self.by_number.pop((ticket.day, ticket.number), None)
+        self.serials = {k: v for k, v in self.serials.items() if k[0] >= today}
+
+    def _closed(self, counter: Counter, now: datetime) -> Counter:
+        return replace(counter, mode=CounterMode.CLOSED, clerk=None, ticket_id=None, pause_reason=None,
+                       priority_streak=0, changed_at=now)
+
+    # ------------------------------------------------------------------ commands
+    def issue(self, queue: str, now: datetime, status_token: str, priority: Priority = Priority.NONE,
+              channel: Channel = Channel.KIOSK, appointment_code: str | None = None) -> list[Event]:
+        if self.config.queue(queue) is None:
+            raise errors.UnknownQueue(f"没有 {queue} 类队列", f"no queue {queue!r} in this hall")
+        out = self.roll_day(now)
+        day = self.local_day(now)
+        serial = self.serials.get((day, queue), 0) + 1
+        number = f"{queue}{serial:03d}"
+        ticket = Ticket(
+            id=f"{self.config.code}-{day:%Y%m%d}-{number}", number=number, queue=queue, serial=serial, day=day,
+            priority=priority, channel=channel, status=TicketStatus.WAITING, issued_at=now,
+            status_token=status_token, order_at=now.timestamp(), appointment_code=appointment_code,
+        )
+        self._emit(out, "ticket.issued", now, ticket)
+        return out
+
+    def open_counter(self, number: int, clerk: str, now: datetime) -> list[Event]:
+        counter = self.counter(number)
+        if counter.mode != CounterMode.CLOSED:
+            if counter.clerk == clerk:
+                return []
+            holder = counter.clerk or "?"
+            raise errors.CounterOccupied(f"{number} 号窗口已由 {holder} 签到", f"counter {number} is held by {holder}")
+        out = self.roll_day(now)
+        self._emit(out, "counter.opened", now, counter=replace(counter, mode=CounterMode.OPEN, clerk=clerk,
+                                                                changed_at=now, priority_streak=0))
+        return out
+
+    def close_counter(self, number: int, now: datetime) -> list[Event]:
+        counter = self.active_counter(number)
+        self._require_free(counter)
+        out = self.roll_day(now)
+        self._emit(out, "counter.closed", now, counter=self._closed(counter, now))
+        return out
+
+    def pause(self, number: int, reason: str, now: datetime) -> list[Event]:
+        counter = self._open(number)
+        self._require_free(counter)
+        out = self.roll_day(now)
+        self._emit(out, "counter.paused", now, counter=replace(counter, mode=CounterMode.PAUSED,
+                                                                pause_reason=reason, changed_at=now), reason=reason)
+        return out
+
+    def resume(self, number: int, now: datetime) -> list[Event]:
+        counter = self.active_counter(number)
+        if counter.mode != CounterMode.PAUSED:
+            raise errors.CounterNotPaused(f"{number} 号窗口没有暂停", f"counter {number} is not paused")
+        out = self.roll_day(now)
+        self._emit(out, "counter.resumed", now, counter=replace(counter, mode=CounterMode.OPEN, pause_reason=None,
+                                                                 changed_at=now))
+        return out
+
+    def next_for(self, counter: Counter, now: datetime) -> Ticket | None:
+        """The ticket the policy gives this counter now, without calling it."""
+        targeted = self._targeted[counter.number]
+        if targeted:
+            return self.tickets[targeted[0][1]]
+        stamp = now.timestamp()
+        for queue in counter.queues:
+            heads = {cls: self.tickets[lst[0][1]] for cls in CLASSES if (lst := self._waiting[(queue, cls)])}
+            if heads:
+                return self.choose(heads, counter.priority_streak, stamp)
+        return None
+
+    def call_next(self, number: int, now: datetime) -> list[Event]:
+        counter = self._open(number)
+        self._require_free(counter)
+        ticket = self.next_for(counter, now)
+        if ticket is None:
+            return self.roll_day(now)
+        return self._call(counter, ticket, now)
+
+    def call_number(self, number: int, ticket_number: str, now: datetime) -> list[Event]:
+        counter = self._open(number)
+        self._require_free(counter)
+        ticket = self.ticket_by_number(ticket_number, self.local_day(now))
+        if ticket.status != TicketStatus.WAITING:
+            raise self._not_waiting(ticket)
+        return self._call(counter, ticket, now, out_of_turn=True)
+
+    def _call(self, counter: Counter, ticket: Ticket, now: datetime, out_of_turn: bool = False) -> list[Event]:
+        out = self.roll_day(now)
+        streak = 0 if ticket.calling_class == WALK_IN_CLASS else counter.priority_streak + 1
+        called = replace(ticket, status=TicketStatus.CALLED, called_at=now, counter=counter.number,
+                         target_counter=None, called_out_of_turn=out_of_turn)
+        busy = replace(counter, ticket_id=ticket.id, priority_streak=streak, changed_at=now)
+        self._emit(out, "ticket.called", now, called, busy)
+        return out
+
+    def recall(self, number: int, now: datetime) -> list[Event]:
+        counter, ticket = self._with_ticket(number, TicketStatus.CALLED)
+        out = self.roll_day(now)
+        self._emit(out, "ticket.recalled", now, replace(ticket, recalls=ticket.recalls + 1, called_at=now), counter)
+        return out
+
+    def start(self, number: int, now: datetime) -> list[Event]:
+        counter, ticket = self._with_ticket(number, TicketStatus.CALLED)
+        out = self.roll_day(now)
+        self._emit(out, "ticket.serving", now, replace(ticket, status=TicketStatus.SERVING, started_at=now), counter)
+        return out
+
+    def finish(self, number: int, now: datetime) -> list[Event]:
+        return self._end(number, now, TicketStatus.DONE, "ticket.done")
+
+    def no_show(self, number: int, now: datetime) -> list[Event]:
+        return self._end(number, now, TicketStatus.NO_SHOW, "ticket.no_show")
+
+    def _end(self, number: int, now: datetime, status: TicketStatus, type_: str) -> list[Event]:
+        counter, ticket = self._with_ticket(number, None)
+        out = self.roll_day(now)
+        self._emit(out, type_, now, replace(ticket, status=status, finished_at=now),
+                   replace(counter, ticket_id=None, changed_at=now))
+        return out
+
+    def transfer(self, number: int, now: datetime, queue: str | None = None, to_counter: int | None = None,
+                 reason: str | None = None) -> list[Event]:
+        counter, ticket = self._with_ticket(number, None)
+        if (queue is None) == (to_counter is None):
+            raise errors.InvalidTransfer("请选择转去的队列或窗口（二选一）", "give either a queue or a counter")
+        if queue is not None:
+            if self.config.queue(queue) is None:
+                raise errors.UnknownQueue(f"没有 {queue} 类队列", f"no queue {queue!r} in this hall")
+            moved = replace(ticket, queue=queue, target_counter=None)
+        else:
+            assert to_counter is not None
+            target = self.counter(to_counter)
+            if target.number == counter.number:
+                raise errors.InvalidTransfer("不能转给本窗口", "cannot transfer to the same counter")
+            moved = replace(ticket, queue=target.queues[0] if target.queues else ticket.queue,
+                            target_counter=target.number)
+        # Keeps order_at: the visitor keeps their place by arrival time in the new queue.
+        moved = replace(moved, status=TicketStatus.WAITING, counter=None, called_at=None, started_at=None,
+                        transferred_from=ticket.queue)
+        out = self.roll_day(now)
+        self._emit(out, "ticket.transferred", now, moved, replace(counter, ticket_id=None, changed_at=now),
+                   from_queue=ticket.queue, from_counter=counter.number, reason=reason)
+        return out
+
+    def reinstate(self, ticket_number: str, now: datetime) -> list[Event]:
+        """回呼: a no-show who came back re-joins their class ``reinstate_places`` from the front."""
+        ticket = self.ticket_by_number(ticket_number, self.local_day(now))
+        if ticket.status != TicketStatus.NO_SHOW:
+            raise errors.NotNoShow(f"{ticket.number} 不是过号状态", f"{ticket.number} is not a no-show")
+        peers = self._waiting[(ticket.queue, ticket.calling_class)]
+        places = self.config.reinstate_places
+        if not peers:
+            order_at = ticket.order_at
+        elif places == 0:
+            order_at = peers[0][0] - 1.0
+        elif len(peers) > places:
+            order_at = (peers[places - 1][0] + peers[places][0]) / 2  # exactly `places` ahead of it
+        else:
+            order_at = peers[-1][0] + 0.001
+        back = replace(ticket, status=TicketStatus.WAITING, counter=None, called_at=None, started_at=None,
+                       finished_at=None, order_at=order_at, reinstated=True)
+        out = self.roll_day(now)
+        self._emit(out, "ticket.reinstated", now, back)
+        return out
+
+    def cancel(self, ticket: Ticket, now: datetime, reason: str = "visitor") -> list[Event]:
+        if ticket.status != TicketStatus.WAITING:
+            raise self._not_waiting(ticket)
+        out = self.roll_day(now)
+        self._emit(out, "ticket.cancelled", now, replace(ticket, status=TicketStatus.CANCELLED, finished_at=now),
+                   reason=reason)
+        return out
+
+    # ------------------------------------------------------------------ guards
+    def active_counter(self, number: int) -> Counter:
+        counter = self.counter(number)
+        if counter.mode == CounterMode.CLOSED:
+            raise errors.CounterClosed(f"{number} 号窗口未开放，请先签到开窗", f"counter {number} is closed; open it first")
+        return counter
+
+    def require_holder(self, number: int, clerk: str) -> None:
+        counter = self.active_counter(number)  # closed: 409 before anything else
+        if counter.clerk != clerk:
+            holder = f"由 {counter.clerk} 签到" if counter.clerk else "未签到"
+            raise errors.NotHolder(f"{number} 号窗口{holder}，您不能操作", f"counter {number} is not held by you")
+
+    def _open(self, number: int) -> Counter:
+        counter = self.active_counter(number)
+        if counter.mode == CounterMode.PAUSED:
+            raise errors.CounterPaused(f"{number} 号窗口暂停中，请先恢复", f"counter {number} is paused; resume first")
+        return counter
+
+    def _require_free(self, counter: Counter) -> None:
+        current = self.current_ticket(counter)
+        if current is not None:
+            raise errors.CounterBusy(
+                f"{counter.number} 号窗口的 {current.number} 尚未办结，请先办结、过号或转移",
+                f"counter {counter.number} still has {current.number}; finish, no-show or transfer it first")
+
+    def _with_ticket(self, number: int, needed: TicketStatus | None) -> tuple[Counter, Ticket]:
+        counter = self.active_counter(number)
+        ticket = self.current_ticket(counter)
+        if ticket is None:
+            raise errors.NoCurrentTicket(f"{number} 号窗口当前没有号码", f"counter {number} has no current ticket")
+        if needed is not None and ticket.status != needed:
+            raise errors.TicketNotCalled(f"{ticket.number} 已在办理中", f"{ticket.number} is already being served")
+        return counter, ticket
+
+    def _not_waiting(self, ticket: Ticket) -> errors.TicketNotWaiting:
+        if ticket.status in (TicketStatus.CALLED, TicketStatus.SERVING) and ticket.counter is not None:
+            return errors.TicketNotWaiting(f"{ticket.number} 已被 {ticket.counter} 号窗口呼叫",
+                                           f"{ticket.number} was already called at counter {ticket.counter}")
+        labels = {TicketStatus.DONE: ("已办结", "is done"), TicketStatus.NO_SHOW: ("已过号", "is a no-show"),
+                  TicketStatus.CANCELLED: ("已取消", "is cancelled")}
+        zh, en = labels.get(ticket.status, ("不在等候中", "is not waiting"))
+        return errors.TicketNotWaiting(f"{ticket.number} {zh}", f"{ticket.number} {en}")
+
+
+CommandFn = Callable[[Hall], list[Event]]

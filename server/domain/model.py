@@ -1,0 +1,166 @@
+"""The hall's vocabulary: configuration, tickets, counters and events. Plain data, no I/O."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
+
+
+class Priority(StrEnum):
+    NONE = "none"
+    ELDERLY = "elderly"
+    DISABLED = "disabled"
+    PREGNANT = "pregnant"
+    MINORITY = "minority"
+    MILITARY = "military"
+
+
+class Channel(StrEnum):
+    KIOSK = "kiosk"
+    GUIDE = "guide"
+    APPOINTMENT = "appointment"
+    ONLINE = "online"
+    COUNTER = "counter"
+
+
+class TicketStatus(StrEnum):
+    WAITING = "waiting"
+    CALLED = "called"
+    SERVING = "serving"
+    DONE = "done"
+    NO_SHOW = "no_show"
+    CANCELLED = "cancelled"
+
+
+FINAL_STATUSES = frozenset({TicketStatus.DONE, TicketStatus.NO_SHOW, TicketStatus.CANCELLED})
+
+
+class CounterMode(StrEnum):
+    """What the clerk has done with the counter; the public status adds the ticket's state."""
+
+    CLOSED = "closed"
+    OPEN = "open"
+    PAUSED = "paused"
+
+
+# Calling classes: lower is called first by every policy that honours classes.
+APPOINTMENT_CLASS = 0
+PRIORITY_CLASS = 1
+WALK_IN_CLASS = 2
+CLASSES = (APPOINTMENT_CLASS, PRIORITY_CLASS, WALK_IN_CLASS)
+
+
+@dataclass(frozen=True, slots=True)
+class QueueConfig:
+    code: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class CounterConfig:
+    number: int
+    name: str
+    queues: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyConfig:
+    """How the next ticket is chosen; see docs/calling-policy.md.
+
+    kind: ``guarded`` (default), ``strict``, ``ratio`` or ``weighted``.
+    """
+
+    kind: str = "guarded"
+    max_priority_streak: int = 3  # K: guarded and ratio
+    walk_in_max_wait_s: float = 900.0  # T: guarded
+    priority_weight: float = 3.0  # w: weighted ageing
+
+
+@dataclass(frozen=True, slots=True)
+class HallConfig:
+    code: str
+    name: str
+    timezone: str = "Asia/Shanghai"
+    queues: tuple[QueueConfig, ...] = ()
+    counters: tuple[CounterConfig, ...] = ()
+    policy: PolicyConfig = field(default_factory=PolicyConfig)
+    reinstate_places: int = 2  # 回呼: a returning no-show goes this many places from the front
+    default_service_s: float = 300.0
+    service_window: int = 20  # services in the rolling average per queue
+    recent_calls: int = 10
+
+    def queue(self, code: str) -> QueueConfig | None:
+        for q in self.queues:
+            if q.code == code:
+                return q
+        return None
+
+    def counter(self, number: int) -> CounterConfig | None:
+        for c in self.counters:
+            if c.number == number:
+                return c
+        return None
+
+
+@dataclass(slots=True)
+class Ticket:
+    id: str
+    number: str
+    queue: str
+    serial: int
+    day: date
+    priority: Priority
+    channel: Channel
+    status: TicketStatus
+    issued_at: datetime
+    status_token: str
+    order_at: float  # ordering key within its class: arrival time, kept across transfers
+    called_at: datetime | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    counter: int | None = None
+    recalls: int = 0
+    target_counter: int | None = None  # transferred to a named counter
+    transferred_from: str | None = None
+    appointment_code: str | None = None
+    reinstated: bool = False
+    called_out_of_turn: bool = False
+
+    @property
+    def calling_class(self) -> int:
+        if self.channel == Channel.APPOINTMENT:
+            return APPOINTMENT_CLASS
+        if self.priority != Priority.NONE:
+            return PRIORITY_CLASS
+        return WALK_IN_CLASS
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in FINAL_STATUSES
+
+
+@dataclass(slots=True)
+class Counter:
+    number: int
+    name: str
+    queues: tuple[str, ...]
+    mode: CounterMode = CounterMode.CLOSED
+    clerk: str | None = None
+    ticket_id: str | None = None
+    pause_reason: str | None = None
+    priority_streak: int = 0  # consecutive non-walk-in calls, for the walk-in guard
+    changed_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One state change. ``ticket`` and ``counter`` hold the state *after* the change."""
+
+    type: str
+    seq: int
+    at: datetime
+    ticket: Ticket | None = None
+    counter: Counter | None = None
+    extra: dict[str, Any] = field(default_factory=dict)

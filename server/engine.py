@@ -1,0 +1,256 @@
+"""Runs hall commands durably: the bridge between the pure domain, the database and the bus.
+
+One writer task per hall takes the commands waiting for it as one batch (group commit):
+
+1. in the hall's database thread: begin, take the hall lock (SQLite ``BEGIN IMMEDIATE``,
+   PostgreSQL ``SELECT … FOR UPDATE`` on the hall row) and read the events other processes
+   wrote since our cached state;
+2. on the event loop: replay those events, then run each command against the state; a
+   command's DomainError refuses that command alone;
+3. in the thread: append the events and projections, commit;
+4. on the event loop: answer every caller, then publish the events, only now that they are
+   durable.
+
+The lock makes issuing a number and calling the next ticket atomic across processes; the
+batch makes the saturated rate several times one transaction per request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import Connection
+
+from server.bus import Bus
+from server.domain.clock import Clock
+from server.domain.errors import DomainError, UnknownHall
+from server.domain.hall import Hall
+from server.domain.model import Event
+from server.domain.views import public_event
+from server.store import repo
+from server.store.db import Database
+
+log = logging.getLogger("onewindow.engine")
+
+Command = Callable[[Hall, datetime], list[Event]]
+T = TypeVar("T")
+MAX_BATCH = 256
+CATCH_UP_LIMIT = 5000  # further behind than this, reloading the projections is cheaper
+
+
+class StorageError(Exception):
+    """The database refused or failed a write; the caller sees a 503, the command did not happen."""
+
+
+def hall_channel(code: str) -> str:
+    return f"hall:{code}"
+
+
+@dataclass
+class _Pending:
+    command: Command
+    future: asyncio.Future[list[Event]]
+
+
+@dataclass
+class HallRuntime:
+    code: str
+    state: Hall | None = None
+    pending: asyncio.Queue[_Pending] = field(default_factory=asyncio.Queue)
+    thread: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(1, thread_name_prefix="hall"))
+    writer: asyncio.Task[None] | None = None
+    refreshing: asyncio.Future[None] | None = None
+
+
+class HallEngine:
+    def __init__(self, db: Database, bus: Bus, clock: Clock, shared: bool = False) -> None:
+        """``shared``: other processes may write the same halls, so reads check for their events."""
+        self.db = db
+        self.bus = bus
+        self.clock = clock
+        self.shared = shared
+        self._halls: dict[str, HallRuntime] = {}
+        self._reads = ThreadPoolExecutor(4, thread_name_prefix="db-read")
+
+    async def close(self) -> None:
+        for rt in self._halls.values():
+            if rt.writer:
+                rt.writer.cancel()
+        for rt in self._halls.values():
+            if rt.writer:
+                await asyncio.gather(rt.writer, return_exceptions=True)
+            rt.thread.shutdown(wait=True)
+        self._reads.shutdown(wait=True)
+
+    async def read(self, fn: Callable[[Connection], T]) -> T:
+        """Run a read-only query off the event loop."""
+
+        def run() -> T:
+            with self.db.reader.connect() as conn:
+                return fn(conn)
+
+        return await asyncio.get_running_loop().run_in_executor(self._reads, run)
+
+    async def write(self, fn: Callable[[Connection], T]) -> T:
+        """Run a small write outside the hall log (accounts, tokens) off the event loop."""
+
+        def run() -> T:
+            with self.db.writer.begin() as conn:
+                return fn(conn)
+
+        return await asyncio.get_running_loop().run_in_executor(self._reads, run)
+
+    # ------------------------------------------------------------------ reading a hall
+    async def hall(self, code: str) -> Hall:
+        """The hall's state, loaded on first use and, when shared, caught up with the log."""
+        rt = self._runtime(code)
+        if rt.state is None:
+            await self._refresh(rt, full=True)
+        elif self.shared:
+            await self._refresh(rt, full=False)
+        if rt.state is None:
+            raise UnknownHall(f"没有大厅 {code}", f"no hall {code!r}")
+        return rt.state
+
+    async def loaded_halls(self) -> list[Hall]:
+        """Every hall this process holds in memory, caught up when shared."""
+        return [await self.hall(code) for code, rt in list(self._halls.items()) if rt.state is not None]
+
+    def _runtime(self, code: str) -> HallRuntime:
+        rt = self._halls.get(code)
+        if rt is None:
+            rt = self._halls[code] = HallRuntime(code)
+        return rt
+
+    async def _refresh(self, rt: HallRuntime, full: bool) -> None:
+        if rt.refreshing is not None:  # one query serves every reader that asked meanwhile
+            return await asyncio.shield(rt.refreshing)
+        rt.refreshing = asyncio.get_running_loop().create_future()
+        try:
+            known = None if full or rt.state is None else rt.state.seq
+            now = self.clock.now()
+            loaded, rows = await self.read(lambda conn: self._catch_up(conn, rt.code, known, now))
+            if loaded is not None:
+                rt.state = loaded
+            elif rt.state is not None:
+                for row in rows:
+                    rt.state.apply(repo.row_to_event(row))
+            rt.refreshing.set_result(None)
+        except BaseException as exc:
+            rt.refreshing.set_exception(exc)
+            rt.refreshing.exception()  # retrieved: readers get it through await
+            raise
+        finally:
+            rt.refreshing = None
+
+    @staticmethod
+    def _catch_up(conn: Connection, code: str, known: int | None, now: datetime) -> tuple[Hall | None, list[Any]]:
+        """Either a freshly loaded hall, or the events after ``known``."""
+        if known is None:
+            return repo.load_hall(conn, code, now), []
+        seq = repo.current_seq(conn, code)
+        if seq is None or seq <= known:
+            return None, []
+        if seq - known > CATCH_UP_LIMIT:
+            return repo.load_hall(conn, code, now), []
+        return None, list(repo.events_since(conn, code, known))
+
+    # ------------------------------------------------------------------ writing
+    async def run(self, code: str, command: Command) -> list[Event]:
+        """Run one command durably; returns its events once committed."""
+        rt = self._runtime(code)
+        if rt.state is None:
+            await self.hall(code)
+        if rt.writer is None or rt.writer.done():
+            rt.writer = asyncio.create_task(self._write_loop(rt), name=f"writer:{code}")
+        future: asyncio.Future[list[Event]] = asyncio.get_running_loop().create_future()
+        rt.pending.put_nowait(_Pending(command, future))
+        return await future
+
+    async def _write_loop(self, rt: HallRuntime) -> None:
+        while True:
+            batch = [await rt.pending.get()]
+            while not rt.pending.empty() and len(batch) < MAX_BATCH:
+                batch.append(rt.pending.get_nowait())
+            try:
+                await self._write_batch(rt, batch)
+            except Exception as exc:  # the database failed: nothing in this batch happened
+                log.exception("hall %s: write failed, reloading state", rt.code)
+                rt.state = None
+                for item in batch:
+                    if not item.future.done():
+                        item.future.set_exception(StorageError(str(exc)))
+
+    async def _write_batch(self, rt: HallRuntime, batch: list[_Pending]) -> None:
+        loop = asyncio.get_running_loop()
+        known = rt.state.seq if rt.state is not None else None
+        conn, loaded, rows = await loop.run_in_executor(rt.thread, self._begin, rt.code, known, self.clock.now())
+        try:
+            if loaded is not None:
+                rt.state = loaded
+            state = rt.state
+            if state is None:
+                raise UnknownHall(f"没有大厅 {rt.code}", f"no hall {rt.code!r}")
+            for row in rows:
+                state.apply(repo.row_to_event(row))
+            now = self.clock.now()
+            written: list[Event] = []
+            outcomes: list[list[Event] | BaseException] = []
+            for item in batch:
+                try:
+                    events = item.command(state, now)
+                except DomainError as exc:
+                    outcomes.append(exc)
+                    continue
+                except Exception as exc:  # a bug: the state may be half-changed, reload it after
+                    log.exception("hall %s: command failed", rt.code)
+                    outcomes.append(exc)
+                    rt.state = None
+                    continue
+                written.extend(events)
+                outcomes.append(events)
+            public = [public_event(state, e) for e in written]
+            await loop.run_in_executor(rt.thread, self._commit, conn, rt.code, written, public)
+        except BaseException:
+            await loop.run_in_executor(rt.thread, conn.close)
+            raise
+        for item, outcome in zip(batch, outcomes, strict=True):
+            if item.future.done():
+                continue
+            if isinstance(outcome, BaseException):
+                item.future.set_exception(outcome)
+            else:
+                item.future.set_result(outcome)
+        channel = hall_channel(rt.code)
+        for message in public:
+            await self.bus.publish(channel, message)
+
+    def _begin(self, code: str, known: int | None, now: datetime) -> tuple[Connection, Hall | None, list[Any]]:
+        conn = self.db.writer.connect()
+        try:
+            conn.begin()
+            seq = repo.lock_hall(conn, code)
+            if seq is None:
+                return conn, None, []
+            if known is None or seq < known or seq - known > CATCH_UP_LIMIT:
+                return conn, repo.load_hall(conn, code, now), []
+            if seq == known:
+                return conn, None, []
+            return conn, None, list(repo.events_since(conn, code, known))
+        except BaseException:
+            conn.close()
+            raise
+
+    @staticmethod
+    def _commit(conn: Connection, code: str, events: list[Event], public: list[dict[str, Any]]) -> None:
+        try:
+            repo.write_events(conn, code, events, public)
+            conn.commit()
+        finally:
+            conn.close()

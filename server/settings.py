@@ -1,0 +1,67 @@
+"""All configuration, read once from the environment, cast, and failing loudly (CONTRACT)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from starlette.config import Config
+
+DEFAULT_DATABASE_URL = "sqlite:///var/onewindow.db"
+
+
+class SettingsError(Exception):
+    """A missing or malformed setting; the message says what to set."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    redis_url: str | None
+    secret_key: str
+    demo: bool
+    sqlite_synchronous: str
+    log_level: str
+
+    @property
+    def embedded(self) -> bool:
+        """No Redis: in-process bus and jobs, one process only."""
+        return not self.redis_url
+
+
+def _demo_secret(database_url: str) -> str:
+    """Demo mode without SECRET_KEY: a generated secret kept beside the default database, so
+    that sessions and demo tokens survive a restart."""
+    path = Path("var") / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(32)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key
+
+
+def load_settings(environ: os._Environ[str] | dict[str, str] | None = None) -> Settings:
+    config = Config(environ=environ if environ is not None else os.environ)
+    try:
+        demo = config("ONEWINDOW_DEMO", cast=bool, default=False)
+    except ValueError:
+        raise SettingsError("ONEWINDOW_DEMO must be 1 or 0") from None
+    database_url = config("DATABASE_URL", default=DEFAULT_DATABASE_URL)
+    if not database_url.startswith(("sqlite", "postgresql", "postgres")):
+        raise SettingsError(f"DATABASE_URL must be sqlite:///path or postgresql://user@host/db, not {database_url!r}")
+    redis_url = config("REDIS_URL", default=None) or None
+    if redis_url and not redis_url.startswith(("redis://", "rediss://", "unix://")):
+        raise SettingsError(f"REDIS_URL must be redis://host:port/db, not {redis_url!r}")
+    secret = config("SECRET_KEY", default=None)
+    if not secret:
+        if not demo:
+            raise SettingsError("SECRET_KEY is required (or set ONEWINDOW_DEMO=1 to run the demo with a generated one)")
+        secret = _demo_secret(database_url)
+    sync = config("ONEWINDOW_SQLITE_SYNCHRONOUS", default="FULL").upper()
+    if sync not in ("NORMAL", "FULL", "EXTRA"):
+        raise SettingsError("ONEWINDOW_SQLITE_SYNCHRONOUS must be NORMAL, FULL or EXTRA")
+    return Settings(database_url, redis_url, secret, demo, sync, config("ONEWINDOW_LOG_LEVEL", default="info"))

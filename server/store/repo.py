@@ -1,0 +1,181 @@
+"""Reading and writing halls, events and their projections. Every function takes an open
+Connection: the caller owns the transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from server.domain.hall import Hall
+from server.domain.model import (
+    FINAL_STATUSES,
+    CounterConfig,
+    Event,
+    HallConfig,
+    PolicyConfig,
+    QueueConfig,
+)
+from server.domain.views import (
+    counter_from_state,
+    counter_state,
+    event_state,
+    ticket_from_state,
+    ticket_state,
+)
+
+from . import tables as t
+
+_CONFIG_KEYS = ("timezone", "reinstate_places", "default_service_s", "service_window", "recent_calls")
+
+
+def config_to_json(cfg: HallConfig) -> dict[str, Any]:
+    return {
+        **{k: getattr(cfg, k) for k in _CONFIG_KEYS},
+        "queues": [{"code": q.code, "name": q.name} for q in cfg.queues],
+        "counters": [{"number": c.number, "name": c.name, "queues": list(c.queues)} for c in cfg.counters],
+        "policy": {"kind": cfg.policy.kind, "max_priority_streak": cfg.policy.max_priority_streak,
+                   "walk_in_max_wait_s": cfg.policy.walk_in_max_wait_s,
+                   "priority_weight": cfg.policy.priority_weight},
+    }
+
+
+def config_from_json(code: str, name: str, data: dict[str, Any]) -> HallConfig:
+    return HallConfig(
+        code=code, name=name,
+        queues=tuple(QueueConfig(q["code"], q["name"]) for q in data["queues"]),
+        counters=tuple(CounterConfig(c["number"], c["name"], tuple(c["queues"])) for c in data["counters"]),
+        policy=PolicyConfig(**data.get("policy", {})),
+        **{k: data[k] for k in _CONFIG_KEYS if k in data},
+    )
+
+
+def utc(at: datetime) -> datetime:
+    """SQLite hands back naive datetimes; everything we store is UTC."""
+    return at.replace(tzinfo=UTC) if at.tzinfo is None else at
+
+
+def hall_row(conn: Connection, code: str) -> Any:
+    return conn.execute(select(t.halls).where(t.halls.c.code == code)).first()
+
+
+def hall_codes(conn: Connection) -> list[str]:
+    return list(conn.scalars(select(t.halls.c.code)))
+
+
+def save_hall(conn: Connection, cfg: HallConfig) -> None:
+    """Create the hall or update its configuration; counters keep their state."""
+    data = config_to_json(cfg)
+    if hall_row(conn, cfg.code) is None:
+        conn.execute(insert(t.halls).values(code=cfg.code, name=cfg.name, config=data, seq=0))
+    else:
+        conn.execute(update(t.halls).where(t.halls.c.code == cfg.code).values(name=cfg.name, config=data))
+    existing = set(conn.scalars(select(t.counters.c.number).where(t.counters.c.hall == cfg.code)))
+    hall = Hall(cfg)
+    for number, counter in hall.counters.items():
+        if number not in existing:
+            conn.execute(insert(t.counters).values(hall=cfg.code, number=number, state=counter_state(counter)))
+
+
+def lock_hall(conn: Connection, code: str) -> int | None:
+    """Take the hall's write lock (SQLite: already held since BEGIN IMMEDIATE) and read its seq."""
+    query = select(t.halls.c.seq).where(t.halls.c.code == code)
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update()
+    return conn.scalar(query)
+
+
+def current_seq(conn: Connection, code: str) -> int | None:
+    return conn.scalar(select(t.halls.c.seq).where(t.halls.c.code == code))
+
+
+def events_since(conn: Connection, code: str, seq: int, limit: int | None = None) -> Sequence[Any]:
+    query = (select(t.events.c.type, t.events.c.seq, t.events.c.at, t.events.c.data, t.events.c.public)
+             .where(t.events.c.hall == code, t.events.c.seq > seq).order_by(t.events.c.seq))
+    if limit is not None:
+        query = query.limit(limit)
+    return conn.execute(query).all()
+
+
+def oldest_seq(conn: Connection, code: str) -> int:
+    return conn.scalar(select(func.min(t.events.c.seq)).where(t.events.c.hall == code)) or 0
+
+
+def row_to_event(row: Any) -> Event:
+    from server.domain.views import event_from_state
+
+    return event_from_state(row.type, row.seq, utc(row.at), row.data)
+
+
+def write_events(conn: Connection, code: str, events: Sequence[Event], public: Sequence[dict[str, Any]]) -> None:
+    """Append the events and bring the projections (tickets, counters, halls.seq) up to date."""
+    if not events:
+        return
+    conn.execute(insert(t.events), [
+        {"hall": code, "seq": e.seq, "type": e.type, "at": e.at, "data": event_state(e), "public": p}
+        for e, p in zip(events, public, strict=True)
+    ])
+    latest_tickets = {e.ticket.id: e.ticket for e in events if e.ticket is not None}
+    if latest_tickets:
+        rows = [{
+            "id": tk.id, "hall": code, "day": tk.day, "number": tk.number, "queue": tk.queue,
+            "status": tk.status.value, "priority": tk.priority.value, "channel": tk.channel.value,
+            "counter": tk.counter, "status_token": tk.status_token, "issued_at": tk.issued_at,
+            "called_at": tk.called_at, "finished_at": tk.finished_at, "data": ticket_state(tk),
+        } for tk in latest_tickets.values()]
+        dialect_insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+        stmt = dialect_insert(t.tickets)
+        changing = ("queue", "status", "counter", "called_at", "finished_at", "data")
+        conn.execute(stmt.on_conflict_do_update(index_elements=["id"],
+                                                set_={c: stmt.excluded[c] for c in changing}), rows)
+    latest_counters = {e.counter.number: e.counter for e in events if e.counter is not None}
+    for counter in latest_counters.values():
+        conn.execute(update(t.counters).where(t.counters.c.hall == code, t.counters.c.number == counter.number)
+                     .values(state=counter_state(counter)))
+    conn.execute(update(t.halls).where(t.halls.c.code == code).values(seq=events[-1].seq))
+
+
+def load_hall(conn: Connection, code: str, now: datetime) -> Hall | None:
+    """Rebuild a hall's state from the projections: today's tickets and any still open."""
+    row = hall_row(conn, code)
+    if row is None:
+        return None
+    hall = Hall(config_from_json(row.code, row.name, row.config), seq=row.seq)
+    today = hall.local_day(now)
+    last_at = conn.scalar(select(t.events.c.at).where(t.events.c.hall == code, t.events.c.seq == row.seq))
+    # The day of the last event, so that the next command rolls yesterday over if need be.
+    hall.day = hall.local_day(utc(last_at)) if last_at else today
+    for state in conn.scalars(select(t.counters.c.state).where(t.counters.c.hall == code)):
+        counter = counter_from_state(state)
+        if counter.number in hall.counters:
+            hall.counters[counter.number] = counter
+    final = [s.value for s in FINAL_STATUSES]
+    query = (select(t.tickets.c.data).where(t.tickets.c.hall == code)
+             .where((t.tickets.c.day >= today) | t.tickets.c.status.not_in(final))
+             .order_by(t.tickets.c.issued_at))
+    for data in conn.scalars(query):
+        hall._put_ticket(ticket_from_state(data))
+    # Rolling service times and the recent calls come back from the log's tail.
+    tail = (select(t.events.c.type, t.events.c.seq, t.events.c.at, t.events.c.data)
+            .where(t.events.c.hall == code, t.events.c.type.in_(("ticket.called", "ticket.recalled", "ticket.done")))
+            .order_by(t.events.c.seq.desc()).limit(50 * max(1, len(hall.config.queues))))
+    for ev in reversed([row_to_event(r) for r in conn.execute(tail)]):
+        if ev.type == "ticket.done" and ev.ticket and ev.ticket.called_at and ev.ticket.queue in hall.services:
+            hall.services[ev.ticket.queue].append((ev.at - ev.ticket.called_at).total_seconds())
+        elif ev.ticket and ev.counter:
+            hall.recent_calls.appendleft((ev.ticket.id, ev.counter.number, ev.at))
+    return hall
+
+
+def ticket_data_by_token(conn: Connection, token: str) -> tuple[str, dict[str, Any]] | None:
+    row = conn.execute(select(t.tickets.c.hall, t.tickets.c.data).where(t.tickets.c.status_token == token)).first()
+    return (row.hall, row.data) if row else None
+
+
+def items_of(conn: Connection, code: str) -> list[dict[str, Any]]:
+    rows = conn.execute(select(t.items).where(t.items.c.hall == code).order_by(t.items.c.queue, t.items.c.code))
+    return [{"code": r.code, "name": r.name, "queue": r.queue, "department": r.department,
+             "time_limit_days": r.time_limit_days, "materials": r.materials, "pinyin": r.pinyin} for r in rows]

@@ -1,0 +1,105 @@
+"""The schema. SQLAlchemy Core tables; Alembic migrations in ``migrations/`` create them."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+metadata = MetaData()
+
+halls = Table(
+    "halls", metadata,
+    Column("code", String(32), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("config", JSON, nullable=False),  # queues, counters, policy: see store/repo.py
+    Column("seq", BigInteger, nullable=False, default=0),  # the last event's seq; the row lock serialises writers
+)
+
+# Append-only: one row per state change, seq gapless per hall (CONTRACT).
+events = Table(
+    "events", metadata,
+    Column("hall", String(32), ForeignKey("halls.code"), primary_key=True),
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("type", String(40), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("data", JSON, nullable=False),  # full state after the change, for replay by other processes
+    Column("public", JSON, nullable=False),  # the message as the feeds sent it
+)
+
+tickets = Table(
+    "tickets", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("hall", String(32), ForeignKey("halls.code"), nullable=False),
+    Column("day", Date, nullable=False),
+    Column("number", String(16), nullable=False),
+    Column("queue", String(8), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("priority", String(16), nullable=False),
+    Column("channel", String(16), nullable=False),
+    Column("counter", Integer),
+    Column("status_token", String(64), nullable=False, unique=True),
+    Column("issued_at", DateTime(timezone=True), nullable=False),
+    Column("called_at", DateTime(timezone=True)),
+    Column("finished_at", DateTime(timezone=True)),
+    Column("data", JSON, nullable=False),
+    Index("ix_tickets_hall_day", "hall", "day"),
+    Index("ix_tickets_hall_status", "hall", "status"),
+)
+
+counters = Table(
+    "counters", metadata,
+    Column("hall", String(32), ForeignKey("halls.code"), primary_key=True),
+    Column("number", Integer, primary_key=True, autoincrement=False),
+    Column("state", JSON, nullable=False),
+)
+
+items = Table(
+    "items", metadata,
+    Column("hall", String(32), ForeignKey("halls.code"), primary_key=True),
+    Column("code", String(32), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("queue", String(8), nullable=False),
+    Column("department", String(100), nullable=False),
+    Column("time_limit_days", Integer, nullable=False),
+    Column("materials", JSON, nullable=False),
+    Column("pinyin", String(100), nullable=False, default=""),
+)
+
+users = Table(
+    "users", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("username", String(64), nullable=False, unique=True),
+    Column("password_hash", Text, nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("hall", String(32)),
+    Column("counter", Integer),
+    Column("display_name", String(64)),
+    Column("staff_no", String(32)),
+    Column("active", Boolean, nullable=False, default=True),
+)
+
+# Bearer tokens, for users and devices. Only a SHA-256 of each token is kept.
+tokens = Table(
+    "tokens", metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id")),
+    Column("device_kind", String(16)),
+    Column("hall", String(32)),
+    Column("name", String(64)),
+    Column("counter", Integer),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("revoked", Boolean, nullable=False, default=False),
+)
