@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from starlette.testclient import TestClient
+
+from server.app import create_app
+from server.auth import hash_password
+from server.cli import demo_token
+from server.demo import DEMO_PASSWORD, DEVICES, JINAN, STAFF, load_demo
+from server.settings import Settings
+from server.store import accounts
+from server.store.db import open_database
+from server.store.migrate import migrate
+
+SECRET = "test-secret"
+
+
+def seed(url: str) -> None:
+    db = open_database(url)
+    migrate(db)
+    password_hash = hash_password(DEMO_PASSWORD)
+    with db.writer.begin() as conn:
+        load_demo(conn)
+        for username, role, counter, display, staff_no in STAFF:
+            accounts.upsert_user(conn, username, password_hash, role, JINAN.code, counter, display, staff_no)
+        for kind, name, counter in DEVICES:
+            accounts.add_token(conn, demo_token(SECRET, kind, name), device_kind=kind, hall=JINAN.code, name=name,
+                               counter=counter)
+    db.dispose()
+
+
+@pytest.fixture
+def client(sqlite_url: str) -> Iterator[TestClient]:
+    seed(sqlite_url)
+    settings = Settings(sqlite_url, None, SECRET, True, "NORMAL", "warning")
+    with TestClient(create_app(settings), base_url="http://testserver") as c:
+        yield c
+
+
+KIOSK = {"Authorization": f"Bearer {demo_token(SECRET, 'kiosk', 'kiosk-1')}"}
+DISPLAY = {"Authorization": f"Bearer {demo_token(SECRET, 'display', 'hall-screen')}"}
+
+
+def login(client: TestClient, username: str) -> dict[str, str]:
+    response = client.post("/api/v1/auth/login", json={"username": username, "password": DEMO_PASSWORD})
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['token']}"}
