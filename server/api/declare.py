@@ -86,12 +86,13 @@ def openapi(routes: list[BaseRoute], title: str, version: str) -> dict[str, Any]
         "properties": {"error": {"type": "object", "required": ["code", "message"], "properties": {
             "code": {"type": "string"}, "message": {"type": "string"}, "field": {"type": "string"}}}}}}
     for route in routes:
-        spec: ApiSpec | None = getattr(getattr(route, "endpoint", None), "__api__", None)
+        handler = getattr(route, "endpoint", None)
+        spec: ApiSpec | None = getattr(handler, "__api__", None)
         if spec is None:
             continue
         op: dict[str, Any] = {"summary": spec.summary, "tags": [spec.tag],
                               "operationId": getattr(route, "name", spec.path)}
-        doc = route.endpoint.__doc__
+        doc = handler.__doc__
         if doc:
             op["description"] = doc.strip()
         params = [seg[1:-1].split(":")[0] for seg in spec.path.split("/") if seg.startswith("{")]

@@ -16,7 +16,8 @@ def open_bus(url: str | None) -> Bus:
     if url.startswith(("redis://", "rediss://", "unix://")):
         from .redis import RedisBus
 
-        return RedisBus(url)
+        bus: Bus = RedisBus(url)
+        return bus
     raise ValueError(f"unsupported bus URL {url!r}: use redis://host:port/db or leave REDIS_URL unset")
 
 

@@ -143,7 +143,7 @@ class Hall:
         if ticket.status != TicketStatus.WAITING:
             return 0
         index = self._index(ticket)
-        position = index.bisect_left((ticket.order_at, ticket.id))
+        position: int = index.bisect_left((ticket.order_at, ticket.id))
         if ticket.target_counter is not None:
             return position
         before = sum(len(self._waiting[(ticket.queue, cls)]) for cls in CLASSES if cls < ticket.calling_class)

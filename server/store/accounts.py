@@ -29,7 +29,9 @@ def upsert_user(conn: Connection, username: str, password_hash: str, role: str, 
               "display_name": display_name, "staff_no": staff_no, "active": True}
     row = find_user(conn, username)
     if row is None:
-        return int(conn.execute(insert(t.users).values(username=username, **values)).inserted_primary_key[0])
+        key = conn.execute(insert(t.users).values(username=username, **values)).inserted_primary_key
+        assert key is not None
+        return int(key[0])
     conn.execute(update(t.users).where(t.users.c.id == row.id).values(**values))
     return int(row.id)
 
