@@ -31,12 +31,22 @@ def seed(url: str) -> None:
     db.dispose()
 
 
-@pytest.fixture
-def client(sqlite_url: str) -> Iterator[TestClient]:
-    seed(sqlite_url)
-    settings = Settings(sqlite_url, None, SECRET, True, "NORMAL", "warning")
+def serve(url: str) -> Iterator[TestClient]:
+    seed(url)
+    settings = Settings(url, None, SECRET, True, "NORMAL", "warning")
     with TestClient(create_app(settings), base_url="http://testserver") as c:
         yield c
+
+
+@pytest.fixture
+def client(database_url: str) -> Iterator[TestClient]:
+    """The app on each backend: SQLite and PostgreSQL."""
+    yield from serve(database_url)
+
+
+@pytest.fixture
+def sqlite_client(sqlite_url: str) -> Iterator[TestClient]:
+    yield from serve(sqlite_url)
 
 
 KIOSK = {"Authorization": f"Bearer {demo_token(SECRET, 'kiosk', 'kiosk-1')}"}

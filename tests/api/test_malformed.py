@@ -43,7 +43,8 @@ def assert_contract_error(response: object, where: str) -> None:
         assert error["code"] and error["message"], where
 
 
-def test_bad_bodies_and_paths_never_yield_a_5xx(client: TestClient) -> None:
+def test_bad_bodies_and_paths_never_yield_a_5xx(sqlite_client: TestClient) -> None:
+    client = sqlite_client
     manager = login(client, "manager")
     client.post("/api/v1/halls/jinan/counters/1/open", headers=manager)
     for method, template in endpoints(client):
@@ -57,14 +58,15 @@ def test_bad_bodies_and_paths_never_yield_a_5xx(client: TestClient) -> None:
 
 
 @pytest.mark.parametrize("header", ["Bearer", "Basic abc", "Bearer  ", "bearer x y", "Token abc"])
-def test_malformed_authorization_is_a_401(client: TestClient, header: str) -> None:
-    response = client.post("/api/v1/halls/jinan/tickets", json={"queue": "A"}, headers={"Authorization": header})
+def test_malformed_authorization_is_a_401(sqlite_client: TestClient, header: str) -> None:
+    response = sqlite_client.post("/api/v1/halls/jinan/tickets", json={"queue": "A"}, headers={"Authorization": header})
     assert response.status_code == 401 and response.json()["error"]["field"] == "Authorization"
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(body=json_values)
-def test_random_json_to_the_busiest_endpoints(client: TestClient, body: object) -> None:
+def test_random_json_to_the_busiest_endpoints(sqlite_client: TestClient, body: object) -> None:
+    client = sqlite_client
     manager = login(client, "manager")
     for path in ("/api/v1/halls/jinan/tickets", "/api/v1/halls/jinan/counters/1/transfer",
                  "/api/v1/halls/jinan/counters/1/pause", "/api/v1/auth/login"):
