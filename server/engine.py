@@ -114,6 +114,8 @@ class HallEngine:
             await self._refresh(rt, full=True)
         elif self.shared:
             await self._refresh(rt, full=False)
+        if rt.state is None:  # a failed write dropped the state while we waited: load it once more
+            await self._refresh(rt, full=True)
         if rt.state is None:
             raise UnknownHall(f"没有大厅 {code}", f"no hall {code!r}")
         return rt.state
@@ -188,6 +190,8 @@ class HallEngine:
                         item.future.set_exception(StorageError(str(exc)))
 
     async def _write_batch(self, rt: HallRuntime, batch: list[_Pending]) -> None:
+        if not batch:
+            return
         loop = asyncio.get_running_loop()
         known = rt.state.seq if rt.state is not None else None
         conn, loaded, rows = await loop.run_in_executor(rt.thread, self._begin, rt.code, known, self.clock.now())
@@ -202,17 +206,21 @@ class HallEngine:
             now = self.clock.now()
             written: list[Event] = []
             outcomes: list[list[Event] | BaseException] = []
-            for item in batch:
+            for index, item in enumerate(batch):
                 try:
                     events = item.command(state, now)
                 except DomainError as exc:
                     outcomes.append(exc)
                     continue
-                except Exception as exc:  # a bug: the state may be half-changed, reload it after
-                    log.exception("hall %s: command failed", rt.code)
-                    outcomes.append(exc)
+                except Exception as exc:
+                    # A bug: it may have emitted events before failing, so nothing of this batch
+                    # may be committed (seq would get a gap). Roll back, reload, redo the others.
+                    log.exception("hall %s: command failed; batch rolled back and retried", rt.code)
                     rt.state = None
-                    continue
+                    await loop.run_in_executor(rt.thread, conn.close)
+                    item.future.set_exception(exc)
+                    await self._write_batch(rt, batch[:index] + batch[index + 1:])
+                    return
                 written.extend(events)
                 outcomes.append(events)
             public = [public_event(state, e) for e in written]

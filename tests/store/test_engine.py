@@ -1,0 +1,108 @@
+"""The durable command runner, on each backend: batches, failures and publishing."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+
+import pytest
+from sqlalchemy import select
+
+from server.bus import MemoryBus
+from server.demo import load_demo
+from server.domain.clock import FakeClock
+from server.domain.errors import UnknownQueue
+from server.domain.hall import Hall
+from server.domain.model import Event
+from server.engine import HallEngine, hall_channel
+from server.store import tables as t
+from server.store.db import open_database
+from server.store.migrate import migrate
+
+
+def make_engine(url: str, clock: FakeClock, bus: MemoryBus) -> HallEngine:
+    db = open_database(url, "NORMAL")
+    migrate(db)
+    with db.writer.begin() as conn:
+        load_demo(conn)
+    return HallEngine(db, bus, clock)
+
+
+def issue(queue: str) -> object:
+    return lambda hall, now: hall.issue(queue, now, f"tok-{queue}-{hall.seq}")
+
+
+def test_a_batch_commits_together_refuses_alone_and_publishes_after_commit(database_url: str,
+                                                                          clock: FakeClock) -> None:
+    async def scenario() -> None:
+        bus = MemoryBus()
+        engine = make_engine(database_url, clock, bus)
+        async with bus.subscribe(hall_channel("jinan")) as sub:
+            results = await asyncio.gather(engine.run("jinan", issue("A")), engine.run("jinan", issue("Q")),
+                                           engine.run("jinan", issue("A")), return_exceptions=True)
+            assert isinstance(results[1], UnknownQueue)
+            numbers = [r[-1].ticket.number for r in (results[0], results[2])]  # type: ignore[index]
+            assert numbers == ["A001", "A002"]
+            published = [await sub.get(), await sub.get()]
+            assert [m["seq"] for m in published] == [1, 2]
+            assert "status_token" not in published[0]["ticket"]
+        with engine.db.reader.connect() as conn:
+            assert list(conn.scalars(select(t.events.c.seq).order_by(t.events.c.seq))) == [1, 2]
+        await engine.close()
+        engine.db.dispose()
+
+    asyncio.run(scenario())
+
+
+def test_a_command_that_fails_half_way_leaves_no_gap_in_seq(database_url: str, clock: FakeClock) -> None:
+    def buggy(hall: Hall, now: datetime) -> list[Event]:
+        hall.issue("A", now, "half")
+        raise RuntimeError("a bug after the first event")
+
+    async def scenario() -> None:
+        engine = make_engine(database_url, clock, MemoryBus())
+        results = await asyncio.gather(engine.run("jinan", issue("B")), engine.run("jinan", buggy),
+                                       engine.run("jinan", issue("B")), return_exceptions=True)
+        assert isinstance(results[1], RuntimeError)
+        assert [r[-1].ticket.number for r in (results[0], results[2])] == ["B001", "B002"]  # type: ignore[index]
+        with engine.db.reader.connect() as conn:
+            assert list(conn.scalars(select(t.events.c.seq).order_by(t.events.c.seq))) == [1, 2]
+            assert conn.scalar(select(t.halls.c.seq)) == 2
+        hall = await engine.hall("jinan")
+        assert hall.seq == 2 and hall.ticket_by_token("half") is None
+        await engine.close()
+        engine.db.dispose()
+
+    asyncio.run(scenario())
+
+
+def test_state_survives_a_restart(database_url: str, clock: FakeClock) -> None:
+    async def first() -> None:
+        engine = make_engine(database_url, clock, MemoryBus())
+        await engine.run("jinan", lambda h, now: h.open_counter(1, "clerk01", now))
+        for _ in range(3):
+            await engine.run("jinan", issue("A"))
+        await engine.run("jinan", lambda h, now: h.call_next(1, now))
+        await engine.close()
+        engine.db.dispose()
+
+    async def second() -> None:
+        engine = make_engine(database_url, clock, MemoryBus())
+        hall = await engine.hall("jinan")
+        assert hall.seq == 5 and hall.public_status(hall.counter(1)) == "calling"
+        assert [x.number for x in hall.waiting_in("A")] == ["A002", "A003"]
+        events = await engine.run("jinan", issue("A"))
+        assert events[-1].ticket is not None and events[-1].ticket.number == "A004"
+        await engine.close()
+        engine.db.dispose()
+
+    asyncio.run(first())
+    asyncio.run(second())
+
+
+@pytest.mark.parametrize("url", ["sqlite:///var/x.db"])
+def test_plain_urls_are_mapped_to_the_shipped_drivers(url: str) -> None:
+    from server.store.db import normalise_url
+
+    assert normalise_url(url).startswith("sqlite+pysqlite")
+    assert normalise_url("postgresql://u@h/db").startswith("postgresql+psycopg://")
