@@ -1,11 +1,9 @@
-"""Load generator: starts `onewindow serve` (one process) on SQLite and/or PostgreSQL, drives it
-over HTTP with a lean raw asyncio HTTP/1.1 keep-alive client, and writes docs/benchmarks.md.
+"""Load generator: starts `onewindow serve` (one process) on SQLite and/or PostgreSQL, drives it over
+HTTP with a raw asyncio HTTP/1.1 keep-alive client and updates docs/benchmarks.md. Scenarios: (a) light:
+one client issuing sequentially; (b) saturation: N connections issuing flat out; (c) mixed: 12 clerks
+calling+finishing while kiosks issue. Only 127.0.0.1 is targeted; every loop is bounded in time and count.
 
     .venv/bin/python bench/load.py --backend all --duration 10
-
-Scenarios per run: (a) light: one client issuing tickets sequentially; (b) saturation: N
-keep-alive connections issuing flat out; (c) mixed: 12 clerks calling+finishing at their counters
-while kiosks issue. Only 127.0.0.1 is targeted; every loop is bounded in time and count.
 """
 
 from __future__ import annotations
@@ -25,7 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -40,16 +38,16 @@ START, END = "<!-- bench:results:start -->", "<!-- bench:results:end -->"
 MAX_OPS = 1_000_000  # hard cap per worker, beside the deadline
 
 
+@dataclass
 class Conn:
     """One keep-alive HTTP/1.1 connection: pre-built request bytes in, (status, body) out."""
 
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.reader, self.writer = reader, writer
+    reader: asyncio.StreamReader
+    writer: asyncio.StreamWriter
 
     @classmethod
     async def open(cls, port: int) -> Conn:
-        reader, writer = await asyncio.open_connection(HOST, port)
-        return cls(reader, writer)
+        return cls(*await asyncio.open_connection(HOST, port))
 
     async def send(self, raw: bytes, lat: list[float] | None = None) -> tuple[int, bytes]:
         t0 = time.perf_counter()
@@ -60,9 +58,6 @@ class Conn:
         if lat is not None:
             lat.append(time.perf_counter() - t0)
         return int(head[9:12]), body
-
-    def close(self) -> None:
-        self.writer.close()
 
 
 def request(port: int, path: str, body: object = None, token: str | None = None) -> bytes:
@@ -115,7 +110,7 @@ async def issuer(port: int, kiosk: str, deadline: float, stats: Stats, queues: t
             break
         status, _ = await conn.send(raws[i % len(raws)], stats.lat)
         stats.errors += status != 201
-    conn.close()
+    conn.writer.close()
 
 
 async def saturate(port: int, kiosk: str, conns: int, duration: float, queues: tuple[str, ...],
@@ -130,16 +125,14 @@ async def saturate(port: int, kiosk: str, conns: int, duration: float, queues: t
 
 async def sign_in(port: int, number: int) -> tuple[Conn, bytes, bytes]:
     """clerkNN signs in and opens counter NN (before the clock starts: sign-in is Argon2, ~0.2 s)."""
-    conn = await Conn.open(port)
-    status, body = await conn.send(request(port, "/api/v1/auth/login",
-                                           {"username": f"clerk{number:02d}", "password": "demo1234"}))
+    conn, path = await Conn.open(port), f"{HALL}/counters/{number}"
+    login = {"username": f"clerk{number:02d}", "password": "demo1234"}
+    status, body = await conn.send(request(port, "/api/v1/auth/login", login))
+    token = json.loads(body)["token"] if status == 200 else ""
+    if token:
+        status, body = await conn.send(request(port, f"{path}/open", token=token))
     if status != 200:
-        raise RuntimeError(f"clerk{number:02d} cannot sign in: {status} {body[:200]!r}")
-    token = json.loads(body)["token"]
-    path = f"{HALL}/counters/{number}"
-    status, body = await conn.send(request(port, f"{path}/open", token=token))
-    if status != 200:
-        raise RuntimeError(f"counter {number} does not open: {status} {body[:200]!r}")
+        raise RuntimeError(f"clerk{number:02d} cannot open counter {number}: {status} {body[:200]!r}")
     return conn, request(port, f"{path}/call-next", token=token), request(port, f"{path}/finish", token=token)
 
 
@@ -156,19 +149,7 @@ async def clerk(conn: Conn, call: bytes, finish: bytes, deadline: float, calls: 
             finishes.errors += status != 200
         else:
             calls.errors += 1
-    conn.close()
-
-
-async def mixed(port: int, kiosk: str, kiosks: int, duration: float,
-                clerks: list[tuple[Conn, bytes, bytes]]) -> tuple[Stats, Stats, Stats]:
-    issues, calls, finishes = Stats(), Stats(), Stats()
-    t0 = time.perf_counter()
-    deadline = t0 + duration
-    await asyncio.gather(*(clerk(*c, deadline, calls, finishes) for c in clerks),
-                         *(issuer(port, kiosk, deadline, issues, QUEUES) for _ in range(kiosks)))
-    for s in (issues, calls, finishes):
-        s.elapsed = time.perf_counter() - t0
-    return issues, calls, finishes
+    conn.writer.close()
 
 
 def free_port() -> int:
@@ -177,29 +158,29 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-async def wait_ready(port: int, proc: subprocess.Popen[bytes], limit_s: float = 30.0) -> None:
-    raw = f"GET {HALL} HTTP/1.1\r\nHost: {HOST}:{port}\r\n\r\n".encode()
-    t0 = time.perf_counter()
-    while time.perf_counter() - t0 < limit_s:
+async def wait_ready(port: int, proc: subprocess.Popen[bytes], tries: int = 300) -> None:
+    for _ in range(tries):  # 0.1 s apart
         if proc.poll() is not None:
             raise RuntimeError(f"the server exited with {proc.returncode}")
         with contextlib.suppress(OSError, asyncio.IncompleteReadError):
             conn = await Conn.open(port)
-            status, _ = await conn.send(raw)
-            conn.close()
+            status, _ = await conn.send(f"GET {HALL} HTTP/1.1\r\nHost: {HOST}:{port}\r\n\r\n".encode())
+            conn.writer.close()
             if status == 200:
                 return
         await asyncio.sleep(0.1)
-    raise RuntimeError(f"the server did not answer on port {port} within {limit_s:.0f} s")
+    raise RuntimeError(f"the server did not answer on port {port} within {tries / 10:.0f} s")
 
 
 @contextlib.contextmanager
-def postgres_db() -> Iterator[str]:
+def postgres_db() -> Iterator[tuple[str, str]]:
+    """A fresh database for the run, dropped after: (URL, server version)."""
     name = f"onewindow_bench_{os.getpid()}"
-    psql = ["psql", "-h", HOST, "-U", "postgres", "-v", "ON_ERROR_STOP=1", "-qc"]
+    psql = ["psql", "-h", HOST, "-U", "postgres", "-v", "ON_ERROR_STOP=1", "-qtAc"]
     subprocess.run([*psql, f"create database {name}"], check=True)
     try:
-        yield f"postgresql://postgres@{HOST}:5432/{name}"
+        version = subprocess.run([*psql, "show server_version"], capture_output=True, text=True).stdout.strip()
+        yield f"postgresql://postgres@{HOST}:5432/{name}", version
     finally:
         subprocess.run([*psql, f"drop database if exists {name} with (force)"], check=False)
 
@@ -246,7 +227,10 @@ async def run_backend(label: str, url: str, env_extra: dict[str, str], args: arg
         print(f"[{label}] mixed, 12 counters + {args.kiosks} kiosks, {args.duration:.0f} s", flush=True)
         clerks = [await sign_in(port, n) for n in range(1, 13)]
         spy, meter = profiler(args, proc.pid, label, "mixed"), Meter(proc.pid)
-        issues, calls, finishes = await mixed(port, token, args.kiosks, args.duration, clerks)
+        issues, calls, finishes, t0 = Stats(), Stats(), Stats(), time.perf_counter()
+        await asyncio.gather(*(clerk(*c, t0 + args.duration, calls, finishes) for c in clerks),
+                             *(issuer(port, token, t0 + args.duration, issues, QUEUES) for _ in range(args.kiosks)))
+        issues.elapsed = calls.elapsed = finishes.elapsed = time.perf_counter() - t0
         rows += [meter.put(issues).row(f"(c) mixed: issue ({args.kiosks} kiosk connections)"),
                  calls.row("(c) mixed: call-next (12 counters)"), finishes.row("(c) mixed: finish (12 counters)")]
         if spy is not None:
@@ -285,13 +269,14 @@ def machine(args: argparse.Namespace) -> list[str]:
             "the CPU columns cover all three rows"]
 
 
-def write_doc(lines: list[str]) -> None:
+def write_doc(doc: Path, lines: list[str]) -> None:
+    """Replace the results between the markers; the hand-written text around them stays."""
     block = "\n".join([START, *lines, END])
-    text = DOC.read_text() if DOC.exists() else "# Benchmarks\n\n" + START + "\n" + END + "\n"
+    text = doc.read_text() if doc.exists() else "# Benchmarks\n\n" + START + "\n" + END + "\n"
     head, _, rest = text.partition(START)
     _, _, tail = rest.partition(END)
-    DOC.parent.mkdir(parents=True, exist_ok=True)
-    DOC.write_text(head + block + tail)
+    doc.parent.mkdir(parents=True, exist_ok=True)
+    doc.write_text(head + block + tail)
 
 
 async def main_async(args: argparse.Namespace) -> None:
@@ -304,11 +289,9 @@ async def main_async(args: argparse.Namespace) -> None:
                 label = f"SQLite {sync.upper()} (ONEWINDOW_SQLITE_SYNCHRONOUS={sync.upper()})"
                 out += await run_backend(label, url, {"ONEWINDOW_SQLITE_SYNCHRONOUS": sync.upper()}, args, workdir)
         if args.backend in ("postgresql", "all"):
-            with postgres_db() as url:
-                version = subprocess.run(["psql", "-h", HOST, "-U", "postgres", "-tAc", "show server_version"],
-                                         capture_output=True, text=True).stdout.strip()
+            with postgres_db() as (url, version):
                 out += await run_backend(f"PostgreSQL {version}", url, {}, args, workdir)
-    write_doc(out)
+    write_doc(Path(args.output), out)
     print("\n".join(out))
 
 
@@ -319,16 +302,18 @@ def main() -> None:
     parser.add_argument("--conns", default="32,64", help="saturation connections, comma-separated (max 256)")
     parser.add_argument("--kiosks", type=int, default=8, help="issuing connections in the mixed scenario")
     parser.add_argument("--light", type=int, default=2000, help="sequential issues in the light scenario")
-    parser.add_argument("--sqlite-sync", default="FULL,NORMAL", help="comma-separated synchronous modes")
+    parser.add_argument("--sqlite-sync", default="FULL,NORMAL", help="comma-separated: NORMAL, FULL, EXTRA")
+    parser.add_argument("--output", default=str(DOC), help="markdown file to update (default docs/benchmarks.md)")
     parser.add_argument("--profile", metavar="DIR", help="py-spy record the server during (b) and (c) into DIR")
     args = parser.parse_args()
     args.duration = min(max(args.duration, 1.0), 120.0)
     args.conns = [min(max(int(c), 1), 256) for c in args.conns.split(",")]
-    args.light = min(max(args.light, 1), 100_000)
-    try:
-        from uvloop import new_event_loop as loop_factory  # the server's event loop too; optional
-    except ImportError:
-        loop_factory = asyncio.new_event_loop
+    args.light, args.kiosks = min(max(args.light, 1), 100_000), min(max(args.kiosks, 1), 256)
+    loop_factory: Callable[[], asyncio.AbstractEventLoop] = asyncio.new_event_loop
+    with contextlib.suppress(ImportError):
+        import uvloop  # the server's event loop too (uvicorn[standard]); optional
+
+        loop_factory = uvloop.new_event_loop
     with asyncio.Runner(loop_factory=loop_factory) as runner:
         runner.run(main_async(args))
 
