@@ -21,6 +21,8 @@ from server.api.errors import EXCEPTION_HANDLERS
 from server.bus import open_bus
 from server.domain.clock import Clock, SystemClock
 from server.engine import HallEngine
+from server.hub import Hub
+from server.hub import routes as live
 from server.pages import PAGE_ROUTES
 from server.settings import Settings
 from server.store.db import open_database
@@ -49,16 +51,18 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
         bus = open_bus(settings.redis_url)
         await bus.connect()
         engine = HallEngine(db, bus, clock, shared=not settings.embedded)
+        hub = Hub(engine, bus, settings.ws_backlog)
         roller = asyncio.create_task(_roll_days(engine))
         try:
-            yield {"ctx": AppContext(settings, db, bus, engine, clock)}
+            yield {"ctx": AppContext(settings, db, bus, engine, clock, hub)}
         finally:
             roller.cancel()
+            await hub.close()
             await engine.close()
             await bus.disconnect()
             db.dispose()
 
-    routes = [*system.ROUTES, *halls.ROUTES, *counters.ROUTES, *PAGE_ROUTES,
+    routes = [*system.ROUTES, *halls.ROUTES, *counters.ROUTES, *live.ROUTES, *PAGE_ROUTES,
               Mount("/static", StaticFiles(directory=STATIC), name="static")]
     middleware = [Middleware(SessionMiddleware, secret_key=settings.secret_key, session_cookie="onewindow_session",
                              same_site="lax", https_only=False, max_age=12 * 3600)]

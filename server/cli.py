@@ -165,8 +165,11 @@ def cmd_serve(args: argparse.Namespace) -> None:
         db.dispose()
     print(f"OneWindow serving on http://{args.host}:{args.port}", flush=True)
     uvicorn.run("server.asgi:create", factory=True, host=args.host, port=args.port, workers=args.workers,
-                log_level=settings.log_level, ws_per_message_deflate=False, proxy_headers=True,
-                access_log=False)  # every change is in the event log; per-request lines cost ~10% CPU
+                log_level=settings.log_level, proxy_headers=True,
+                # broadcast frames are serialised once and sent as they are: compressing them per
+                # client would cost more CPU than the whole fan-out
+                ws_per_message_deflate=False, ws_ping_interval=settings.ws_ping_s, ws_ping_timeout=settings.ws_ping_s,
+                ws_max_size=64 * 1024, access_log=False)  # every change is in the event log; per-request lines cost ~10% CPU
 
 
 def cmd_agent(args: argparse.Namespace) -> None:

@@ -66,6 +66,10 @@ class HallRuntime:
     thread: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(1, thread_name_prefix="hall"))
     writer: asyncio.Task[None] | None = None
     refreshing: asyncio.Future[None] | None = None
+    # True while a batch's events are applied but not yet committed: the state is then ahead of
+    # the log, and nothing may be shown from it (a rolled-back event must never reach a screen).
+    mutating: bool = False
+    settled: asyncio.Event = field(default_factory=asyncio.Event)
 
 
 class HallEngine:
@@ -77,6 +81,9 @@ class HallEngine:
         self.shared = shared
         self._halls: dict[str, HallRuntime] = {}
         self._reads = ThreadPoolExecutor(4, thread_name_prefix="db-read")
+        # Called with (hall, public events) right after each commit, before the bus publish:
+        # this process's own screens need not wait for a Redis round trip, nor for Redis at all.
+        self.on_commit: list[Callable[[str, list[dict[str, Any]]], None]] = []
 
     async def close(self) -> None:
         for rt in self._halls.values():
@@ -119,6 +126,17 @@ class HallEngine:
         if rt.state is None:
             raise UnknownHall(f"没有大厅 {code}", f"no hall {code!r}")
         return rt.state
+
+    async def committed_hall(self, code: str) -> Hall:
+        """The hall's state as committed: never showing a batch that is still being written."""
+        while True:
+            await self.hall(code)
+            rt = self._halls[code]
+            while rt.mutating:
+                rt.settled.clear()
+                await rt.settled.wait()
+            if rt.state is not None:
+                return rt.state
 
     async def loaded_halls(self) -> list[Hall]:
         """Every hall this process holds in memory, caught up when shared."""
@@ -195,6 +213,7 @@ class HallEngine:
         loop = asyncio.get_running_loop()
         known = rt.state.seq if rt.state is not None else None
         conn, loaded, rows = await loop.run_in_executor(rt.thread, self._begin, rt.code, known, self.clock.now())
+        rt.mutating = True
         try:
             if loaded is not None:
                 rt.state = loaded
@@ -217,6 +236,7 @@ class HallEngine:
                     # may be committed (seq would get a gap). Roll back, reload, redo the others.
                     log.exception("hall %s: command failed; batch rolled back and retried", rt.code)
                     rt.state = None
+                    self._settle(rt)
                     await loop.run_in_executor(rt.thread, conn.close)
                     item.future.set_exception(exc)
                     await self._write_batch(rt, batch[:index] + batch[index + 1:])
@@ -226,8 +246,11 @@ class HallEngine:
             public = [public_event(state, e) for e in written]
             await loop.run_in_executor(rt.thread, self._commit, conn, rt.code, written, public)
         except BaseException:
+            rt.state = None  # it may hold events that were never committed: reload on next use
+            self._settle(rt)
             await loop.run_in_executor(rt.thread, conn.close)
             raise
+        self._settle(rt)
         for item, outcome in zip(batch, outcomes, strict=True):
             if item.future.done():
                 continue
@@ -235,9 +258,21 @@ class HallEngine:
                 item.future.set_exception(outcome)
             else:
                 item.future.set_result(outcome)
+        if not public:
+            return
+        for listener in self.on_commit:
+            listener(rt.code, public)
         channel = hall_channel(rt.code)
-        for message in public:
-            await self.bus.publish(channel, message)
+        try:
+            for message in public:
+                await self.bus.publish(channel, message)
+        except Exception as exc:  # committed all the same; other processes fill the gap from the log
+            log.warning("hall %s: publishing events %d-%d failed: %s", rt.code, public[0]["seq"], public[-1]["seq"], exc)
+
+    @staticmethod
+    def _settle(rt: HallRuntime) -> None:
+        rt.mutating = False
+        rt.settled.set()
 
     def _begin(self, code: str, known: int | None, now: datetime) -> tuple[Connection, Hall | None, list[Any]]:
         conn = self.db.writer.connect()

@@ -24,6 +24,8 @@ class Settings:
     demo: bool
     sqlite_synchronous: str
     log_level: str
+    ws_ping_s: float = 20.0  # a socket that answers no ping within this is dead and is dropped
+    ws_backlog: int = 256  # messages a slow screen may fall behind before it gets a fresh snapshot
 
     @property
     def embedded(self) -> bool:
@@ -64,4 +66,12 @@ def load_settings(environ: os._Environ[str] | dict[str, str] | None = None) -> S
     sync = config("ONEWINDOW_SQLITE_SYNCHRONOUS", default="FULL").upper()
     if sync not in ("NORMAL", "FULL", "EXTRA"):
         raise SettingsError("ONEWINDOW_SQLITE_SYNCHRONOUS must be NORMAL, FULL or EXTRA")
-    return Settings(database_url, redis_url, secret, demo, sync, config("ONEWINDOW_LOG_LEVEL", default="info"))
+    try:
+        ping = config("ONEWINDOW_WS_PING_S", cast=float, default=20.0)
+        backlog = config("ONEWINDOW_WS_BACKLOG", cast=int, default=256)
+    except ValueError:
+        raise SettingsError("ONEWINDOW_WS_PING_S must be seconds and ONEWINDOW_WS_BACKLOG a count") from None
+    if ping <= 0 or backlog < 1:
+        raise SettingsError("ONEWINDOW_WS_PING_S and ONEWINDOW_WS_BACKLOG must be positive")
+    return Settings(database_url, redis_url, secret, demo, sync, config("ONEWINDOW_LOG_LEVEL", default="info"),
+                    ping, backlog)

@@ -12,6 +12,7 @@ from server.auth import Principal, RateLimiter
 from server.bus import Bus
 from server.domain.clock import Clock
 from server.engine import HallEngine
+from server.hub import Hub
 from server.settings import Settings
 from server.store import accounts
 from server.store.db import Database
@@ -28,6 +29,7 @@ class AppContext:
     bus: Bus
     engine: HallEngine
     clock: Clock
+    hub: Hub
     login_limiter: RateLimiter = field(default_factory=lambda: RateLimiter(5, 300))
     _tokens: dict[str, tuple[float, Principal | None]] = field(default_factory=dict)
 

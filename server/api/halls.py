@@ -11,11 +11,11 @@ from starlette.responses import Response
 from server.auth import TICKET_ISSUERS
 from server.domain.errors import UnknownTicket
 from server.domain.hall import Hall
-from server.domain.model import Channel, Event
+from server.domain.model import Channel, Event, Ticket
 from server.domain.views import hall_info, public_ticket, snapshot, ticket_from_state
 from server.store import repo
 
-from .context import ctx, forbid, require_principal
+from .context import AppContext, ctx, forbid, require_principal
 from .declare import endpoint
 from .errors import ApiError, JSONResponse
 from .schemas import IssueTicket
@@ -72,19 +72,25 @@ async def issue_ticket(request: Request, body: IssueTicket) -> Response:
     return JSONResponse(public_ticket(hall, ticket, with_token=True), status_code=201)
 
 
-async def _find_by_token(request: Request) -> tuple[Hall, dict[str, object]]:
-    context = ctx(request)
-    token = request.path_params["status_token"]
+async def locate_ticket(context: AppContext, token: str) -> tuple[Hall, Ticket] | None:
+    """The ticket behind a status token: live in a loaded hall, else from the store (an earlier day's)."""
     for hall in await context.engine.loaded_halls():
         live = hall.ticket_by_token(token)
         if live is not None:
-            return hall, public_ticket(hall, live, with_token=True)
+            return hall, live
     found = await context.engine.read(lambda conn: repo.ticket_data_by_token(conn, token))
     if found is None:
-        raise ApiError(404, "unknown_ticket", "没有这张票 (no such ticket)")
+        return None
     hall = await context.engine.hall(found[0])
-    live = hall.ticket_by_token(token)
-    return hall, public_ticket(hall, live or ticket_from_state(found[1]), with_token=True)
+    return hall, hall.ticket_by_token(token) or ticket_from_state(found[1])
+
+
+async def _find_by_token(request: Request) -> tuple[Hall, dict[str, object]]:
+    located = await locate_ticket(ctx(request), request.path_params["status_token"])
+    if located is None:
+        raise ApiError(404, "unknown_ticket", "没有这张票 (no such ticket)")
+    hall, ticket = located
+    return hall, public_ticket(hall, ticket, with_token=True)
 
 
 @endpoint("GET", "/tickets/{status_token}", "A visitor's own ticket, with live ahead and eta_s", auth=False,

@@ -80,7 +80,7 @@ async def healthz(request: Request) -> Response:
         problems.append("bus")
     if problems:
         return JSONResponse({"status": "unavailable", "failing": problems}, status_code=503)
-    return JSONResponse({"status": "ok"})
+    return JSONResponse({"status": "ok", "connections": context.hub.connections()})
 
 
 @endpoint("GET", "/openapi.json", "This document", auth=False, tag="system", prefix="")

@@ -1,12 +1,17 @@
-"""The bus interface every backend implements."""
+"""The bus interface every backend implements, and the local fan-out they share."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager
 from typing import Any, Protocol
 
 Message = dict[str, Any]
+
+# Delivered to every subscription when the backend may have lost messages (the Redis connection
+# dropped and came back): whoever keeps state from the channel must resynchronise from the log.
+RESET: Message = {"type": "bus.reset"}
 
 
 class Subscription(Protocol):
@@ -31,3 +36,59 @@ class Bus(Protocol):
         ...
 
     async def healthy(self) -> bool: ...
+
+
+class QueueSubscription:
+    def __init__(self) -> None:
+        self.queue: asyncio.Queue[Message] = asyncio.Queue()
+
+    async def get(self) -> Message:
+        return await self.queue.get()
+
+    async def __aiter__(self) -> AsyncIterator[Message]:
+        while True:
+            yield await self.queue.get()
+
+
+class LocalSubscribers:
+    """This process's subscriptions by channel. Both backends deliver through it, so however many
+    screens a process serves, the backend sees one subscriber per channel."""
+
+    def __init__(self) -> None:
+        self._by_channel: dict[str, set[QueueSubscription]] = {}
+
+    def add(self, channel: str) -> tuple[QueueSubscription, bool]:
+        """A new subscription, and whether it is the channel's first in this process."""
+        sub = QueueSubscription()
+        subs = self._by_channel.setdefault(channel, set())
+        subs.add(sub)
+        return sub, len(subs) == 1
+
+    def remove(self, channel: str, sub: QueueSubscription) -> bool:
+        """Drop ``sub``; True when it was the channel's last."""
+        subs = self._by_channel.get(channel)
+        if subs is None:
+            return False
+        subs.discard(sub)
+        if subs:
+            return False
+        del self._by_channel[channel]
+        return True
+
+    def deliver(self, channel: str, message: Message) -> None:
+        for sub in self._by_channel.get(channel, ()):
+            sub.queue.put_nowait(message)
+
+    def deliver_everywhere(self, message: Message) -> None:
+        for subs in self._by_channel.values():
+            for sub in subs:
+                sub.queue.put_nowait(message)
+
+    def channels(self) -> list[str]:
+        return list(self._by_channel)
+
+    def count(self, channel: str) -> int:
+        return len(self._by_channel.get(channel, ()))
+
+    def clear(self) -> None:
+        self._by_channel.clear()

@@ -1,55 +1,36 @@
-"""In-process bus for embedded mode: one asyncio.Queue per subscriber."""
+"""In-process bus for embedded mode (no REDIS_URL): one process is the whole hall."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from .base import Message
-
-
-class QueueSubscription:
-    def __init__(self) -> None:
-        self.queue: asyncio.Queue[Message] = asyncio.Queue()
-
-    async def get(self) -> Message:
-        return await self.queue.get()
-
-    async def __aiter__(self) -> AsyncIterator[Message]:
-        while True:
-            yield await self.queue.get()
+from .base import LocalSubscribers, Message, QueueSubscription
 
 
 class MemoryBus:
     def __init__(self) -> None:
-        self._subscribers: dict[str, set[QueueSubscription]] = {}
+        self._local = LocalSubscribers()
 
     async def connect(self) -> None:
         pass
 
     async def disconnect(self) -> None:
-        self._subscribers.clear()
+        self._local.clear()
 
     async def publish(self, channel: str, message: Message) -> None:
-        for sub in self._subscribers.get(channel, ()):
-            sub.queue.put_nowait(message)
+        self._local.deliver(channel, message)
 
     @asynccontextmanager
     async def subscribe(self, channel: str) -> AsyncIterator[QueueSubscription]:
-        sub = QueueSubscription()
-        self._subscribers.setdefault(channel, set()).add(sub)
+        sub, _ = self._local.add(channel)
         try:
             yield sub
         finally:
-            subs = self._subscribers.get(channel)
-            if subs is not None:
-                subs.discard(sub)
-                if not subs:
-                    del self._subscribers[channel]
+            self._local.remove(channel, sub)
 
     def subscriber_count(self, channel: str) -> int:
-        return len(self._subscribers.get(channel, ()))
+        return self._local.count(channel)
 
     async def healthy(self) -> bool:
         return True

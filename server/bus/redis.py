@@ -1,8 +1,12 @@
 """Redis pub/sub bus: several server processes act as one hall.
 
-One Redis connection per process listens; messages fan out to local subscribers through the
-same per-subscriber queues as the memory bus, so Redis sees one subscription per channel per
+One Redis connection per process listens; messages fan out to this process's subscribers
+through the same local queues as the memory bus, so Redis sees one subscription per channel per
 process however many screens are connected.
+
+Redis keeps nothing for a subscriber that was away, so whenever the listening connection is
+re-established (by us after an error, or silently by redis-py) every local subscriber gets
+``RESET`` and resynchronises from the event log.
 """
 
 from __future__ import annotations
@@ -10,16 +14,16 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from typing import Any
 
 import orjson
 import redis.asyncio as aioredis
 
-from .base import Message
-from .memory import QueueSubscription
+from .base import RESET, LocalSubscribers, Message, QueueSubscription
 
 log = logging.getLogger("onewindow.bus")
+BACKOFF_S = (0.1, 0.2, 0.5, 1.0, 2.0, 5.0)
 
 
 class RedisBus:
@@ -28,76 +32,103 @@ class RedisBus:
         self._redis: Any = None
         self._pubsub: Any = None
         self._reader: asyncio.Task[None] | None = None
-        self._subscribers: dict[str, set[QueueSubscription]] = {}
+        self._local = LocalSubscribers()
+        self._wanted = asyncio.Event()  # set while some channel has a local subscriber
 
     async def connect(self) -> None:
-        self._redis = aioredis.from_url(self.url)
-        self._pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
-        self._reader = asyncio.create_task(self._read(), name="redis-bus")
+        self._redis = aioredis.from_url(self.url, socket_connect_timeout=2, socket_keepalive=True)
+        self._reader = asyncio.create_task(self._listen(), name="redis-bus")
 
     async def disconnect(self) -> None:
         if self._reader:
             self._reader.cancel()
             await asyncio.gather(self._reader, return_exceptions=True)
-        if self._pubsub is not None:
-            await self._pubsub.aclose()
+        await self._close_pubsub()
         if self._redis is not None:
             await self._redis.aclose()
+        self._local.clear()
 
-    async def _read(self) -> None:
+    async def _close_pubsub(self) -> None:
+        pubsub, self._pubsub = self._pubsub, None
+        if pubsub is not None:
+            with suppress(Exception):
+                await pubsub.aclose()
+
+    async def _open_pubsub(self) -> None:
+        pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
+        original = pubsub.on_connect
+
+        async def on_reconnect(connection: Any) -> None:
+            # redis-py calls this only when it re-establishes a dropped connection by itself.
+            await original(connection)
+            log.warning("redis bus: connection re-established; subscribers resynchronise")
+            self._local.deliver_everywhere(RESET)
+
+        pubsub.on_connect = on_reconnect
+        await pubsub.ping()  # fail here, not on the first subscribe, while Redis is away
+        done: set[str] = set()
+        while missing := set(self._local.channels()) - done:  # channels may be added while we await
+            await pubsub.subscribe(*missing)
+            done |= missing
+        self._pubsub = pubsub
+
+    async def _listen(self) -> None:
+        failures = 0
         while True:
-            if not self._subscribers:
-                await asyncio.sleep(0.05)
-                continue
             try:
-                message = await self._pubsub.get_message(timeout=1.0)
+                await self._open_pubsub()
+                if failures:
+                    log.warning("redis bus: reconnected after %d attempts; subscribers resynchronise", failures)
+                    self._local.deliver_everywhere(RESET)
+                failures = 0
+                while True:
+                    if not self._local.channels():
+                        self._wanted.clear()
+                        await self._wanted.wait()
+                    message = await self._pubsub.get_message(timeout=1.0)
+                    if message is not None and message.get("type") == "message":
+                        self._deliver(message)
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                log.warning("redis bus: connection lost, resubscribing", exc_info=True)
-                await asyncio.sleep(0.5)
-                await self._resubscribe()
-                continue
-            if message is None or message.get("type") != "message":
-                continue
-            channel = message["channel"].decode()
-            try:
-                data = orjson.loads(message["data"])
-            except orjson.JSONDecodeError:
-                log.warning("redis bus: dropped a message that is not JSON on %s", channel)
-                continue
-            for sub in self._subscribers.get(channel, ()):
-                sub.queue.put_nowait(data)
+            except Exception as exc:
+                delay = BACKOFF_S[min(failures, len(BACKOFF_S) - 1)]
+                failures += 1
+                if failures == 1:
+                    log.warning("redis bus: connection lost (%s); retrying", exc)
+                await self._close_pubsub()
+                await asyncio.sleep(delay)
 
-    async def _resubscribe(self) -> None:
+    def _deliver(self, message: dict[str, Any]) -> None:
+        channel = message["channel"].decode()
         try:
-            if self._subscribers:
-                await self._pubsub.subscribe(*self._subscribers)
-        except Exception:
-            log.warning("redis bus: resubscribe failed; will retry", exc_info=True)
+            data = orjson.loads(message["data"])
+        except orjson.JSONDecodeError:
+            log.warning("redis bus: dropped a message that is not JSON on %s", channel)
+            return
+        if isinstance(data, dict):
+            self._local.deliver(channel, data)
 
     async def publish(self, channel: str, message: Message) -> None:
         await self._redis.publish(channel, orjson.dumps(message))
 
     @asynccontextmanager
     async def subscribe(self, channel: str) -> AsyncIterator[QueueSubscription]:
-        sub = QueueSubscription()
-        first = channel not in self._subscribers
-        self._subscribers.setdefault(channel, set()).add(sub)
+        sub, first = self._local.add(channel)
+        self._wanted.set()
         try:
-            if first:
-                await self._pubsub.subscribe(channel)
+            if first and self._pubsub is not None:
+                try:
+                    await self._pubsub.subscribe(channel)
+                except Exception:  # the listener resubscribes every channel when Redis is back
+                    log.warning("redis bus: subscribe to %s failed; will resubscribe on reconnect", channel)
             yield sub
         finally:
-            subs = self._subscribers.get(channel)
-            if subs is not None:
-                subs.discard(sub)
-                if not subs:
-                    del self._subscribers[channel]
-                    try:
-                        await self._pubsub.unsubscribe(channel)
-                    except Exception:
-                        log.warning("redis bus: unsubscribe from %s failed", channel, exc_info=True)
+            if self._local.remove(channel, sub) and self._pubsub is not None:
+                with suppress(Exception):
+                    await self._pubsub.unsubscribe(channel)
+
+    def subscriber_count(self, channel: str) -> int:
+        return self._local.count(channel)
 
     async def healthy(self) -> bool:
         try:

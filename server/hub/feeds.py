@@ -1,0 +1,75 @@
+"""What each kind of feed shows in its snapshot, and which hall events it carries.
+
+Every feed but the ticket feed carries every public hall event, so its ``seq`` is gapless and a
+client can tell a lost message from a quiet hall (CONTRACT). Staff feeds get their own fields in
+the snapshot; the fronts that later issues build add more here, never to the display feed,
+which must stay free of personal data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from server.domain.hall import Hall
+from server.domain.views import iso, public_counter, public_ticket, snapshot
+
+
+def hall_header(hall: Hall) -> dict[str, Any]:
+    return {"code": hall.config.code, "name": hall.config.name}
+
+
+@dataclass(frozen=True)
+class Feed:
+    name: str
+    every_event: bool = True  # False: only the client's own ticket's events (and position updates)
+
+    def snapshot(self, hall: Hall, now: datetime, params: dict[str, Any]) -> dict[str, Any]:
+        return {**snapshot(hall, now), "hall": hall_header(hall)}
+
+    def shareable(self) -> bool:
+        """Whether one snapshot serves every client of this feed (then it is serialised once)."""
+        return True
+
+
+@dataclass(frozen=True)
+class CounterFeed(Feed):
+    def snapshot(self, hall: Hall, now: datetime, params: dict[str, Any]) -> dict[str, Any]:
+        body = super().snapshot(hall, now, params)
+        counter = hall.counters.get(params["counter"])
+        if counter is not None:
+            ticket = hall.current_ticket(counter)
+            body["counter"] = {
+                **public_counter(counter), "queues": list(counter.queues), "status": hall.public_status(counter),
+                "clerk": counter.clerk, "pause_reason": counter.pause_reason,
+                "changed_at": iso(counter.changed_at, hall),
+                "ticket": public_ticket(hall, ticket) if ticket else None,
+            }
+        return body
+
+    def shareable(self) -> bool:
+        return False
+
+
+@dataclass(frozen=True)
+class TicketFeed(Feed):
+    every_event: bool = False
+
+    def snapshot(self, hall: Hall, now: datetime, params: dict[str, Any]) -> dict[str, Any]:
+        ticket = hall.tickets.get(params["ticket_id"])
+        body = public_ticket(hall, ticket) if ticket is not None else params["stored"]  # an earlier day's
+        params["position"] = (body["ahead"], body["eta_s"])  # the next position update only if it moved
+        counter = hall.counters.get(body["counter"]) if body.get("counter") else None
+        return {"ticket": body, "hall": hall_header(hall),
+                "counter": public_counter(counter) if counter else None}
+
+    def shareable(self) -> bool:
+        return False
+
+
+DISPLAY = Feed("display")
+KIOSK = Feed("kiosk")
+DASHBOARD = Feed("dashboard")
+COUNTER = CounterFeed("counter")
+TICKET = TicketFeed("ticket")

@@ -1,0 +1,201 @@
+"""The WebSocket endpoints (CONTRACT "WebSocket feeds", plus the staff and device feeds).
+
+Plain ASGI callables rather than Starlette's WebSocket class: the hub sends through the raw
+ASGI ``send`` (see client.py). Every refusal happens after the handshake and before any data,
+as a close frame with code 1008 (policy violation) and a reason a person can read.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from starlette.requests import HTTPConnection
+from starlette.routing import WebSocketRoute
+from starlette.types import Receive, Scope, Send
+
+from server.api.context import AppContext, ctx, current_principal
+from server.api.errors import ApiError
+from server.api.halls import locate_ticket
+from server.auth import Principal
+from server.domain.errors import DomainError
+from server.domain.views import public_ticket
+
+from . import feeds
+from .client import Client
+from .feeds import Feed
+
+log = logging.getLogger("onewindow.hub")
+
+POLICY = 1008  # wrong or missing token, unknown hall or ticket, bad parameter
+UNSUPPORTED = 1003  # a message the feed does not take
+BAD_PAYLOAD = 1007  # a message that is not JSON
+
+
+class Refused(Exception):
+    """Close the socket with 1008 and this reason."""
+
+
+@dataclass
+class Subscription:
+    hall: str
+    feed: Feed
+    params: dict[str, Any]
+
+
+Resolver = Callable[[HTTPConnection, AppContext], Awaitable[Subscription]]
+
+
+async def _principal(conn: HTTPConnection, context: AppContext) -> Principal | None:
+    """A ``?token=`` (device pages), a bearer header, or the staff session cookie."""
+    token = conn.query_params.get("token")
+    if token:
+        return await context.principal_for_token(token)
+    try:
+        principal = await current_principal(conn)
+    except ApiError:
+        return None
+    if principal is not None and "authorization" not in conn.headers and not _same_origin(conn):
+        return None  # a cookie may only open a socket from our own pages (cross-site WebSocket hijacking)
+    return principal
+
+
+def _same_origin(conn: HTTPConnection) -> bool:
+    origin = conn.headers.get("origin")
+    return origin is None or origin.split("://", 1)[-1] == conn.headers.get("host", "")
+
+
+async def _hall(conn: HTTPConnection, context: AppContext) -> str:
+    code = conn.path_params["hall"]
+    try:
+        await context.engine.hall(code)
+    except DomainError:
+        raise Refused(f"没有大厅 {code} (no such hall)") from None
+    return str(code)
+
+
+def _staff_of(principal: Principal | None, hall: str, what: str) -> Principal:
+    if principal is None:
+        raise Refused(f"{what}需要有效令牌或登录 (a valid token or sign-in is required)")
+    if not principal.in_hall(hall):
+        raise Refused("此凭证属于其他大厅 (this credential belongs to another hall)")
+    return principal
+
+
+async def display(conn: HTTPConnection, context: AppContext) -> Subscription:
+    hall = await _hall(conn, context)
+    if conn.query_params.get("token"):  # optional, but a wrong one is refused rather than ignored
+        _staff_of(await _principal(conn, context), hall, "大屏")
+    return Subscription(hall, feeds.DISPLAY, {})
+
+
+async def ticket(conn: HTTPConnection, context: AppContext) -> Subscription:
+    located = await locate_ticket(context, conn.path_params["status_token"])
+    if located is None:
+        raise Refused("没有这张票 (no such ticket)")
+    hall, found = located
+    return Subscription(hall.config.code, feeds.TICKET,
+                        {"ticket_id": found.id, "stored": public_ticket(hall, found)})
+
+
+async def counter(conn: HTTPConnection, context: AppContext) -> Subscription:
+    hall = await _hall(conn, context)
+    try:
+        number = int(conn.path_params["number"])
+    except ValueError:
+        raise Refused("窗口号须为数字 (number must be a counter number)") from None
+    if number not in (await context.engine.hall(hall)).counters:
+        raise Refused(f"没有 {number} 号窗口 (no such counter)")
+    principal = _staff_of(await _principal(conn, context), hall, "窗口")
+    allowed = principal.is_manager or (principal.kind == "user" and principal.role == "clerk") or (
+        principal.kind == "device" and principal.role in ("counter", "agent") and principal.counter == number)
+    if not allowed:
+        raise Refused("此凭证不能查看该窗口 (this credential may not follow this counter)")
+    return Subscription(hall, feeds.COUNTER, {"counter": number})
+
+
+async def kiosk(conn: HTTPConnection, context: AppContext) -> Subscription:
+    hall = await _hall(conn, context)
+    name = conn.path_params["name"]
+    principal = _staff_of(await _principal(conn, context), hall, "取号机")
+    if not (principal.is_manager or (principal.kind == "device" and principal.role == "kiosk"
+                                     and principal.name == name)):
+        raise Refused(f"此凭证不是取号机 {name} 的令牌 (not this kiosk's token)")
+    return Subscription(hall, feeds.KIOSK, {"kiosk": name})
+
+
+async def dashboard(conn: HTTPConnection, context: AppContext) -> Subscription:
+    hall = await _hall(conn, context)
+    principal = _staff_of(await _principal(conn, context), hall, "督查看板")
+    if not principal.is_manager:
+        raise Refused("督查看板仅限管理人员 (managers only)")
+    return Subscription(hall, feeds.DASHBOARD, {})
+
+
+def _since(conn: HTTPConnection) -> int | None:
+    raw = conn.query_params.get("since")
+    if raw is None:
+        return None
+    if not raw.isdigit():
+        raise Refused("since 须为非负整数 (since must be a non-negative integer)")
+    return int(raw)
+
+
+def _problem(message: Mapping[str, Any]) -> tuple[int, str] | None:
+    """Clients send nothing but ``{"type": "resync"}``; anything else closes that client alone."""
+    text = message.get("text")
+    if text is None:
+        return UNSUPPORTED, "只接受 JSON 文本消息 (only JSON text messages are accepted)"
+    try:
+        data = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return BAD_PAYLOAD, "消息不是 JSON (message is not JSON)"
+    if not isinstance(data, dict) or data.get("type") != "resync":
+        return UNSUPPORTED, "未知消息类型；只接受 resync (unknown message type; only resync is accepted)"
+    return None
+
+
+class FeedEndpoint:
+    def __init__(self, resolve: Resolver) -> None:
+        self.resolve = resolve
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (await receive())["type"] != "websocket.connect":
+            return
+        await send({"type": "websocket.accept"})
+        conn = HTTPConnection(scope)
+        context = ctx(conn)
+        try:
+            sub = await self.resolve(conn, context)
+            since = _since(conn)
+        except Refused as refusal:
+            await send({"type": "websocket.close", "code": POLICY, "reason": str(refusal)})
+            return
+        client = Client(send, sub.feed, sub.params)
+        hub = context.hub
+        try:
+            await hub.join(sub.hall, client, since)
+            while True:
+                message = await receive()
+                if message["type"] == "websocket.disconnect":
+                    return
+                problem = _problem(message)
+                if problem is not None:
+                    await client.close(*problem)
+                    return
+                hub.leave(sub.hall, client)  # resync: start over with a snapshot
+                await hub.join(sub.hall, client, None)
+        finally:
+            hub.leave(sub.hall, client)
+
+
+ROUTES = [
+    WebSocketRoute("/ws/halls/{hall}/display", FeedEndpoint(display)),
+    WebSocketRoute("/ws/tickets/{status_token}", FeedEndpoint(ticket)),
+    WebSocketRoute("/ws/halls/{hall}/counters/{number}", FeedEndpoint(counter)),
+    WebSocketRoute("/ws/halls/{hall}/kiosks/{name}", FeedEndpoint(kiosk)),
+    WebSocketRoute("/ws/halls/{hall}/dashboard", FeedEndpoint(dashboard)),
+]
