@@ -27,9 +27,10 @@ run: $(STAMP)
 	@echo
 	ONEWINDOW_DEMO=1 $(BIN)/onewindow serve --host 127.0.0.1 --port 8000
 
-# System packages the tests use (as root on Debian): PostgreSQL, Redis.
+# System packages the tests use (as root on Debian): PostgreSQL, Redis, Chromium and CJK fonts.
 system:
 	bash scripts/services.sh
+	bash scripts/browser.sh
 
 test: $(STAMP) system
 	$(BIN)/ruff check server tests bench

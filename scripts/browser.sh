@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# The browser tests drive Debian's own Chromium (never a browser build that Playwright downloads)
+# and need CJK fonts so that screenshots show Chinese, not boxes. As root this installs them;
+# otherwise it says what is missing and succeeds, so the other tests still run.
+set -euo pipefail
+
+need_apt=()
+[ -x /usr/bin/chromium ] || need_apt+=(chromium)
+dpkg-query -W -f='${Status}' fonts-noto-cjk 2>/dev/null | grep -q 'ok installed' || need_apt+=(fonts-noto-cjk)
+if [ ${#need_apt[@]} -eq 0 ]; then
+  echo "browser: chromium and fonts-noto-cjk present"
+  exit 0
+fi
+if [ "$(id -u)" != 0 ]; then
+  echo "browser: ${need_apt[*]} missing and not root: the browser tests will skip (install them with apt-get)" >&2
+  exit 0
+fi
+apt-get update -qq
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
+echo "browser: installed ${need_apt[*]}"

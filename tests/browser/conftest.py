@@ -1,0 +1,121 @@
+"""Browser tests: Debian's own Chromium (never Playwright's downloaded builds) driven by
+Playwright, against a real `onewindow serve` process. `scripts/browser.sh` installs Chromium and
+the CJK fonts; without them these tests skip, except in CI where they fail."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import httpx
+import pytest
+from playwright.sync_api import sync_playwright
+
+from server.demo import DEMO_PASSWORD
+from tests.api.conftest import KIOSK
+from tests.servers import IN_CI, ServerProcess, seeded
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page, ViewportSize
+
+CHROMIUM = Path("/usr/bin/chromium")
+REQUIRED = {"chromium": CHROMIUM,  # Debian packages, and a file each installs
+            "fonts-noto-cjk": Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")}
+SCREENS = Path("/tmp/onewindow-screens")  # the ones worth a look, kept after the run
+PHONE: ViewportSize = {"width": 360, "height": 740}
+
+
+# One browser for the whole package, not the session: while Playwright's sync API is started it
+# leaves its event loop marked as running in this thread, and every later test that calls
+# asyncio.run() (tests/store, …) would fail with "cannot be called from a running event loop".
+@pytest.fixture(scope="package")
+def browser() -> Iterator[Browser]:
+    missing = [package for package, path in REQUIRED.items() if not path.exists()]
+    if missing:
+        message = f"not installed: {', '.join(missing)}; `make system` (scripts/browser.sh) installs them"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    # As root Chromium refuses to start sandboxed; containers also have a tiny /dev/shm.
+    args = ["--no-sandbox", "--disable-dev-shm-usage"] if os.geteuid() == 0 else ["--disable-dev-shm-usage"]
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=args)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def live_server(sqlite_url: str, tmp_path: Path) -> Iterator[ServerProcess]:
+    server = ServerProcess(seeded(sqlite_url), tmp_path).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def phone(browser: Browser, live_server: ServerProcess) -> Iterator[Page]:
+    """A narrow phone (360×740) set to Chinese in the hall's time zone."""
+    context = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True,
+                                  locale="zh-CN", timezone_id="Asia/Shanghai", base_url=live_server.base)
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def shoot(tmp_path: Path, request: pytest.FixtureRequest) -> Callable[[Page, str], Path]:
+    """Screenshot to tmp_path/screens, and a copy to /tmp/onewindow-screens for a person to see."""
+    folder = tmp_path / "screens"
+    folder.mkdir(exist_ok=True)
+    SCREENS.mkdir(exist_ok=True)
+
+    def shot(page: Page, name: str) -> Path:
+        path = folder / f"{name}.png"
+        page.screenshot(path=path)
+        shutil.copy(path, SCREENS / f"{request.node.name}-{name}.png")
+        return path
+
+    return shot
+
+
+class HallClient:
+    """The demo hall `jinan` over the live server's HTTP API, as a kiosk and a clerk use it.
+    One request per call, no pooled connection: the tests restart the server under it."""
+
+    def __init__(self, server: ServerProcess) -> None:
+        self.server = server
+
+    def post(self, path: str, headers: dict[str, str], body: object = None) -> httpx.Response:
+        return httpx.post(f"{self.server.base}/api/v1{path}", json=body, headers=headers, timeout=10)
+
+    def issue(self, queue: str = "A") -> dict[str, object]:
+        response = self.post("/halls/jinan/tickets", KIOSK, {"queue": queue})
+        assert response.status_code == 201, response.text
+        ticket: dict[str, object] = response.json()
+        return ticket
+
+    def clerk(self, username: str = "clerk01") -> dict[str, str]:
+        response = self.post("/auth/login", {}, {"username": username, "password": DEMO_PASSWORD})
+        assert response.status_code == 200, response.text
+        return {"Authorization": f"Bearer {response.json()['token']}"}
+
+    def counter(self, number: int, action: str, headers: dict[str, str]) -> httpx.Response:
+        response = self.post(f"/halls/jinan/counters/{number}/{action}", headers)
+        assert response.status_code in (200, 204), f"{action}: {response.status_code} {response.text}"
+        return response
+
+    def ticket(self, token: object) -> dict[str, object]:
+        response = httpx.get(f"{self.server.base}/api/v1/tickets/{token}", timeout=10)
+        assert response.status_code == 200, response.text
+        ticket: dict[str, object] = response.json()
+        return ticket
+
+
+@pytest.fixture
+def hall(live_server: ServerProcess) -> HallClient:
+    return HallClient(live_server)
