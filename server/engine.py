@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -41,6 +42,7 @@ log = logging.getLogger("onewindow.engine")
 Command = Callable[[Hall, datetime], list[Event]]
 T = TypeVar("T")
 MAX_BATCH = 256
+MAX_OUTBOX = 10_000
 CATCH_UP_LIMIT = 5000  # further behind than this, reloading the projections is cheaper
 
 
@@ -70,6 +72,8 @@ class HallRuntime:
     # the log, and nothing may be shown from it (a rolled-back event must never reach a screen).
     mutating: bool = False
     settled: asyncio.Event = field(default_factory=asyncio.Event)
+    outbox: deque[dict[str, Any]] = field(default_factory=deque)  # committed, not yet on the bus
+    publisher: asyncio.Task[None] | None = None
 
 
 class HallEngine:
@@ -89,6 +93,11 @@ class HallEngine:
         for rt in self._halls.values():
             if rt.writer:
                 rt.writer.cancel()
+        publishers = [rt.publisher for rt in self._halls.values() if rt.publisher and not rt.publisher.done()]
+        if publishers:  # let committed events reach the other processes; the log has them anyway
+            _, late = await asyncio.wait(publishers, timeout=1.0)
+            for task in late:
+                task.cancel()
         for rt in self._halls.values():
             if rt.writer:
                 await asyncio.gather(rt.writer, return_exceptions=True)
@@ -262,12 +271,26 @@ class HallEngine:
             return
         for listener in self.on_commit:
             listener(rt.code, public)
+        if len(rt.outbox) + len(public) > MAX_OUTBOX:
+            log.warning("hall %s: the bus is not taking events; other processes will read them from the log",
+                        rt.code)
+            rt.outbox.clear()
+        rt.outbox.extend(public)
+        if rt.publisher is None or rt.publisher.done():
+            rt.publisher = asyncio.create_task(self._publish(rt), name=f"publisher:{rt.code}")
+
+    async def _publish(self, rt: HallRuntime) -> None:
+        """Hand committed events to the bus in order, off the writer's path: a slow or absent Redis
+        must never hold up the hall. What fails to go out, the other processes read from the log."""
         channel = hall_channel(rt.code)
-        try:
-            for message in public:
+        while rt.outbox:
+            message = rt.outbox.popleft()
+            try:
                 await self.bus.publish(channel, message)
-        except Exception as exc:  # committed all the same; other processes fill the gap from the log
-            log.warning("hall %s: publishing events %d-%d failed: %s", rt.code, public[0]["seq"], public[-1]["seq"], exc)
+            except Exception as exc:
+                log.warning("hall %s: publishing event %s failed (%s); dropping %d queued", rt.code,
+                            message.get("seq"), exc, len(rt.outbox))
+                rt.outbox.clear()
 
     @staticmethod
     def _settle(rt: HallRuntime) -> None:

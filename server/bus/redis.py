@@ -15,10 +15,13 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
+from types import MethodType
 from typing import Any
 
 import orjson
 import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 
 from .base import RESET, LocalSubscribers, Message, QueueSubscription
 
@@ -36,7 +39,10 @@ class RedisBus:
         self._wanted = asyncio.Event()  # set while some channel has a local subscriber
 
     async def connect(self) -> None:
-        self._redis = aioredis.from_url(self.url, socket_connect_timeout=2, socket_keepalive=True)
+        # No silent retries: a publish fails fast while Redis is away (the log covers it) and the
+        # listener notices a dropped connection itself, so that it can tell subscribers.
+        self._redis = aioredis.from_url(self.url, socket_connect_timeout=2, socket_timeout=5, socket_keepalive=True,
+                                        retry=Retry(NoBackoff(), 0))
         self._reader = asyncio.create_task(self._listen(), name="redis-bus")
 
     async def disconnect(self) -> None:
@@ -58,13 +64,13 @@ class RedisBus:
         pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
         original = pubsub.on_connect
 
-        async def on_reconnect(connection: Any) -> None:
+        async def on_reconnect(_pubsub: Any, connection: Any) -> None:
             # redis-py calls this only when it re-establishes a dropped connection by itself.
             await original(connection)
             log.warning("redis bus: connection re-established; subscribers resynchronise")
             self._local.deliver_everywhere(RESET)
 
-        pubsub.on_connect = on_reconnect
+        pubsub.on_connect = MethodType(on_reconnect, pubsub)  # redis-py keeps a WeakMethod of it
         await pubsub.ping()  # fail here, not on the first subscribe, while Redis is away
         done: set[str] = set()
         while missing := set(self._local.channels()) - done:  # channels may be added while we await
