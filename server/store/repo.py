@@ -3,6 +3,7 @@ Connection: the caller owns the transaction."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -110,6 +111,14 @@ def row_to_event(row: Any) -> Event:
     return event_from_state(row.type, row.seq, utc(row.at), row.data)
 
 
+@functools.cache
+def _ticket_upsert(dialect: str) -> Any:
+    """Built once per dialect: building it per batch was a quarter of a batch's CPU (profiled)."""
+    stmt = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(t.tickets)
+    changing = ("queue", "status", "counter", "called_at", "finished_at", "data")
+    return stmt.on_conflict_do_update(index_elements=["id"], set_={c: stmt.excluded[c] for c in changing})
+
+
 def write_events(conn: Connection, code: str, events: Sequence[Event], public: Sequence[dict[str, Any]]) -> None:
     """Append the events and bring the projections (tickets, counters, halls.seq) up to date."""
     if not events:
@@ -126,11 +135,7 @@ def write_events(conn: Connection, code: str, events: Sequence[Event], public: S
             "counter": tk.counter, "status_token": tk.status_token, "issued_at": tk.issued_at,
             "called_at": tk.called_at, "finished_at": tk.finished_at, "data": ticket_state(tk),
         } for tk in latest_tickets.values()]
-        dialect_insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
-        stmt = dialect_insert(t.tickets)
-        changing = ("queue", "status", "counter", "called_at", "finished_at", "data")
-        conn.execute(stmt.on_conflict_do_update(index_elements=["id"],
-                                                set_={c: stmt.excluded[c] for c in changing}), rows)
+        conn.execute(_ticket_upsert(conn.dialect.name), rows)
     latest_counters = {e.counter.number: e.counter for e in events if e.counter is not None}
     for counter in latest_counters.values():
         conn.execute(update(t.counters).where(t.counters.c.hall == code, t.counters.c.number == counter.number)
