@@ -69,7 +69,8 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
 
     routes = [*system.ROUTES, *halls.ROUTES, *counters.ROUTES, *live.ROUTES, *PAGE_ROUTES,
               Mount("/static", StaticFiles(directory=STATIC), name="static")]
-    middleware = [Middleware(SessionMiddleware, secret_key=settings.secret_key, session_cookie="onewindow_session",
+    middleware = [Middleware(live.KeepRawSend),
+                  Middleware(SessionMiddleware, secret_key=settings.secret_key, session_cookie="onewindow_session",
                              same_site="lax", https_only=False, max_age=12 * 3600)]
     return Starlette(routes=routes, middleware=middleware, exception_handlers=EXCEPTION_HANDLERS,
                      lifespan=lifespan)

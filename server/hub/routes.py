@@ -15,7 +15,7 @@ from typing import Any
 import orjson
 from starlette.requests import HTTPConnection
 from starlette.routing import WebSocketRoute
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from server.api.context import AppContext, ctx, current_principal
 from server.api.errors import ApiError
@@ -158,6 +158,23 @@ def _problem(message: Mapping[str, Any]) -> tuple[int, str] | None:
     return None
 
 
+RAW_SEND = "onewindow.raw_send"
+
+
+class KeepRawSend:
+    """Outermost middleware: remembers the server's own ``send`` for WebSocket scopes. The
+    middlewares in between (sessions, exceptions) wrap ``send`` in a coroutine each but do nothing
+    to WebSocket frames; the broadcast path skips them, since it runs once per client per event."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            scope[RAW_SEND] = send
+        await self.app(scope, receive, send)
+
+
 class FeedEndpoint:
     def __init__(self, resolve: Resolver) -> None:
         self.resolve = resolve
@@ -174,7 +191,7 @@ class FeedEndpoint:
         except Refused as refusal:
             await send({"type": "websocket.close", "code": POLICY, "reason": str(refusal)})
             return
-        client = Client(send, sub.feed, sub.params)
+        client = Client(scope.get(RAW_SEND, send), sub.feed, sub.params)
         hub = context.hub
         try:
             await hub.join(sub.hall, client, since)
