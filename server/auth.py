@@ -37,12 +37,13 @@ class Principal:
     counter: int | None = None
     user_id: int | None = None
     display_name: str | None = None
+    staff_no: str | None = None
 
     @classmethod
     def from_token_row(cls, row: dict[str, Any]) -> Principal:
         if row["user_id"] is not None:
             return cls("user", row["role"], row["username"], row["user_hall"], row["user_counter"], row["user_id"],
-                       row["display_name"])
+                       row["display_name"], row.get("staff_no"))
         return cls("device", row["device_kind"], row["name"], row["hall"], row["counter"])
 
     def in_hall(self, hall: str) -> bool:

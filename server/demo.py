@@ -68,8 +68,11 @@ ITEMS: list[tuple[str, str, str, str, str, int, list[str]]] = [
 ]
 
 # username, role, counter, display name, staff number
+# The names are shown above the windows with the staff numbers, as halls show them.
+CLERK_NAMES = ("林晓燕", "陈志强", "黄丽华", "郑伟", "王芳", "刘建国", "张敏", "吴海峰", "李秀英", "杨帆", "周静",
+               "许文斌")
 STAFF: list[tuple[str, str, int | None, str, str]] = [
-    *[(f"clerk{n:02d}", "clerk", n, f"窗口{n}号员", f"JA{n:03d}") for n in range(1, 13)],
+    *[(f"clerk{n:02d}", "clerk", n, CLERK_NAMES[n - 1], f"JA{n:03d}") for n in range(1, 13)],
     ("guide", "guide", None, "导办员", "JA100"),
     ("manager", "manager", None, "督查科", "JA200"),
     ("admin", "admin", None, "系统管理员", "JA900"),

@@ -52,7 +52,8 @@ class AppContext:
         if hit is not None and hit[0] > now:
             return hit[1]
         row = await self.engine.read(lambda conn: accounts.user_by_id(conn, user_id))
-        principal = (Principal("user", row.role, row.username, row.hall, row.counter, row.id, row.display_name)
+        principal = (Principal("user", row.role, row.username, row.hall, row.counter, row.id, row.display_name,
+                               row.staff_no)
                      if row is not None and row.active else None)
         self._tokens[key] = (now + TOKEN_CACHE_S, principal)
         return principal

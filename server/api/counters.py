@@ -91,7 +91,7 @@ def counter_action(action: str, summary: str, run: Action, body: type[BaseModel]
 
 
 def _open(h: Hall, n: int, now: datetime, body: Any, who: Principal) -> list[Event]:
-    return h.open_counter(n, who.name, now)
+    return h.open_counter(n, who.name, now, who.display_name, who.staff_no)
 
 
 ACTIONS = [

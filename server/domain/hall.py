@@ -205,7 +205,8 @@ class Hall:
         self.serials = {k: v for k, v in self.serials.items() if k[0] >= today}
 
     def _closed(self, counter: Counter, now: datetime) -> Counter:
-        return replace(counter, mode=CounterMode.CLOSED, clerk=None, ticket_id=None, pause_reason=None,
+        return replace(counter, mode=CounterMode.CLOSED, clerk=None, clerk_name=None, clerk_no=None, ticket_id=None,
+                       pause_reason=None,
                        priority_streak=0, changed_at=now)
 
     # ------------------------------------------------------------------ commands
@@ -225,7 +226,8 @@ class Hall:
         self._emit(out, "ticket.issued", now, ticket)
         return out
 
-    def open_counter(self, number: int, clerk: str, now: datetime) -> list[Event]:
+    def open_counter(self, number: int, clerk: str, now: datetime, clerk_name: str | None = None,
+                     clerk_no: str | None = None) -> list[Event]:
         counter = self.counter(number)
         if counter.mode != CounterMode.CLOSED:
             if counter.clerk == clerk:
@@ -234,7 +236,8 @@ class Hall:
             raise errors.CounterOccupied(f"{number} 号窗口已由 {holder} 签到", f"counter {number} is held by {holder}")
         out = self.roll_day(now)
         self._emit(out, "counter.opened", now, counter=replace(counter, mode=CounterMode.OPEN, clerk=clerk,
-                                                                changed_at=now, priority_streak=0))
+                                                                changed_at=now, priority_streak=0,
+                                                                clerk_name=clerk_name, clerk_no=clerk_no))
         return out
 
     def close_counter(self, number: int, now: datetime) -> list[Event]:

@@ -152,6 +152,8 @@ class Counter:
     pause_reason: str | None = None
     priority_streak: int = 0  # consecutive non-walk-in calls, for the walk-in guard
     changed_at: datetime | None = None
+    clerk_name: str | None = None  # shown above the window with the staff number, as halls do
+    clerk_no: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

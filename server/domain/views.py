@@ -46,6 +46,7 @@ def counter_state(counter: Counter) -> dict[str, Any]:
         "mode": counter.mode.value, "clerk": counter.clerk, "ticket_id": counter.ticket_id,
         "pause_reason": counter.pause_reason, "priority_streak": counter.priority_streak,
         "changed_at": counter.changed_at.isoformat() if counter.changed_at else None,
+        "clerk_name": counter.clerk_name, "clerk_no": counter.clerk_no,
     }
 
 
@@ -55,6 +56,7 @@ def counter_from_state(data: dict[str, Any]) -> Counter:
         clerk=data["clerk"], ticket_id=data["ticket_id"], pause_reason=data["pause_reason"],
         priority_streak=data["priority_streak"],
         changed_at=datetime.fromisoformat(data["changed_at"]) if data["changed_at"] else None,
+        clerk_name=data.get("clerk_name"), clerk_no=data.get("clerk_no"),
     )
 
 
@@ -91,7 +93,10 @@ def public_ticket(hall: Hall, ticket: Ticket, with_token: bool = False) -> dict[
 
 
 def public_counter(counter: Counter) -> dict[str, Any]:
-    return {"number": counter.number, "name": counter.name}
+    out: dict[str, Any] = {"number": counter.number, "name": counter.name}
+    if counter.clerk_name or counter.clerk_no:  # the clerk's name and staff number, public in every hall
+        out["clerk"] = {"name": counter.clerk_name, "staff_no": counter.clerk_no}
+    return out
 
 
 def public_event(hall: Hall, event: Event) -> dict[str, Any]:
@@ -120,6 +125,7 @@ def snapshot(hall: Hall, now: datetime) -> dict[str, Any]:
         counters.append({
             "number": c.number, "name": c.name, "status": hall.public_status(c), "queues": list(c.queues),
             "ticket": public_ticket(hall, ticket) if ticket else None, "pause_reason": c.pause_reason,
+            "clerk": public_counter(c).get("clerk"),
         })
     recent = [
         {"ticket": public_ticket(hall, hall.tickets[tid]), "counter": number, "at": iso(at, hall)}

@@ -55,7 +55,8 @@ def lookup_token(conn: Connection, token: str) -> dict[str, Any] | None:
     """The holder of a token: a user's row or a device's, or None when unknown or revoked."""
     row = conn.execute(
         select(t.tokens, t.users.c.username, t.users.c.role, t.users.c.hall.label("user_hall"),
-               t.users.c.counter.label("user_counter"), t.users.c.active, t.users.c.display_name)
+               t.users.c.counter.label("user_counter"), t.users.c.active, t.users.c.display_name,
+               t.users.c.staff_no)
         .select_from(t.tokens.outerjoin(t.users, t.users.c.id == t.tokens.c.user_id))
         .where(t.tokens.c.token_hash == token_hash(token))).first()
     if row is None or row.revoked or (row.user_id is not None and not row.active):
