@@ -21,6 +21,10 @@ class Subscription(Protocol):
         """The next message on the channel, in publish order."""
         ...
 
+    def drain(self) -> list[Message]:
+        """Every message already waiting, without waiting for more."""
+        ...
+
 
 class Bus(Protocol):
     async def connect(self) -> None: ...
@@ -44,6 +48,12 @@ class QueueSubscription:
 
     async def get(self) -> Message:
         return await self.queue.get()
+
+    def drain(self) -> list[Message]:
+        out = []
+        while not self.queue.empty():
+            out.append(self.queue.get_nowait())
+        return out
 
     async def __aiter__(self) -> AsyncIterator[Message]:
         while True:

@@ -23,10 +23,13 @@ import redis.asyncio as aioredis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
+from server.tasks import cancel_and_wait
+
 from .base import RESET, LocalSubscribers, Message, QueueSubscription
 
 log = logging.getLogger("onewindow.bus")
 BACKOFF_S = (0.1, 0.2, 0.5, 1.0, 2.0, 5.0)
+CONNECT_WAIT_S = 2.0
 
 
 class RedisBus:
@@ -37,18 +40,21 @@ class RedisBus:
         self._reader: asyncio.Task[None] | None = None
         self._local = LocalSubscribers()
         self._wanted = asyncio.Event()  # set while some channel has a local subscriber
+        self._listening = asyncio.Event()  # set while the listening connection is subscribed
+        self._confirmations: dict[str, asyncio.Event] = {}  # channels whose SUBSCRIBE Redis has not yet confirmed
 
     async def connect(self) -> None:
         # No silent retries: a publish fails fast while Redis is away (the log covers it) and the
         # listener notices a dropped connection itself, so that it can tell subscribers.
         self._redis = aioredis.from_url(self.url, socket_connect_timeout=2, socket_timeout=5, socket_keepalive=True,
-                                        retry=Retry(NoBackoff(), 0))
+                                        retry=Retry(NoBackoff(), 1))  # one retry: a pooled connection may be stale
         self._reader = asyncio.create_task(self._listen(), name="redis-bus")
+        # Subscribing before the listener is up would register locally only: wait for it (a while).
+        with suppress(TimeoutError):
+            await asyncio.wait_for(self._listening.wait(), CONNECT_WAIT_S)
 
     async def disconnect(self) -> None:
-        if self._reader:
-            self._reader.cancel()
-            await asyncio.gather(self._reader, return_exceptions=True)
+        await cancel_and_wait(self._reader)
         await self._close_pubsub()
         if self._redis is not None:
             await self._redis.aclose()
@@ -61,7 +67,7 @@ class RedisBus:
                 await pubsub.aclose()
 
     async def _open_pubsub(self) -> None:
-        pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
+        pubsub = self._redis.pubsub()
         original = pubsub.on_connect
 
         async def on_reconnect(_pubsub: Any, connection: Any) -> None:
@@ -77,6 +83,7 @@ class RedisBus:
             await pubsub.subscribe(*missing)
             done |= missing
         self._pubsub = pubsub
+        self._listening.set()
 
     async def _listen(self) -> None:
         failures = 0
@@ -92,8 +99,14 @@ class RedisBus:
                         self._wanted.clear()
                         await self._wanted.wait()
                     message = await self._pubsub.get_message(timeout=1.0)
-                    if message is not None and message.get("type") == "message":
+                    if message is None:
+                        continue
+                    if message.get("type") == "message":
                         self._deliver(message)
+                    elif message.get("type") == "subscribe":
+                        confirmed = self._confirmations.pop(message["channel"].decode(), None)
+                        if confirmed is not None:
+                            confirmed.set()
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
@@ -101,6 +114,7 @@ class RedisBus:
                 failures += 1
                 if failures == 1:
                     log.warning("redis bus: connection lost (%s); retrying", exc)
+                self._listening.clear()
                 await self._close_pubsub()
                 await asyncio.sleep(delay)
 
@@ -123,8 +137,11 @@ class RedisBus:
         self._wanted.set()
         try:
             if first and self._pubsub is not None:
+                # Return once Redis has the subscription: a message published after that is ours.
+                confirmed = self._confirmations.setdefault(channel, asyncio.Event())
                 try:
                     await self._pubsub.subscribe(channel)
+                    await asyncio.wait_for(confirmed.wait(), CONNECT_WAIT_S)
                 except Exception:  # the listener resubscribes every channel when Redis is back
                     log.warning("redis bus: subscribe to %s failed; will resubscribe on reconnect", channel)
             yield sub

@@ -29,8 +29,7 @@ class Hub:
     def _committed(self, code: str, messages: list[dict[str, Any]]) -> None:
         fanout = self.fanouts.get(code)
         if fanout is not None:
-            for message in messages:
-                fanout.ingest(message)
+            fanout.ingest_all(messages)
 
     async def join(self, code: str, client: Client, since: int | None) -> None:
         client.limit = self.backlog_limit

@@ -1,11 +1,15 @@
 """One connected screen or phone, and the lean send path every broadcast goes through.
 
-A broadcast serialises its event once and hands the same ASGI message to every client. The
-client calls the server's ``send`` coroutine *inline*: while the socket is writable, uvicorn's
-send completes without ever suspending, so one event reaches thousands of sockets in one pass
-of one task, with no task, queue or wake-up per client. Only a client whose socket is backed
-up suspends; its send is finished by a task of its own, later messages wait in a bounded
-backlog, and a client that overflows it is dropped to a fresh snapshot (``on_overflow``).
+A broadcast serialises each event once, and frames it once: a server's WebSocket frames are not
+masked, so the same bytes go to every client. Under uvicorn (its websockets-sansio protocol) a
+client writes them straight to its socket's transport: one ``write`` per client per batch of
+events, no coroutine, no task, no re-framing. Elsewhere (another ASGI server, the test client)
+the client calls the ASGI ``send`` coroutine *inline*; while the socket is writable that
+completes without suspending, so one task still reaches every client in one pass.
+
+Only a client whose socket is backed up takes the slow road: its send is finished by a task of
+its own, later messages wait in a bounded backlog, and a client that overflows it is dropped to
+a fresh snapshot (``on_overflow``). Direct writes never jump that queue.
 """
 
 from __future__ import annotations
@@ -13,19 +17,73 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import struct
 from collections import deque
-from collections.abc import Awaitable, Callable, Coroutine, MutableMapping
+from collections.abc import Awaitable, Callable, Coroutine, MutableMapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 log = logging.getLogger("onewindow.hub")
 
-Frame = MutableMapping[str, Any]  # an ASGI "websocket.send" message, shared by every client
-Send = Callable[[Frame], Awaitable[None]]
+Message = MutableMapping[str, Any]  # an ASGI "websocket.send" message
+Send = Callable[[Message], Awaitable[None]]
 BACKLOG_LIMIT = 256
 
 
-def frame(text: str) -> Frame:
-    return {"type": "websocket.send", "text": text}
+@dataclass(frozen=True, slots=True)
+class Out:
+    """One outgoing message, built once for every client: as ASGI message and as wire frame."""
+
+    seq: int
+    message: Message
+    wire: bytes
+    ticket_id: str | None = None
+
+
+def text_frame(text: str) -> bytes:
+    payload = text.encode()
+    n = len(payload)
+    if n < 126:
+        header = struct.pack("!BB", 0x81, n)
+    elif n < 65536:
+        header = struct.pack("!BBH", 0x81, 126, n)
+    else:
+        header = struct.pack("!BBQ", 0x81, 127, n)
+    return header + payload
+
+
+def outgoing(text: str, seq: int = 0, ticket_id: str | None = None) -> Out:
+    return Out(seq, {"type": "websocket.send", "text": text}, text_frame(text), ticket_id)
+
+
+class DirectWriter:
+    """Writes whole frames to uvicorn's transport while the connection is open and writable.
+    Anything else (closing, paused by flow control) makes ``write`` refuse, and the caller takes
+    the ASGI path, which handles those states itself."""
+
+    __slots__ = ("proto", "conn", "open_state")
+
+    def __init__(self, proto: Any, open_state: Any) -> None:
+        self.proto = proto
+        self.conn = proto.conn
+        self.open_state = open_state
+
+    @classmethod
+    def for_send(cls, send: Send) -> DirectWriter | None:
+        proto = getattr(send, "__self__", None)
+        if type(proto).__name__ != "WebSocketsSansIOProtocol" or getattr(proto, "conn", None) is None:
+            return None
+        from websockets.protocol import State
+
+        return cls(proto, State.OPEN)
+
+    def write(self, data: bytes) -> bool:
+        proto = self.proto
+        if (proto.close_sent or self.conn.state is not self.open_state or not proto.writable.is_set()
+                or proto.transport.is_closing() or self.conn.extensions):
+            return False
+        proto.transport.write(data)
+        return True
 
 
 async def _finish(coro: Coroutine[Any, Any, Any], suspended_on: Any) -> None:
@@ -51,41 +109,53 @@ class Client:
     While ``pending`` is a list the client is catching up (snapshot or replay under way) and
     live events wait there instead of being sent."""
 
-    __slots__ = ("send", "seq", "pending", "backlog", "limit", "busy", "closed", "overflowed", "on_overflow",
-                 "feed", "params")
+    __slots__ = ("send", "direct", "seq", "pending", "backlog", "limit", "busy", "closed", "overflowed",
+                 "on_overflow", "feed", "params")
 
     def __init__(self, send: Send, feed: Any, params: dict[str, Any] | None = None,
                  limit: int = BACKLOG_LIMIT) -> None:
         self.send = send
+        self.direct = DirectWriter.for_send(send)
         self.feed = feed
         self.params = params or {}
         self.seq = 0
-        self.pending: list[tuple[int, Frame]] | None = []
-        self.backlog: deque[Frame] = deque()
+        self.pending: list[Out] | None = []
+        self.backlog: deque[Message] = deque()
         self.limit = limit
         self.busy: asyncio.Task[None] | None = None
         self.closed = False
         self.overflowed = False
         self.on_overflow: Callable[[Client], None] | None = None
 
-    def offer(self, seq: int, message: Frame) -> None:
+    def offer(self, out: Out) -> None:
         """A hall event in seq order: sent now, parked while catching up, or skipped if already had."""
-        if seq <= self.seq:
+        if out.seq <= self.seq:
             return
         if self.pending is not None:
-            self.pending.append((seq, message))
+            self.pending.append(out)
             return
-        self.seq = seq
-        self.push(message)
+        self.seq = out.seq
+        self.push(out)
+
+    def offer_run(self, run: Sequence[Out], wire: bytes) -> None:
+        """Consecutive events and their frames joined once for everyone: one write for the lot."""
+        if run[-1].seq <= self.seq:
+            return
+        if self.pending is None and run[0].seq > self.seq and self.busy is None and not self.closed \
+                and self.direct is not None and self.direct.write(wire):
+            self.seq = run[-1].seq
+            return
+        for out in run:
+            self.offer(out)
 
     def go_live(self, seq: int) -> None:
         """The snapshot or replay up to ``seq`` has been pushed: send what arrived meanwhile."""
         self.seq = max(self.seq, seq)
         parked, self.pending = self.pending or [], None
-        for event_seq, message in parked:
-            self.offer(event_seq, message)
+        for out in parked:
+            self.offer(out)
 
-    def push(self, message: Frame) -> None:
+    def push(self, out: Out) -> None:
         """Send without waiting; never raises. Order is kept."""
         if self.closed:
             return
@@ -97,9 +167,11 @@ class Client:
                 self.overflowed = True
                 log.info("a slow client fell %d messages behind; it gets a fresh snapshot", self.limit)
             else:
-                self.backlog.append(message)
+                self.backlog.append(out.message)
             return
-        coro = self.send(message)
+        if self.direct is not None and self.direct.write(out.wire):
+            return
+        coro = self.send(out.message)
         try:
             suspended_on = coro.send(None)  # type: ignore[attr-defined]
         except StopIteration:

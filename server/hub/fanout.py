@@ -25,8 +25,9 @@ from server.domain.model import TicketStatus
 from server.domain.views import iso, public_ticket
 from server.engine import hall_channel
 from server.store import repo
+from server.tasks import cancel_and_wait
 
-from .client import Client, Frame, frame
+from .client import Client, Out, outgoing
 
 if TYPE_CHECKING:
     from . import Hub
@@ -51,7 +52,8 @@ class HallFanout:
         self.clients: set[Client] = set()  # feeds that carry every hall event
         self.by_ticket: dict[str, set[Client]] = {}  # phones following one ticket
         self.delivered: int | None = None  # None while resynchronising: arrivals are held
-        self.ring: deque[tuple[int, str | None, Frame]] = deque(maxlen=RING_SIZE)
+        self.ring: deque[Out] = deque(maxlen=RING_SIZE)
+        self._run: list[Out] = []  # emitted, to be sent together by flush()
         self.held: dict[int, dict[str, Any]] = {}
         self.ready = asyncio.Event()
         self.task: asyncio.Task[None] | None = None
@@ -69,10 +71,7 @@ class HallFanout:
         for handle in (self._gap_timer, self._positions):
             if handle is not None:
                 handle.cancel()
-        tasks = [t for t in (self.task, *self._jobs) if t is not None]
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await cancel_and_wait(self.task, *self._jobs)
 
     def _spawn(self, coro: Any) -> None:
         task = asyncio.ensure_future(coro)
@@ -96,11 +95,20 @@ class HallFanout:
                     continue
                 if message.get("type") == "bus.reset":
                     await self._resync()
-                else:
-                    self.ingest(message)
+                    continue
+                self.ingest_all([message, *sub.drain()])  # what else arrived meanwhile goes out in one write
 
     # ------------------------------------------------------------------ events in
+    def ingest_all(self, messages: list[dict[str, Any]]) -> None:
+        for message in messages:
+            if message.get("type") == "bus.reset":
+                self._spawn(self._resync())
+            else:
+                self.ingest(message)
+        self.flush()
+
     def ingest(self, message: dict[str, Any]) -> None:
+        """Take one event; ``flush`` sends what it released."""
         seq = message.get("seq")
         if not isinstance(seq, int) or isinstance(seq, bool):
             return
@@ -154,21 +162,27 @@ class HallFanout:
         if len(rows) >= MAX_REPLAY or (rows and rows[0].seq != after + 1):
             await self._resync()
             return
-        for row in rows:
-            self.ingest(row.public)
+        self.ingest_all([row.public for row in rows])
 
     def _emit(self, message: dict[str, Any]) -> None:
-        seq: int = message["seq"]
-        out = frame(dumps(message))
         ticket = message.get("ticket")
-        ticket_id = ticket.get("id") if isinstance(ticket, dict) else None
-        self.ring.append((seq, ticket_id, out))
-        self.delivered = seq
+        out = outgoing(dumps(message), message["seq"], ticket.get("id") if isinstance(ticket, dict) else None)
+        self.ring.append(out)
+        self.delivered = out.seq
+        self._run.append(out)
+
+    def flush(self) -> None:
+        """Send the events released since the last flush: frames joined once, one write per client."""
+        if not self._run:
+            return
+        run, self._run = self._run, []
+        wire = run[0].wire if len(run) == 1 else b"".join(out.wire for out in run)
         for client in self.clients:
-            client.offer(seq, out)
+            client.offer_run(run, wire)
         if self.by_ticket:
-            for client in self.by_ticket.get(ticket_id, ()) if ticket_id is not None else ():
-                client.offer(seq, out)
+            for out in run:
+                for client in self.by_ticket.get(out.ticket_id, ()) if out.ticket_id is not None else ():
+                    client.offer(out)
             self._positions_soon()
 
     # ------------------------------------------------------------------ clients
@@ -207,12 +221,12 @@ class HallFanout:
     def _replay_from_ring(self, client: Client, since: int) -> bool:
         if self.delivered is None or since > self.delivered or not self.ring:
             return False
-        if since < self.ring[0][0] - 1:
+        if since < self.ring[0].seq - 1:
             return False
         own = client.params.get("ticket_id")
         client.seq = since
-        for seq, ticket_id, out in self.ring:
-            if seq > since and (client.feed.every_event or ticket_id == own):
+        for out in self.ring:
+            if out.seq > since and (client.feed.every_event or out.ticket_id == own):
                 client.push(out)
         client.go_live(self.delivered)
         return True
@@ -229,7 +243,7 @@ class HallFanout:
             last = row.seq
             ticket = row.public.get("ticket")
             if client.feed.every_event or (isinstance(ticket, dict) and ticket.get("id") == own):
-                client.push(frame(dumps(row.public)))
+                client.push(outgoing(dumps(row.public), row.seq))
         client.go_live(last)
         return True
 
@@ -237,8 +251,7 @@ class HallFanout:
         hall = await self.hub.engine.committed_hall(self.code)
         if client.closed:
             return
-        message = self._snapshot_message(hall, client)
-        client.push(frame(dumps(message)))
+        client.push(outgoing(dumps(self._snapshot_message(hall, client)), hall.seq))
         client.go_live(hall.seq)
 
     def _snapshot_message(self, hall: Hall, client: Client) -> dict[str, Any]:
@@ -259,7 +272,7 @@ class HallFanout:
             if client.pending is None:
                 client.pending = []
         hall = await self.hub.engine.committed_hall(self.code)
-        shared: dict[str, Frame] = {}
+        shared: dict[str, Out] = {}
         for client in everyone:
             if client.closed:
                 continue
@@ -267,13 +280,14 @@ class HallFanout:
             if feed.shareable():
                 out = shared.get(feed.name)
                 if out is None:
-                    out = shared[feed.name] = frame(dumps(self._snapshot_message(hall, client)))
+                    out = shared[feed.name] = outgoing(dumps(self._snapshot_message(hall, client)), hall.seq)
             else:
-                out = frame(dumps(self._snapshot_message(hall, client)))
+                out = outgoing(dumps(self._snapshot_message(hall, client)), hall.seq)
             client.push(out)
             client.go_live(hall.seq)
         self.delivered = hall.seq
         self._release_held()
+        self.flush()
 
     # ------------------------------------------------------------------ phones: people ahead
     def _positions_soon(self) -> None:
@@ -291,14 +305,14 @@ class HallFanout:
                 continue
             body = public_ticket(hall, ticket)
             position = (body["ahead"], body["eta_s"])
-            out: Frame | None = None
+            out: Out | None = None
             for client in clients:
                 if client.pending is not None or client.params.get("position") == position:
                     continue
                 client.params["position"] = position
                 if out is None:
                     now = now or iso(self.hub.engine.clock.now(), hall)
-                    out = frame(dumps({"type": "ticket.position", "seq": hall.seq, "at": now, "ticket": body}))
+                    out = outgoing(dumps({"type": "ticket.position", "seq": hall.seq, "at": now, "ticket": body}))
                 client.push(out)
 
 
