@@ -1,0 +1,36 @@
+"""The bus backends under test: the in-process MemoryBus and the RedisBus against the real Redis
+at 127.0.0.1:6379 (database 3, one fresh channel name per test)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+import redis
+
+from tests.conftest import IN_CI
+
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/3")
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
+    except redis.RedisError:
+        if IN_CI:
+            pytest.fail(f"Redis is not reachable at {REDIS_URL}; scripts/services.sh should have started it")
+        pytest.skip(f"Redis not reachable at {REDIS_URL} (outside CI; run `make system`)")
+    return REDIS_URL
+
+
+@pytest.fixture(params=["memory", "redis"])
+def bus_url(request: pytest.FixtureRequest) -> str:
+    """Every contract test runs once on each backend, chosen by URL as the server chooses it."""
+    return "memory://" if request.param == "memory" else str(request.getfixturevalue("redis_url"))
+
+
+@pytest.fixture
+def channel() -> str:
+    return f"test:{uuid.uuid4().hex}"
