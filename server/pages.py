@@ -12,7 +12,9 @@ from starlette.routing import Route
 
 from server.api.context import ctx
 from server.api.halls import locate_ticket
-from server.domain.views import public_counter, public_ticket
+from server.domain.errors import UnknownHall
+from server.domain.hall import Hall
+from server.domain.views import hall_info, public_counter, public_ticket
 
 TEMPLATES = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
                         autoescape=select_autoescape(["html"]))
@@ -66,12 +68,46 @@ async def ticket_page(request: Request) -> Response:
     return render("ticket.html", page=page, ticket=public, hall=hall.config, queue=hall.config.queue(ticket.queue))
 
 
+def _not_found(title: str, title_en: str) -> Response:
+    return render("not_found.html", status=404, title=title, title_en=title_en,
+                  message="请核对网址是否完整，或联系大厅管理人员。",
+                  message_en="Please check the address, or ask the hall's staff.")
+
+
+async def _public_hall(request: Request) -> Hall | None:
+    try:
+        return await ctx(request).engine.hall(request.path_params["hall"])
+    except UnknownHall:
+        return None
+
+
+async def display_page(request: Request) -> Response:
+    """The hall's wall screen: the hall's layout embedded, everything live over the public
+    display feed. Options in the address: ?queues=A,B ?repeat=N ?rate=R ?token=DISPLAY_TOKEN."""
+    hall = await _public_hall(request)
+    if hall is None:
+        return _not_found("没有找到这个大厅", "Hall not found")
+    return render("display.html", hall=hall.config, page={"hall": hall_info(hall)})
+
+
+async def counter_screen_page(request: Request) -> Response:
+    """The small screen above one window, following the same public feed."""
+    hall = await _public_hall(request)
+    raw = request.path_params["number"]
+    counter = hall.counters.get(int(raw)) if hall is not None and raw.isdigit() else None
+    if hall is None or counter is None:
+        return _not_found("没有找到这个窗口", "Counter not found")
+    return render("counter_screen.html", hall=hall.config, counter=counter,
+                  page={"hall": hall_info(hall), "counter": counter.number})
+
+
 PAGE_ROUTES = [
     Route("/", index),
     Route("/login", login_page),
     Route("/t/{status_token}", ticket_page),
     Route("/kiosk/{hall}", _public_page("取号机")),  # type: ignore[arg-type]
-    Route("/display/{hall}", _public_page("叫号大屏")),  # type: ignore[arg-type]
+    Route("/display/{hall}", display_page),
+    Route("/display/{hall}/counter/{number}", counter_screen_page),
     Route("/counter/{hall}/{number}", _staff_page("窗口叫号")),  # type: ignore[arg-type]
     Route("/dashboard/{hall}", _staff_page("督查看板")),  # type: ignore[arg-type]
 ]

@@ -39,6 +39,14 @@
       this._drop();
     }
 
+    /** Sends one message on the open socket; hall feeds take only {"type": "resync"}, which
+     *  answers with a fresh snapshot. False when not connected: the caller tries again later. */
+    send(message) {
+      if (!this.ws || this.ws.readyState !== WebSocket.OPEN) return false;
+      this.ws.send(JSON.stringify(message));
+      return true;
+    }
+
     _address() {
       const u = new URL(this.url, location.href);
       if (u.protocol === "http:") u.protocol = "ws:";

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import httpx
 import pytest
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import expect, sync_playwright
 
 from server.demo import DEMO_PASSWORD
 from tests.api.conftest import KIOSK
@@ -26,6 +26,7 @@ REQUIRED = {"chromium": CHROMIUM,  # Debian packages, and a file each installs
             "fonts-noto-cjk": Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")}
 SCREENS = Path("/tmp/onewindow-screens")  # the ones worth a look, kept after the run
 PHONE: ViewportSize = {"width": 360, "height": 740}
+RECONNECT_S = 20  # the backoff may have reached several seconds while the server was down
 
 
 # One browser for the whole package, not the session: while Playwright's sync API is started it
@@ -56,6 +57,29 @@ def live_server(sqlite_url: str, tmp_path: Path) -> Iterator[ServerProcess]:
         server.stop()
 
 
+@pytest.fixture(scope="module")
+def hall_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """`live_server`, once for a module, where a server per test would triple the module's time:
+    its tests read /static only, or each starts from the hall as it finds it."""
+    folder = tmp_path_factory.mktemp("hall")
+    server = ServerProcess(seeded(f"sqlite:///{folder}/onewindow.db"), folder).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def display_browser(browser: Browser) -> Iterator[Browser]:
+    """Chromium started as on a hall's display PC, where nobody clicks to allow audio."""
+    args = ["--disable-dev-shm-usage", "--autoplay-policy=no-user-gesture-required"]
+    if os.geteuid() == 0:
+        args.append("--no-sandbox")
+    display = browser.browser_type.launch(executable_path=str(CHROMIUM), headless=True, args=args)
+    yield display
+    display.close()
+
+
 @pytest.fixture
 def phone(browser: Browser, live_server: ServerProcess) -> Iterator[Page]:
     """A narrow phone (360×740) set to Chinese in the hall's time zone."""
@@ -81,6 +105,20 @@ def shoot(tmp_path: Path, request: pytest.FixtureRequest) -> Callable[[Page, str
         return path
 
     return shot
+
+
+def restart_under(page: Page, server: ServerProcess, shoot: Callable[[Page, str], Path]) -> None:
+    """Stops the server under an open page, which must say that it is reconnecting (screenshot
+    "reconnecting"), starts it again on the same port and database, and waits until the page is
+    live again with the mark gone."""
+    server.stop()
+    mark = page.locator("#reconnecting")
+    expect(mark).to_have_text("正在重新连接…")
+    expect(mark).to_be_visible()
+    shoot(page, "reconnecting")
+    server.start()
+    expect(page.locator("html")).to_have_attribute("data-feed", "live", timeout=RECONNECT_S * 1000)
+    expect(mark).to_be_hidden()
 
 
 class HallClient:

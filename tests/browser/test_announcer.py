@@ -7,7 +7,6 @@ runs against a stand-in speechSynthesis, the one browser part these tests replac
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,8 +14,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page
 
-from tests.browser.conftest import CHROMIUM
-from tests.servers import ServerProcess, seeded
+from tests.servers import ServerProcess
 
 SOUNDS = Path(__file__).resolve().parents[2] / "static" / "sounds"
 CLIP_KEYS = {"qing", "shi", "hao", "dao", "hao_chuangkou", "banli", "chime",
@@ -53,29 +51,6 @@ FAKE_SPEECH = """
         },
     }});
 """
-
-
-@pytest.fixture(scope="module")
-def hall_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    """`live_server`, once for the module: these tests only read /static, and a server per test
-    would triple their time."""
-    folder = tmp_path_factory.mktemp("announcer")
-    server = ServerProcess(seeded(f"sqlite:///{folder}/onewindow.db"), folder).start()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest.fixture(scope="module")
-def display_browser(browser: Browser) -> Iterator[Browser]:
-    """Chromium started as on a hall's display PC, where nobody clicks to allow audio."""
-    args = ["--disable-dev-shm-usage", "--autoplay-policy=no-user-gesture-required"]
-    if os.geteuid() == 0:
-        args.append("--no-sandbox")
-    display = browser.browser_type.launch(executable_path=str(CHROMIUM), headless=True, args=args)
-    yield display
-    display.close()
 
 
 def open_display(browser: Browser, server: ServerProcess, *init_scripts: str) -> Page:

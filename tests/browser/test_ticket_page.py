@@ -9,11 +9,10 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import HallClient
+from tests.browser.conftest import HallClient, restart_under
 from tests.servers import ServerProcess
 
 Shoot = Callable[[Page, str], Path]
-RECONNECT_S = 20  # the backoff may have reached several seconds while the server was down
 
 
 def open_ticket(page: Page, ticket: dict[str, object], live: bool = True) -> None:
@@ -126,15 +125,7 @@ def test_page_survives_a_server_restart(phone: Page, hall: HallClient, live_serv
     mine = hall.issue("A")
     open_ticket(phone, mine)
 
-    live_server.stop()
-    mark = phone.locator("#reconnecting")
-    expect(mark).to_have_text("正在重新连接…")
-    expect(mark).to_be_visible()
-    shoot(phone, "reconnecting")
-
-    live_server.start()  # the same port and database
-    expect(phone.locator("html")).to_have_attribute("data-feed", "live", timeout=RECONNECT_S * 1000)
-    expect(mark).to_be_hidden()
+    restart_under(phone, live_server, shoot)
     clerk = hall.clerk()
     hall.counter(1, "open", clerk)
     hall.counter(1, "call-next", clerk)

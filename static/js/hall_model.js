@@ -1,0 +1,252 @@
+// What a wall screen knows of the hall: the public display feed's snapshot, then every event folded
+// into it (docs/live-feeds.md). Shared by the hall screen (display.js) and the screens above the
+// windows (counter_screen.js). The feed carries no personal data, and neither does this.
+const DAY_MS = 24 * 3600 * 1000;
+const FRESH_MS = 30000; // an event older than this is a replay after a reconnect: shown, not announced
+const RECENT_LIMIT = 30;
+
+export const PRIORITY = { elderly: "老年人", disabled: "残疾人", pregnant: "孕妇", minority: "少数民族",
+  military: "军人" };
+
+/** "老年人优先" for a priority ticket, null for everyone else. */
+export function priorityBadge(ticket) {
+  const priority = ticket?.priority;
+  return priority && priority !== "none" ? `${PRIORITY[priority] ?? ""}优先` : null;
+}
+
+/** Blinks `el` (CSS class .flash) from the start, also when it is blinking already: a new call. */
+export function flash(el) {
+  el.classList.remove("flash");
+  void el.offsetWidth; // restart the animation
+  el.classList.add("flash");
+}
+
+/** The hall's page data, embedded by the server as JSON in #page-data. */
+export function pageData() {
+  return JSON.parse(document.getElementById("page-data").textContent);
+}
+
+function statusOf(ticket) {
+  if (!ticket) return "idle";
+  return ticket.status === "serving" ? "serving" : "calling";
+}
+
+export class HallModel {
+  /** hall: {code, name, timezone, queues: [{code, name}], counters: [{number, name, queues}]} */
+  constructor(hall) {
+    this.hall = hall;
+    this.zone = hall.timezone || "Asia/Shanghai";
+    this.seq = null;
+    this.snapshotAt = null; // Date.now() when the last snapshot came
+    this.offset = 0; // this PC's clock minus the server's, learnt from each snapshot's `at`
+    this.notice = null;
+    this.queues = new Map(hall.queues.map((q) => [q.code, { ...q, waiting: null, eta_s: null, longest_wait_s: null }]));
+    this.counters = new Map(hall.counters.map((c) => [c.number, { ...c, status: null, ticket: null,
+      pause_reason: null, clerk: null }]));
+    this.recent = []; // newest first: {ticket, counter, at}, recalls included, as the server keeps them
+    // A queue's estimate is linear in the people waiting (docs/eta.md): seconds per person, learnt
+    // from snapshots and from each waiting ticket's own eta_s / ahead, so counts stay live between
+    // snapshots. `stale` lists the queues whose estimate is unknown until the next snapshot.
+    this.rates = new Map();
+    this.stale = new Set();
+    this.targeted = new Set(); // transferred to one counter: not counted in their queue's waiting
+    this.dayFormat = new Intl.DateTimeFormat("en-CA", { timeZone: this.zone });
+  }
+
+  now() { return Date.now() - this.offset; }
+
+  /** The hall-local date, YYYY-MM-DD, of a time (ms or ISO string). */
+  day(at) { return this.dayFormat.format(new Date(at)); }
+
+  /** Whether an event happened just now, rather than being replayed long after. */
+  fresh(event) { return this.now() - Date.parse(event.at) < FRESH_MS; }
+
+  /** Snapshots older than a day (or of yesterday): a screen that runs for weeks asks for a new one. */
+  dueForSnapshot() { return this.snapshotAt !== null && Date.now() - this.snapshotAt > DAY_MS; }
+
+  snapshot(msg) {
+    this.seq = msg.seq;
+    this.snapshotAt = Date.now();
+    // `at` has whole seconds: the server's time lies within the second after it.
+    if (msg.at) this.offset = Date.now() - (Date.parse(msg.at) + 500);
+    if (msg.hall) this.hall = { ...this.hall, ...msg.hall };
+    if ("notice" in msg) this.notice = msg.notice || null;
+    this.queues = new Map(msg.queues.map((q) => [q.code, { ...q }]));
+    this.stale.clear();
+    for (const q of msg.queues) if (q.waiting > 0) this.rates.set(q.code, q.eta_s / q.waiting);
+    this.counters = new Map(msg.counters.map((c) => [c.number, { ...c }]));
+    this.recent = msg.recent_calls.map((call) => ({ ...call }));
+    this.targeted.clear();
+  }
+
+  /** Only the estimates of a snapshot that is not at this model's seq (fetched while events flow). */
+  estimates(msg) {
+    this.stale.clear();
+    for (const q of msg.queues) if (q.waiting > 0) this.rates.set(q.code, q.eta_s / q.waiting);
+    for (const code of this.queues.keys()) this._estimate(code);
+  }
+
+  apply(event) {
+    this.seq = event.seq;
+    const t = event.ticket, c = event.counter ? this._counter(event.counter) : null;
+    if (!c && event.type.startsWith("counter.")) return;
+    switch (event.type) {
+      case "ticket.issued":
+      case "ticket.reinstated":
+        this._join(t);
+        break;
+      case "ticket.transferred":
+        if (c) this._hold(c, null); // the counter it left
+        this._join(t);
+        break;
+      case "ticket.called":
+        this._leave(t);
+        this._call(event, c);
+        break;
+      case "ticket.recalled":
+        this._call(event, c);
+        break;
+      case "ticket.serving":
+      case "ticket.done":
+      case "ticket.no_show":
+        if (c) this._hold(c, event.type === "ticket.serving" ? t : null);
+        break;
+      case "ticket.cancelled":
+        this._cancel(t);
+        break;
+      case "counter.opened":
+        Object.assign(c, { status: "idle", ticket: null, pause_reason: null });
+        break;
+      case "counter.paused":
+        Object.assign(c, { status: "paused", pause_reason: event.reason ?? null });
+        break;
+      case "counter.resumed":
+        Object.assign(c, { status: statusOf(c.ticket), pause_reason: null });
+        break;
+      case "counter.closed":
+        Object.assign(c, { status: "closed", ticket: null, pause_reason: null, clerk: null });
+        break;
+      case "hall.notice":
+        this.notice = event.notice || null;
+        break;
+      default:
+        break;
+    }
+  }
+
+  _counter(info) {
+    let c = this.counters.get(info.number);
+    if (!c) this.counters.set(info.number, (c = { number: info.number, queues: [], status: "idle", ticket: null,
+      pause_reason: null }));
+    c.name = info.name ?? c.name;
+    c.clerk = info.clerk ?? null; // every event's counter says who is signed in, or nobody
+    return c;
+  }
+
+  _hold(counter, ticket) {
+    counter.ticket = ticket;
+    counter.status = statusOf(ticket);
+  }
+
+  _call(event, counter) {
+    if (!counter) return;
+    this._hold(counter, event.ticket);
+    this.recent.unshift({ ticket: event.ticket, counter: counter.number, at: event.at });
+    this.recent.length = Math.min(this.recent.length, RECENT_LIMIT);
+  }
+
+  _join(t) {
+    if (!t || t.status !== "waiting") return;
+    if (t.target_counter !== undefined && t.target_counter !== null) {
+      this.targeted.add(t.id);
+      return;
+    }
+    const q = this.queues.get(t.queue);
+    if (!q) return;
+    q.waiting = (q.waiting ?? 0) + 1;
+    if (t.ahead > 0 && typeof t.eta_s === "number") this.rates.set(t.queue, t.eta_s / t.ahead);
+    this._estimate(t.queue);
+  }
+
+  _leave(t) {
+    if (!t || this.targeted.delete(t.id)) return;
+    const q = this.queues.get(t.queue);
+    if (!q) return;
+    q.waiting = Math.max(0, (q.waiting ?? 0) - 1);
+    this._estimate(t.queue);
+  }
+
+  _cancel(t) {
+    // At the day's end the server cancels called tickets too: those leave a counter, not a queue.
+    const holder = [...this.counters.values()].find((c) => c.ticket && c.ticket.id === t.id);
+    if (holder) this._hold(holder, null);
+    else this._leave(t);
+  }
+
+  _estimate(code) {
+    const q = this.queues.get(code);
+    if (!q || q.waiting === null) return;
+    const rate = this.rates.get(code);
+    if (q.waiting === 0) q.eta_s = 0;
+    else if (rate !== undefined) q.eta_s = Math.round(q.waiting * rate);
+    else this.stale.add(code);
+  }
+}
+
+/** Date and time in the hall's zone: "2026年11月25日", "星期三", "09:41:23". */
+export class HallClock {
+  constructor(zone) {
+    this.date = new Intl.DateTimeFormat("zh-CN", { timeZone: zone, year: "numeric", month: "long", day: "numeric" });
+    this.weekday = new Intl.DateTimeFormat("zh-CN", { timeZone: zone, weekday: "long" });
+    this.time = new Intl.DateTimeFormat("zh-CN", { timeZone: zone, hour: "2-digit", minute: "2-digit",
+      second: "2-digit", hourCycle: "h23" });
+    this.short = new Intl.DateTimeFormat("zh-CN", { timeZone: zone, hour: "2-digit", minute: "2-digit",
+      hourCycle: "h23" });
+  }
+}
+
+/** Keeps a mark in step with the feed, so that a screen is never stale without saying so. */
+function feedMark(mark) {
+  let everLive = false;
+  return (state, reason) => {
+    if (state === "live") everLive = true;
+    mark.hidden = state === "live";
+    mark.classList.toggle("refused", state === "refused");
+    mark.textContent = state === "refused" ? `无法连接：${reason || ""}` : everLive ? "正在重新连接…" : "正在连接…";
+  };
+}
+
+/** Follows the hall's public display feed into `model`, for weeks: LiveFeed reconnects and resumes
+ *  from its last seq, while `mark` says so; at the hall's midnight, or when the last snapshot is a
+ *  day old, it asks the server for a fresh one ({"type": "resync"}). `onTick(now)` runs at every
+ *  second of the server's clock. Returns the LiveFeed. */
+export function followHall(model, mark, { onSnapshot = () => {}, onEvent = () => {}, onTick = () => {} } = {}) {
+  const url = new URL(`/ws/halls/${encodeURIComponent(model.hall.code)}/display`, location.href);
+  const token = new URLSearchParams(location.search).get("token"); // a display token, if the screen has one
+  if (token) url.searchParams.set("token", token);
+  const showState = feedMark(mark);
+  const feed = new window.LiveFeed(url.href, {
+    gapless: true,
+    onSnapshot: (msg) => { model.snapshot(msg); onSnapshot(msg); },
+    onEvent: (msg) => { model.apply(msg); onEvent(msg); },
+    onState: (state, reason) => {
+      document.documentElement.dataset.feed = state; // for styling and for the browser tests
+      showState(state, reason);
+    },
+  });
+  let today = model.day(model.now()), resync = false;
+  const tick = () => {
+    const now = model.now(), day = model.day(now);
+    if (day !== today || model.dueForSnapshot()) resync = true;
+    today = day;
+    if (resync && feed.send({ type: "resync" })) {
+      resync = false;
+      model.snapshotAt = Date.now(); // asked: not again before the answer
+    }
+    onTick(now);
+    setTimeout(tick, 1000 - (now % 1000) + 5); // just after the next whole second
+  };
+  feed.start();
+  tick();
+  return feed;
+}
