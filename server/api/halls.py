@@ -18,7 +18,7 @@ from server.store import repo
 from .context import AppContext, ctx, forbid, require_principal
 from .declare import endpoint
 from .errors import ApiError, JSONResponse
-from .schemas import IssueTicket
+from .schemas import IssueTicket, Notice
 
 
 @endpoint("GET", "/halls/{hall}", "The hall: queues and counters", auth=False, tag="public")
@@ -72,6 +72,19 @@ async def issue_ticket(request: Request, body: IssueTicket) -> Response:
     return JSONResponse(public_ticket(hall, ticket, with_token=True), status_code=201)
 
 
+@endpoint("PUT", "/halls/{hall}/notice", "Set the scrolling notice on the hall's screens (managers)", body=Notice,
+          responses={200: "the notice as the screens now show it", 403: "not a manager of this hall"})
+async def set_notice(request: Request, body: Notice) -> Response:
+    context = ctx(request)
+    code = request.path_params["hall"]
+    principal = await require_principal(request)
+    await context.engine.hall(code)
+    if not principal.is_manager or not principal.in_hall(code):
+        raise forbid("只有本大厅的管理人员可以设置公告", "only the hall's managers may set the notice")
+    await context.engine.run(code, lambda hall, now: hall.set_notice(body.notice, now))
+    return JSONResponse({"notice": (await context.engine.hall(code)).notice})
+
+
 async def locate_ticket(context: AppContext, token: str) -> tuple[Hall, Ticket] | None:
     """The ticket behind a status token: live in a loaded hall, else from the store (an earlier day's)."""
     for hall in await context.engine.loaded_halls():
@@ -118,4 +131,4 @@ async def cancel_ticket(request: Request) -> Response:
     return JSONResponse(body)
 
 
-ROUTES = [get_hall, get_items, get_snapshot, issue_ticket, get_ticket, cancel_ticket]
+ROUTES = [get_hall, get_items, get_snapshot, issue_ticket, get_ticket, cancel_ticket, set_notice]

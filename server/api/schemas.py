@@ -47,5 +47,10 @@ class Transfer(Body):
     reason: Text | None = None
 
 
+class Notice(Body):
+    notice: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] = Field(
+        description="the scrolling line on the hall's screens; empty clears it")
+
+
 class Empty(Body):
     pass

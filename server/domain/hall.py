@@ -53,6 +53,7 @@ class Hall:
             (q.code, cls): SortedList() for q in config.queues for cls in CLASSES
         }
         self._targeted: dict[int, SortedList] = {n: SortedList() for n in self.counters}
+        self.notice: str | None = None  # the line the manager sets for the hall's screens
 
     # ------------------------------------------------------------------ applying events
     def apply(self, event: Event) -> None:
@@ -69,6 +70,8 @@ class Hall:
             self.counters[event.counter.number] = event.counter
         if event.type in ("ticket.called", "ticket.recalled") and event.ticket and event.counter:
             self.recent_calls.appendleft((event.ticket.id, event.counter.number, event.at))
+        if event.type == "hall.notice":
+            self.notice = event.extra.get("notice") or None
         if event.type == "ticket.done" and event.ticket and event.ticket.called_at:
             span = (event.at - event.ticket.called_at).total_seconds()
             self.services[event.ticket.queue].append(span)
@@ -238,6 +241,15 @@ class Hall:
         self._emit(out, "counter.opened", now, counter=replace(counter, mode=CounterMode.OPEN, clerk=clerk,
                                                                 changed_at=now, priority_streak=0,
                                                                 clerk_name=clerk_name, clerk_no=clerk_no))
+        return out
+
+    def set_notice(self, notice: str | None, now: datetime) -> list[Event]:
+        """The scrolling line on the hall's screens; empty or None clears it."""
+        notice = (notice or "").strip() or None
+        if notice == self.notice:
+            return []
+        out: list[Event] = []
+        self._emit(out, "hall.notice", now, notice=notice)
         return out
 
     def close_counter(self, number: int, now: datetime) -> list[Event]:

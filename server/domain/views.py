@@ -105,6 +105,8 @@ def public_event(hall: Hall, event: Event) -> dict[str, Any]:
         out["ticket"] = public_ticket(hall, event.ticket)
     if event.counter is not None:
         out["counter"] = public_counter(event.counter)
+    if event.type == "hall.notice":
+        out["notice"] = event.extra.get("notice")
     for key in ("reason", "from_queue", "from_counter"):
         if event.extra.get(key) is not None:
             out[key] = event.extra[key]
@@ -131,7 +133,7 @@ def snapshot(hall: Hall, now: datetime) -> dict[str, Any]:
         {"ticket": public_ticket(hall, hall.tickets[tid]), "counter": number, "at": iso(at, hall)}
         for tid, number, at in hall.recent_calls if tid in hall.tickets
     ]
-    return {"seq": hall.seq, "queues": queues, "counters": counters, "recent_calls": recent}
+    return {"seq": hall.seq, "queues": queues, "counters": counters, "recent_calls": recent, "notice": hall.notice}
 
 
 def hall_info(hall: Hall) -> dict[str, Any]:

@@ -140,6 +140,11 @@ def write_events(conn: Connection, code: str, events: Sequence[Event], public: S
     for counter in latest_counters.values():
         conn.execute(update(t.counters).where(t.counters.c.hall == code, t.counters.c.number == counter.number)
                      .values(state=counter_state(counter)))
+    notices = [e for e in events if e.type == "hall.notice"]
+    if notices:  # kept beside the config, so that a reload needs no search through the log
+        config = dict(hall_row(conn, code).config)
+        config["notice"] = notices[-1].extra.get("notice")
+        conn.execute(update(t.halls).where(t.halls.c.code == code).values(config=config))
     conn.execute(update(t.halls).where(t.halls.c.code == code).values(seq=events[-1].seq))
 
 
@@ -149,6 +154,7 @@ def load_hall(conn: Connection, code: str, now: datetime) -> Hall | None:
     if row is None:
         return None
     hall = Hall(config_from_json(row.code, row.name, row.config), seq=row.seq)
+    hall.notice = row.config.get("notice")
     today = hall.local_day(now)
     last_at = conn.scalar(select(t.events.c.at).where(t.events.c.hall == code, t.events.c.seq == row.seq))
     # The day of the last event, so that the next command rolls yesterday over if need be.

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from starlette.testclient import TestClient
 
-from tests.api.conftest import DISPLAY, KIOSK, login
+from server.app import create_app
+from server.settings import Settings
+from tests.api.conftest import DISPLAY, KIOSK, SECRET, login, serve
 
 C1 = "/api/v1/halls/jinan/counters/1"
 
@@ -140,3 +142,31 @@ def test_health_and_openapi(client: TestClient) -> None:
     schema = spec["components"]["schemas"][issue["requestBody"]["content"]["application/json"]["schema"]["$ref"]
                                            .rsplit("/", 1)[-1]]
     assert "queue" in schema["properties"] and "priority" in schema["properties"]
+
+
+def test_manager_sets_the_notice_the_screens_show(client: TestClient) -> None:
+    manager, clerk = login(client, "manager"), login(client, "clerk01")
+    with client.websocket_connect("/ws/halls/jinan/display") as ws:
+        assert ws.receive_json()["notice"] is None
+        refused = client.put("/api/v1/halls/jinan/notice", json={"notice": "今天下午停电"}, headers=clerk)
+        assert refused.status_code == 403
+        text = "今日 12:00-14:00 午间不间断服务，请按号就座"
+        response = client.put("/api/v1/halls/jinan/notice", json={"notice": f"  {text} "}, headers=manager)
+        assert response.status_code == 200 and response.json() == {"notice": text}
+        event = ws.receive_json()
+    assert (event["type"], event["notice"]) == ("hall.notice", text)
+    assert client.get("/api/v1/halls/jinan/snapshot").json()["notice"] == text
+    too_long = client.put("/api/v1/halls/jinan/notice", json={"notice": "长" * 201}, headers=manager)
+    assert too_long.status_code == 422 and "notice" in too_long.json()["error"]["message"]
+    cleared = client.put("/api/v1/halls/jinan/notice", json={"notice": ""}, headers=manager)
+    assert cleared.json() == {"notice": None}
+
+
+def test_the_notice_survives_a_restart(sqlite_url: str) -> None:
+    gen = serve(sqlite_url)
+    client = next(gen)
+    client.put("/api/v1/halls/jinan/notice", json={"notice": "请保管好随身物品"}, headers=login(client, "manager"))
+    gen.close()
+    settings = Settings(sqlite_url, None, SECRET, True, "NORMAL", "warning")
+    with TestClient(create_app(settings)) as again:
+        assert again.get("/api/v1/halls/jinan/snapshot").json()["notice"] == "请保管好随身物品"

@@ -356,16 +356,22 @@ def test_at_midnight_the_screen_turns_the_day(screens: Callable[..., Page], jina
     expect(hall.locator("#call-number")).to_have_text(today)
 
 
-def test_the_managers_notice_replaces_the_default_line(screens: Callable[..., Page]) -> None:
-    """The notice comes in the snapshot (`notice`) and in `hall.notice` events; without one the
-    screen shows the hall's usual line."""
+def test_the_managers_notice_replaces_the_default_line(screens: Callable[..., Page], jinan: Hall) -> None:
+    """The manager sets the notice through the API (`hall.notice` event, `notice` in snapshots);
+    without one the screen shows the hall's usual line."""
+    usual = "请按叫号顺序到对应窗口办理业务，特殊群体（老年人、残疾人、孕妇等）优先办理"
+    manager = jinan.clerk("manager")
     hall = screens(f"/display/jinan?{FAST}")
-    expect(hall.locator("#notice")).to_have_text("请按叫号顺序到对应窗口办理业务，特殊群体（老年人、残疾人、孕妇等）优先办理")
+    expect(hall.locator("#notice")).to_have_text(usual)
     notice = "今天下午 14:00–15:00 系统升级，暂停办理不动产登记业务"
-    hall.evaluate("""(notice) => __display.feed._receive({type: "hall.notice", seq: __display.feed.seq + 1,
-                                                          at: new Date().toISOString(), notice})""", notice)
+    response = httpx.put(f"{jinan.server.base}/api/v1/halls/jinan/notice", json={"notice": notice}, headers=manager)
+    assert response.status_code == 200, response.text
     expect(hall.locator("#notice")).to_have_text(notice)
     expect(hall.locator("#notice-copy")).to_have_text(notice)
+    later = screens(f"/display/jinan?{FAST}")  # a screen switched on now gets it in its snapshot
+    expect(later.locator("#notice")).to_have_text(notice)
+    httpx.put(f"{jinan.server.base}/api/v1/halls/jinan/notice", json={"notice": ""}, headers=manager)
+    expect(hall.locator("#notice")).to_have_text(usual)
 
 
 def test_audio_waits_for_a_click_where_the_browser_asks_for_one(browser: Browser,
