@@ -21,7 +21,9 @@ run: $(STAMP)
 	@echo
 	@echo "  取号机 kiosk:      http://127.0.0.1:8000/kiosk/jinan?token=<kiosk token above>"
 	@echo "  窗口 counter:      http://127.0.0.1:8000/counter/jinan/1   (clerk01 / demo1234)"
-	@echo "  大屏 display:      http://127.0.0.1:8000/display/jinan"
+	@echo "  大屏 display:      http://127.0.0.1:8000/display/jinan   (?queues=A,B for one theme's screen)"
+	@echo "  窗口屏 counter screen: http://127.0.0.1:8000/display/jinan/counter/1"
+	@echo "  (display PCs: start Chromium with --autoplay-policy=no-user-gesture-required so calls are spoken)"
 	@echo "  督查 dashboard:    http://127.0.0.1:8000/dashboard/jinan  (manager / demo1234)"
 	@echo "  API:               http://127.0.0.1:8000/openapi.json"
 	@echo
