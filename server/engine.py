@@ -269,8 +269,6 @@ class HallEngine:
                 item.future.set_result(outcome)
         if not public:
             return
-        for listener in self.on_commit:
-            listener(rt.code, public)
         if len(rt.outbox) + len(public) > MAX_OUTBOX:
             log.warning("hall %s: the bus is not taking events; other processes will read them from the log",
                         rt.code)
@@ -278,6 +276,13 @@ class HallEngine:
         rt.outbox.extend(public)
         if rt.publisher is None or rt.publisher.done():
             rt.publisher = asyncio.create_task(self._publish(rt), name=f"publisher:{rt.code}")
+        # This process's screens last, on the next turn of the loop: the callers' answers and the
+        # bus write (other processes' screens) go out first instead of waiting for the fan-out.
+        loop.call_soon(self._notify, rt.code, public)
+
+    def _notify(self, code: str, public: list[dict[str, Any]]) -> None:
+        for listener in self.on_commit:
+            listener(code, public)
 
     async def _publish(self, rt: HallRuntime) -> None:
         """Hand committed events to the bus in order, off the writer's path: a slow or absent Redis
