@@ -14,6 +14,8 @@ from server.api.context import ctx
 from server.api.halls import locate_ticket
 from server.domain.errors import UnknownHall
 from server.domain.hall import Hall
+from server.domain.model import Counter
+from server.domain.ratings import LEVELS, REASONS, UNHAPPY
 from server.domain.views import hall_info, public_counter, public_ticket
 
 TEMPLATES = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
@@ -90,15 +92,49 @@ async def display_page(request: Request) -> Response:
     return render("display.html", hall=hall.config, page={"hall": hall_info(hall)})
 
 
-async def counter_screen_page(request: Request) -> Response:
-    """The small screen above one window, following the same public feed."""
+async def _hall_counter(request: Request) -> tuple[Hall, Counter] | None:
     hall = await _public_hall(request)
     raw = request.path_params["number"]
     counter = hall.counters.get(int(raw)) if hall is not None and raw.isdigit() else None
-    if hall is None or counter is None:
+    return (hall, counter) if hall is not None and counter is not None else None
+
+
+async def counter_screen_page(request: Request) -> Response:
+    """The small screen above one window, following the same public feed."""
+    found = await _hall_counter(request)
+    if found is None:
         return _not_found("没有找到这个窗口", "Counter not found")
+    hall, counter = found
     return render("counter_screen.html", hall=hall.config, counter=counter,
                   page={"hall": hall_info(hall), "counter": counter.number})
+
+
+async def counter_page(request: Request) -> Response:
+    """The clerk's counter app: signed in with the clerk's account, live over the counter's feed."""
+    user_id = request.session.get("uid")
+    principal = await ctx(request).principal_for_user(int(user_id)) if user_id else None
+    if principal is None:
+        return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+    found = await _hall_counter(request)
+    if found is None:
+        return _not_found("没有找到这个窗口", "Counter not found")
+    hall, counter = found
+    user = {"username": principal.name, "role": principal.role, "name": principal.display_name,
+            "manager": principal.is_manager}
+    others = [{"number": c.number, "name": c.name} for c in hall.config.counters if c.number != counter.number]
+    return render("counter.html", hall=hall.config, counter=counter, user=user,
+                  page={"hall": hall_info(hall), "counter": counter.number, "user": user, "others": others})
+
+
+async def rate_page(request: Request) -> Response:
+    """好差评 on the tablet facing the visitor: public, lights up when this counter finishes."""
+    found = await _hall_counter(request)
+    if found is None:
+        return _not_found("没有找到这个窗口", "Counter not found")
+    hall, counter = found
+    levels = [{"level": level, "label": label} for level, label in LEVELS.items()]
+    return render("rate.html", hall=hall.config, counter=counter, levels=levels, reasons=REASONS,
+                  page={"hall": hall_info(hall), "counter": counter.number, "unhappy": UNHAPPY})
 
 
 PAGE_ROUTES = [
@@ -108,6 +144,7 @@ PAGE_ROUTES = [
     Route("/kiosk/{hall}", _public_page("取号机")),  # type: ignore[arg-type]
     Route("/display/{hall}", display_page),
     Route("/display/{hall}/counter/{number}", counter_screen_page),
-    Route("/counter/{hall}/{number}", _staff_page("窗口叫号")),  # type: ignore[arg-type]
+    Route("/counter/{hall}/{number}", counter_page),
+    Route("/counter/{hall}/{number}/rate", rate_page),
     Route("/dashboard/{hall}", _staff_page("督查看板")),  # type: ignore[arg-type]
 ]

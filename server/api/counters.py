@@ -25,7 +25,7 @@ from .schemas import CallNumber, Empty, Pause, Reinstate, Transfer
 PATH = "/halls/{hall}/counters/{number}"
 
 
-def _number(request: Request) -> int:
+def counter_number(request: Request) -> int:
     raw = request.path_params["number"]
     if not raw.isdigit():
         raise UnknownCounter(f"没有 {raw} 号窗口", f"no counter {raw!r}")
@@ -63,7 +63,7 @@ def counter_action(action: str, summary: str, run: Action, body: type[BaseModel]
                    gives: str = "ticket", responses: dict[int, str] | None = None) -> Route:
     async def handler(request: Request, payload: BaseModel) -> Response:
         context = ctx(request)
-        code, number = request.path_params["hall"], _number(request)
+        code, number = request.path_params["hall"], counter_number(request)
         principal = await require_principal(request)
         hall = await context.engine.hall(code)
         hall.counter(number)  # 404 before 403 for a counter that does not exist
@@ -127,7 +127,7 @@ async def get_counter(request: Request) -> Response:
     context = ctx(request)
     await require_principal(request)
     hall = await context.engine.hall(request.path_params["hall"])
-    return JSONResponse(counter_view(hall, hall.counter(_number(request))))
+    return JSONResponse(counter_view(hall, hall.counter(counter_number(request))))
 
 
 ROUTES = [get_counter, *ACTIONS]

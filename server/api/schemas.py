@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
 
 from server.domain.model import Channel, Priority
+from server.domain.ratings import LEVEL_BY_LABEL, REASONS, UNHAPPY, Reason
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 TicketNumber = Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True,
@@ -54,3 +55,30 @@ class Notice(Body):
 
 class Empty(Body):
     pass
+
+
+class Rate(Body):
+    """好差评 from the tablet facing the visitor."""
+
+    ticket_id: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)] = Field(
+        description="the ticket this counter just finished")
+    level: int = Field(ge=1, le=5, description="5 非常满意 … 1 非常不满意; the Chinese label is accepted too")
+    reasons: Annotated[list[Reason], Field(max_length=len(REASONS))] = Field(
+        default_factory=list, description="for 不满意 and 非常不满意 only: " + "、".join(REASONS))
+    comment: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None = None
+
+    @field_validator("level", mode="before")
+    @classmethod
+    def _label(cls, value: object) -> object:
+        if isinstance(value, str) and value.strip() in LEVEL_BY_LABEL:
+            return LEVEL_BY_LABEL[value.strip()]
+        if isinstance(value, bool) or (isinstance(value, str) and not value.strip().isdigit()):
+            raise ValueError("应为 1–5 或 " + "、".join(LEVEL_BY_LABEL))
+        return value
+
+    @field_validator("reasons")
+    @classmethod
+    def _only_when_unhappy(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        if value and info.data.get("level", 0) > UNHAPPY:
+            raise ValueError("只有不满意和非常不满意可以选择原因")
+        return list(dict.fromkeys(value))

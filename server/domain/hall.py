@@ -130,6 +130,11 @@ class Hall:
             for _, ticket_id in self._waiting[(queue, cls)]:
                 yield self.tickets[ticket_id]
 
+    def targeted_at(self, number: int) -> Iterator[Ticket]:
+        """Tickets transferred to one counter by name, in their order."""
+        for _, ticket_id in self._targeted[number]:
+            yield self.tickets[ticket_id]
+
     def waiting_count(self, queue: str) -> int:
         return sum(len(self._waiting[(queue, cls)]) for cls in CLASSES)
 
@@ -334,7 +339,7 @@ class Hall:
     def _end(self, number: int, now: datetime, status: TicketStatus, type_: str) -> list[Event]:
         counter, ticket = self._with_ticket(number, None)
         out = self.roll_day(now)
-        self._emit(out, type_, now, replace(ticket, status=status, finished_at=now),
+        self._emit(out, type_, now, replace(ticket, status=status, finished_at=now, served_by=counter.clerk),
                    replace(counter, ticket_id=None, changed_at=now))
         return out
 

@@ -127,6 +127,7 @@ class Ticket:
     appointment_code: str | None = None
     reinstated: bool = False
     called_out_of_turn: bool = False
+    served_by: str | None = None  # the clerk holding the counter when the service ended (好差评, KPIs)
 
     @property
     def calling_class(self) -> int:

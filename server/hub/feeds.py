@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import chain, islice
 from typing import Any
 
 from server.domain.hall import Hall
+from server.domain.model import Counter, TicketStatus
 from server.domain.views import iso, public_counter, public_ticket, snapshot
 
 
@@ -33,6 +35,30 @@ class Feed:
         return True
 
 
+NEXT_SHOWN = 8
+
+
+def next_up(hall: Hall, counter: Counter) -> list[dict[str, Any]]:
+    """The counter's next tickets: those transferred to it by name, then its queues in its order,
+    each in calling-class order (appointments, priority groups, walk-ins). The guarded policy may
+    still let a long-waiting walk-in ahead of a priority ticket: the first one is exact only when
+    no class is being held back."""
+    waiting = chain(hall.targeted_at(counter.number), *(hall.waiting_in(q) for q in counter.queues))
+    return [{"id": t.id, "number": t.number, "queue": t.queue, "priority": t.priority.value,
+             "channel": t.channel.value, "issued_at": iso(t.issued_at, hall), "target_counter": t.target_counter}
+            for t in islice(waiting, NEXT_SHOWN)]
+
+
+def counter_today(hall: Hall, number: int) -> dict[str, Any]:
+    """Today's figures for one counter: services finished, their mean length (start, or call when
+    never started, to 办结), and no-shows."""
+    mine = [t for t in hall.tickets.values() if t.counter == number and t.day == hall.day]
+    spans = [(end - begin).total_seconds() for t in mine if t.status == TicketStatus.DONE
+             and (end := t.finished_at) and (begin := t.started_at or t.called_at)]
+    return {"served": len(spans), "average_service_s": round(sum(spans) / len(spans)) if spans else None,
+            "no_shows": sum(1 for t in mine if t.status == TicketStatus.NO_SHOW)}
+
+
 @dataclass(frozen=True)
 class CounterFeed(Feed):
     def snapshot(self, hall: Hall, now: datetime, params: dict[str, Any]) -> dict[str, Any]:
@@ -46,6 +72,8 @@ class CounterFeed(Feed):
                 "changed_at": iso(counter.changed_at, hall),
                 "ticket": public_ticket(hall, ticket) if ticket else None,
             }
+            body["next"] = next_up(hall, counter)
+            body["today"] = counter_today(hall, counter.number)
         return body
 
     def shareable(self) -> bool:

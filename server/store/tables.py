@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
 )
 
 metadata = MetaData()
@@ -102,4 +103,21 @@ tokens = Table(
     Column("counter", Integer),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("revoked", Boolean, nullable=False, default=False),
+)
+
+# 好差评: one rating per service, given on the tablet facing the visitor. No visitor identity.
+ratings = Table(
+    "ratings", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("hall", String(32), ForeignKey("halls.code"), nullable=False),
+    Column("ticket_id", String(64), nullable=False),
+    Column("counter", Integer, nullable=False),
+    Column("clerk", String(64)),  # the clerk holding the counter when the rating came in
+    Column("level", Integer, nullable=False),  # 1 非常不满意 … 5 非常满意
+    Column("reasons", JSON, nullable=False),
+    Column("comment", Text),
+    Column("source", String(16), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("ticket_id", name="uq_ratings_ticket_id"),
+    Index("ix_ratings_hall_counter", "hall", "counter"),
 )

@@ -206,7 +206,7 @@ export class HallClock {
 }
 
 /** Keeps a mark in step with the feed, so that a screen is never stale without saying so. */
-function feedMark(mark) {
+export function feedMark(mark) {
   let everLive = false;
   return (state, reason) => {
     if (state === "live") everLive = true;

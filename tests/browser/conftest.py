@@ -131,8 +131,8 @@ class HallClient:
     def post(self, path: str, headers: dict[str, str], body: object = None) -> httpx.Response:
         return httpx.post(f"{self.server.base}/api/v1{path}", json=body, headers=headers, timeout=10)
 
-    def issue(self, queue: str = "A") -> dict[str, object]:
-        response = self.post("/halls/jinan/tickets", KIOSK, {"queue": queue})
+    def issue(self, queue: str = "A", priority: str = "none") -> dict[str, object]:
+        response = self.post("/halls/jinan/tickets", KIOSK, {"queue": queue, "priority": priority})
         assert response.status_code == 201, response.text
         ticket: dict[str, object] = response.json()
         return ticket
