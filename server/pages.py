@@ -4,8 +4,11 @@ placeholders as their issues land; the login page is shared by every staff page.
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlencode
 
+import qrcode
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from qrcode.image.svg import SvgPathImage
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
@@ -17,6 +20,7 @@ from server.domain.hall import Hall
 from server.domain.model import Counter
 from server.domain.ratings import LEVELS, REASONS, UNHAPPY
 from server.domain.views import hall_info, public_counter, public_ticket
+from server.store import repo
 
 TEMPLATES = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
                         autoescape=select_autoescape(["html"]))
@@ -34,13 +38,6 @@ def _staff_page(title: str) -> object:
     async def page(request: Request) -> Response:
         if not request.session.get("uid"):
             return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
-        return render("placeholder.html", title=title, path=request.url.path)
-
-    return page
-
-
-def _public_page(title: str) -> object:
-    async def page(request: Request) -> Response:
         return render("placeholder.html", title=title, path=request.url.path)
 
     return page
@@ -137,11 +134,63 @@ async def rate_page(request: Request) -> Response:
                   page={"hall": hall_info(hall), "counter": counter.number, "unhappy": UNHAPPY})
 
 
+async def ticket_qr(request: Request) -> Response:
+    """The QR code of a ticket's own page, ``{base}/t/{status_token}``, as SVG (public: whoever
+    holds the token may see the ticket anyway)."""
+    token = request.path_params["status_token"]
+    if await locate_ticket(ctx(request), token) is None:
+        return Response("no such ticket", status_code=404, media_type="text/plain")
+    url = str(request.base_url).rstrip("/") + f"/t/{token}"
+    svg = qrcode.make(url, image_factory=SvgPathImage, border=2).to_string(encoding="unicode")
+    return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "private, max-age=86400"})
+
+
+KIOSK_COOKIE = "onewindow_kiosk"
+IDLE_S = 30
+
+
+def _kiosk_unconfigured(hall: Hall, reason: str, reason_en: str) -> Response:
+    return render("kiosk_unconfigured.html", status=403, hall=hall.config, reason=reason, reason_en=reason_en)
+
+
+async def kiosk_page(request: Request) -> Response:
+    """The self-service ticket machine. It is set up once with ``?token=KIOSK_TOKEN``: the token
+    goes into an HttpOnly cookie (path /kiosk/) and the page reloads without it in the address; from
+    then on the server reads the cookie and renders the token into the page, whose script needs it
+    to issue tickets and to open the kiosk feed. ``?idle=S`` shortens the 30 s return home (tests)."""
+    hall = await _public_hall(request)
+    if hall is None:
+        return _not_found("没有找到这个大厅", "Hall not found")
+    code = hall.config.code
+    given = request.query_params.get("token")
+    token = given or request.cookies.get(KIOSK_COOKIE)
+    if not token:
+        return _kiosk_unconfigured(hall, "本机尚未配置取号令牌。", "This kiosk has no token yet.")
+    principal = await ctx(request).principal_for_token(token)
+    if principal is None or principal.kind != "device" or principal.role != "kiosk" or not principal.in_hall(code):
+        return _kiosk_unconfigured(hall, "取号令牌无效或不属于本大厅。",
+                                   "The kiosk token is not valid for this hall.")
+    if given:
+        rest = urlencode([(k, v) for k, v in request.query_params.multi_items() if k != "token"])
+        response = RedirectResponse(request.url.path + (f"?{rest}" if rest else ""), status_code=303)
+        response.set_cookie(KIOSK_COOKIE, token, max_age=10 * 365 * 24 * 3600, path="/kiosk/", httponly=True,
+                            samesite="strict")
+        return response
+    raw_idle = request.query_params.get("idle", "")
+    idle = int(raw_idle) if raw_idle.isdigit() and int(raw_idle) > 0 else IDLE_S
+    items = await ctx(request).engine.read(lambda conn: repo.items_of(conn, code))
+    page = {"hall": hall_info(hall), "kiosk": principal.name, "token": token, "idle_s": idle,
+            "items": [{"code": i["code"], "name": i["name"], "queue": i["queue"], "pinyin": i["pinyin"]}
+                      for i in items]}
+    return render("kiosk.html", hall=hall.config, page=page)
+
+
 PAGE_ROUTES = [
     Route("/", index),
     Route("/login", login_page),
     Route("/t/{status_token}", ticket_page),
-    Route("/kiosk/{hall}", _public_page("取号机")),  # type: ignore[arg-type]
+    Route("/t/{status_token}/qr.svg", ticket_qr),
+    Route("/kiosk/{hall}", kiosk_page),
     Route("/display/{hall}", display_page),
     Route("/display/{hall}/counter/{number}", counter_screen_page),
     Route("/counter/{hall}/{number}", counter_page),

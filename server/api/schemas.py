@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
 
@@ -82,3 +82,25 @@ class Rate(Body):
         if value and info.data.get("level", 0) > UNHAPPY:
             raise ValueError("只有不满意和非常不满意可以选择原因")
         return list(dict.fromkeys(value))
+
+
+class Card(Body):
+    """What a kiosk may learn of a resident ID card: never the full ID number (an ``id_number``
+    field, like any unknown field, is refused)."""
+
+    masked_name: Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[^*\s]\*+[^*\s]?$",
+                                                  max_length=20)] = Field(
+        description="first and last characters kept: 张*三, or 张* for a two-character name")
+    gender: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=8)] = Field(
+        description="as printed on the card: 男 or 女")
+    nation: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=16)] = Field(
+        description="民族 as printed on the card, e.g. 汉 or 回")
+    age: int = Field(ge=0, le=150)
+    id_hash: Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True,
+                                              pattern=r"^[0-9a-fA-F]{16,128}$")] = Field(
+        description="a keyed hash of the ID number (hex), to recognise the same card again today")
+    priority_hint: Literal["elderly", "minority", "none"] = "none"
+
+
+class CardRead(Body):
+    card: Card

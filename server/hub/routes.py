@@ -7,6 +7,7 @@ as a close frame with code 1008 (policy violation) and a reason a person can rea
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -20,12 +21,15 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from server.api.context import AppContext, ctx, current_principal
 from server.api.errors import ApiError
 from server.api.halls import locate_ticket
+from server.api.kiosks import CARD_READ, kiosk_channel
 from server.auth import Principal
+from server.bus.base import Subscription as BusSubscription
 from server.domain.errors import DomainError
 from server.domain.views import public_ticket
+from server.tasks import cancel_and_wait
 
 from . import feeds
-from .client import Client
+from .client import Client, outgoing
 from .feeds import Feed
 
 log = logging.getLogger("onewindow.hub")
@@ -192,6 +196,10 @@ class FeedEndpoint:
             await send({"type": "websocket.close", "code": POLICY, "reason": str(refusal)})
             return
         client = Client(scope.get(RAW_SEND, send), sub.feed, sub.params)
+        await self.serve(context, sub, client, since, receive)
+
+    async def serve(self, context: AppContext, sub: Subscription, client: Client, since: int | None,
+                    receive: Receive) -> None:
         hub = context.hub
         try:
             await hub.join(sub.hall, client, since)
@@ -209,10 +217,31 @@ class FeedEndpoint:
             hub.leave(sub.hall, client)
 
 
+class KioskEndpoint(FeedEndpoint):
+    """The kiosk feed also carries its device messages (``card.read``): whatever is published on
+    the bus channel ``kiosk:{hall}:{name}`` while the kiosk is connected (server/api/kiosks.py).
+    They have no ``seq``: they are not hall events and are not replayed on resumption."""
+
+    async def serve(self, context: AppContext, sub: Subscription, client: Client, since: int | None,
+                    receive: Receive) -> None:
+        async with context.bus.subscribe(kiosk_channel(sub.hall, sub.params["kiosk"])) as messages:
+            forward = asyncio.create_task(self._forward(messages, client))
+            try:
+                await super().serve(context, sub, client, since, receive)
+            finally:
+                await cancel_and_wait(forward)
+
+    @staticmethod
+    async def _forward(messages: BusSubscription, client: Client) -> None:
+        async for message in messages:
+            if message.get("type") == CARD_READ:
+                client.push(outgoing(orjson.dumps(message).decode()))
+
+
 ROUTES = [
     WebSocketRoute("/ws/halls/{hall}/display", FeedEndpoint(display)),
     WebSocketRoute("/ws/tickets/{status_token}", FeedEndpoint(ticket)),
     WebSocketRoute("/ws/halls/{hall}/counters/{number}", FeedEndpoint(counter)),
-    WebSocketRoute("/ws/halls/{hall}/kiosks/{name}", FeedEndpoint(kiosk)),
+    WebSocketRoute("/ws/halls/{hall}/kiosks/{name}", KioskEndpoint(kiosk)),
     WebSocketRoute("/ws/halls/{hall}/dashboard", FeedEndpoint(dashboard)),
 ]

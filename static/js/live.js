@@ -9,9 +9,11 @@
 
   class LiveFeed {
     /** url: "/ws/..." (same host as the page) or an absolute ws:// URL.
-     *  gapless: true for hall feeds, whose seqs count up by one; false where they skip. */
-    constructor(url, { onSnapshot = () => {}, onEvent = () => {}, onState = () => {}, gapless = false } = {}) {
-      Object.assign(this, { url, onSnapshot, onEvent, onState, gapless });
+     *  gapless: true for hall feeds, whose seqs count up by one; false where they skip.
+     *  onMessage: device messages without a seq (card.read on a kiosk feed), outside the hall's order. */
+    constructor(url, { onSnapshot = () => {}, onEvent = () => {}, onState = () => {}, onMessage = () => {},
+      gapless = false } = {}) {
+      Object.assign(this, { url, onSnapshot, onEvent, onState, onMessage, gapless });
       this.seq = null;
       this.state = null;
       this.ws = null;
@@ -98,7 +100,10 @@
         this.onSnapshot(msg);
         return;
       }
-      if (typeof msg.seq !== "number") return;
+      if (typeof msg.seq !== "number") {
+        this.onMessage(msg);
+        return;
+      }
       if (this.seq !== null && msg.seq <= this.seq) return; // a duplicate, e.g. after a resume
       if (this.gapless && this.seq !== null && msg.seq !== this.seq + 1) {
         // A lost message: drop this socket and resume from the last seq we did apply.

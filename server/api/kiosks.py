@@ -1,0 +1,56 @@
+"""Device messages for a kiosk's feed (CONTRACT "Devices").
+
+An agent and a kiosk of the same name belong together: the agent's card reads reach that kiosk's
+feed through the bus channel ``kiosk:{hall}:{name}``, which every kiosk feed of that name follows
+(server/hub/routes.py), in whichever process it is served. ``POST .../kiosks/{name}/card`` is how
+an agent posts a read today; the agent of issue 7 may use it or call ``publish_card`` itself.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from server.bus import Bus
+from server.domain.hall import Hall
+from server.domain.views import iso
+
+from .context import ctx, forbid, require_principal
+from .declare import endpoint
+from .errors import JSONResponse
+from .schemas import CardRead
+
+CARD_READ = "card.read"
+
+
+def kiosk_channel(hall: str, name: str) -> str:
+    return f"kiosk:{hall}:{name}"
+
+
+async def publish_card(bus: Bus, hall: Hall, name: str, card: dict[str, Any], now: Any) -> dict[str, Any]:
+    """Sends a (masked) card read to every feed of kiosk ``name``; returns the message sent."""
+    message = {"type": CARD_READ, "at": iso(now, hall), "card": card}
+    await bus.publish(kiosk_channel(hall.config.code, name), message)
+    return message
+
+
+@endpoint("POST", "/halls/{hall}/kiosks/{name}/card", "A card read, to that kiosk's feed (its agent)",
+          body=CardRead, tag="devices",
+          responses={202: "the card.read message as the kiosk gets it", 403: "not the agent of this kiosk"})
+async def post_card(request: Request, body: CardRead) -> Response:
+    """Only the ``agent`` device token of the same name and hall may post. The body carries the
+    masked card; a full ID number is refused (422)."""
+    context = ctx(request)
+    code, name = request.path_params["hall"], request.path_params["name"]
+    principal = await require_principal(request)
+    hall = await context.engine.hall(code)  # 404 for an unknown hall
+    if not (principal.kind == "device" and principal.role == "agent" and principal.name == name
+            and principal.in_hall(code)):
+        raise forbid("只有本取号机的设备代理可以发送读卡信息", "only this kiosk's agent may post card reads")
+    message = await publish_card(context.bus, hall, name, body.card.model_dump(), context.clock.now())
+    return JSONResponse(message, status_code=202)
+
+
+ROUTES = [post_card]

@@ -1,0 +1,324 @@
+// The self-service kiosk (/kiosk/{hall}): themes with their live waits, search by name or pinyin
+// initials, a priority step, the ticket on screen with its QR code. Card reads arrive on the
+// kiosk's own feed (card.read); the page returns home and forgets the visitor after idle_s.
+import { HallModel, pageData } from "./hall_model.js";
+
+const TEXT = {
+  zh: {
+    htmlLang: "zh-CN", other: "English",
+    queue: { A: "社会民生类", B: "注册登记类", C: "经营许可类", D: "投资建设类", L: "查询发证", Z: "咨询", V: "代办" },
+    chooseTheme: "请选择办理事项类别",
+    wait: (n, m) => (n === null ? "" : n === 0 ? "无需等候" : `等候 ${n} 人 · 约 ${m} 分钟`),
+    searchLabel: "搜索事项（名称或拼音首字母，如 yyzz）",
+    noResults: "没有找到相关事项，请选择上方类别或咨询导办台",
+    checkin: "预约签到", cases: "办件查询", consult: "咨询", assist: "代办（特殊群体）",
+    whoAreYou: "请选择您的身份",
+    p_none: "普通", p_elderly: "老年人（60岁以上）", p_disabled: "残疾人", p_pregnant: "孕妇",
+    p_minority: "少数民族", p_military: "军人",
+    priorityNote: "优先群体请在窗口出示相关证件",
+    back: "返回", backHome: "返回首页", takeNumber: "确认取号",
+    greeting: (name) => `${name}，您好`,
+    issued: "取号成功", held: "您已取过本类号码，请耐心等候",
+    yourNumber: "您的号码",
+    ahead: (n) => `前面还有 ${n} 人`, eta: (m) => `预计等待约 ${m} 分钟`,
+    time: (t) => `取号时间 ${t}`,
+    scan: "扫码查看排队进度",
+    noPrinter: "本机暂无打印，请拍照保存二维码",
+    done: "完成",
+    notYet: "暂未开放，敬请期待",
+    failed: "暂时无法取号，请稍后再试或到导办台咨询",
+  },
+  en: {
+    htmlLang: "en", other: "中文",
+    queue: { A: "Social affairs", B: "Registration", C: "Business licences", D: "Investment & construction",
+      L: "Results & certificates", Z: "Consultation", V: "Assisted service" },
+    chooseTheme: "Choose the kind of service",
+    wait: (n, m) => (n === null ? "" : n === 0 ? "No waiting" : `${n} waiting · about ${m} min`),
+    searchLabel: "Search a service (name or pinyin initials, e.g. yyzz)",
+    noResults: "No matching service; choose a category above or ask at the guide desk",
+    checkin: "Appointment check-in", cases: "Case status", consult: "Consultation", assist: "Assisted service",
+    whoAreYou: "Who is taking the number?",
+    p_none: "Regular", p_elderly: "Senior (60+)", p_disabled: "Disabled", p_pregnant: "Pregnant",
+    p_minority: "Ethnic minority", p_military: "Military",
+    priorityNote: "Priority groups: please show your certificate at the counter",
+    back: "Back", backHome: "Home", takeNumber: "Take a number",
+    greeting: (name) => `Hello, ${name}`,
+    issued: "Here is your number", held: "You already hold a number for this service",
+    yourNumber: "Your number",
+    ahead: (n) => (n === 1 ? "1 person ahead" : `${n} people ahead`), eta: (m) => `About ${m} min to wait`,
+    time: (t) => `Issued at ${t}`,
+    scan: "Scan to follow your place in the queue",
+    noPrinter: "No printer here: please take a photo of the QR code",
+    done: "Done",
+    notYet: "Not available yet",
+    failed: "Cannot issue a number right now; please try again or ask at the guide desk",
+  },
+};
+
+const data = pageData();
+const hall = data.hall;
+const IDLE_MS = data.idle_s * 1000;
+const SNAPSHOT_EVERY_MS = 15000;
+const MEMORY_KEY = `onewindow.kiosk.${hall.code}.${data.kiosk}`;
+const $ = (id) => document.getElementById(id);
+const model = new HallModel(hall);
+const clock = new Intl.DateTimeFormat("zh-CN", { timeZone: model.zone, hour: "2-digit", minute: "2-digit",
+  hourCycle: "h23" });
+const today = () => model.day(model.now());
+
+let lang = "zh";
+let visitor = null; // the card read for this visit: {masked_name, id_hash, priority_hint, …}
+let choice = null; // {queue, item?}
+let priority = "none";
+let shown = null; // {ticket, held}
+let soon = null;
+let idleTimer = null;
+
+const t = () => TEXT[lang];
+const minutes = (s) => Math.max(1, Math.round((s || 0) / 60));
+
+// ------------------------------------------------------------------ memory of cards seen today
+function memory() {
+  try {
+    const stored = JSON.parse(localStorage.getItem(MEMORY_KEY) || "null");
+    if (stored && stored.day === today()) return stored;
+  } catch { /* a damaged entry is forgotten */ }
+  return { day: today(), cards: {} };
+}
+
+function remember(idHash, ticket) {
+  const m = memory();
+  (m.cards[idHash] ||= {})[ticket.queue] = ticket.status_token;
+  localStorage.setItem(MEMORY_KEY, JSON.stringify(m));
+}
+
+/** The ticket this card still holds in the queue, checked with the server; null when none waits. */
+async function heldTicket(idHash, queue) {
+  const token = memory().cards[idHash]?.[queue];
+  if (!token) return null;
+  const response = await fetch(`/api/v1/tickets/${encodeURIComponent(token)}`);
+  if (!response.ok) return null;
+  const ticket = await response.json();
+  return ticket.status === "waiting" ? ticket : null;
+}
+
+// ------------------------------------------------------------------ screens
+function show(screen) {
+  for (const id of ["home", "priority", "ticket", "soon"]) $(id).hidden = id !== screen;
+  $("kiosk").dataset.screen = screen;
+  $("error").hidden = true;
+}
+
+function render() {
+  const text = t();
+  document.documentElement.lang = text.htmlLang;
+  $("lang").textContent = text.other;
+  $("lang").lang = lang === "zh" ? "en" : "zh-CN";
+  for (const el of document.querySelectorAll("[data-t]")) el.textContent = text[el.dataset.t];
+  for (const el of document.querySelectorAll("[data-queue-name]")) el.textContent = text.queue[el.dataset.queueName];
+  $("search").placeholder = lang === "zh" ? "例如：营业执照 / yyzz" : "e.g. 营业执照 / yyzz";
+  renderWaits();
+  $("greeting").hidden = !visitor;
+  if (visitor) $("greeting").textContent = text.greeting(visitor.masked_name);
+  if (choice) {
+    $("chosen").textContent = `${choice.queue} · ${text.queue[choice.queue] ?? choice.queue}`
+      + (choice.item ? ` · ${choice.item.name}` : "");
+  }
+  for (const el of document.querySelectorAll(".group")) el.setAttribute("aria-checked", String(el.dataset.priority === priority));
+  if (shown) renderTicket();
+  if (soon) $("soon-title").textContent = text[soon];
+  renderResults();
+}
+
+function renderWaits() {
+  for (const el of document.querySelectorAll("[data-wait]")) {
+    const q = model.queues.get(el.dataset.wait);
+    el.textContent = q && q.waiting !== null && q.waiting !== undefined ? t().wait(q.waiting, minutes(q.eta_s)) : "";
+  }
+}
+
+function renderTicket() {
+  const { ticket, held } = shown, text = t();
+  $("ticket-title").textContent = held ? text.held : text.issued;
+  $("ticket").classList.toggle("held", held);
+  $("slip-number").textContent = ticket.number;
+  $("slip-queue").textContent = `${ticket.queue} · ${text.queue[ticket.queue] ?? ""}`;
+  $("slip-ahead").textContent = text.ahead(ticket.ahead ?? 0);
+  $("slip-eta").textContent = text.eta(minutes(ticket.eta_s));
+  $("slip-time").textContent = text.time(clock.format(new Date(ticket.issued_at)));
+}
+
+function covers() {
+  for (const el of document.querySelectorAll("[data-covers]")) {
+    el.textContent = data.items.filter((i) => i.queue === el.dataset.covers).slice(0, 3).map((i) => i.name).join("、") + "…";
+  }
+}
+
+function matches(query) {
+  const q = query.trim().toLowerCase();
+  if (!q) return [];
+  return data.items.filter((i) => i.name.includes(q) || i.pinyin.includes(q)).slice(0, 8);
+}
+
+function renderResults() {
+  const list = $("results"), query = $("search").value;
+  list.replaceChildren();
+  $("kiosk").classList.toggle("searching", Boolean(query.trim())); // results take the themes' place
+  if (!query.trim()) return;
+  const found = matches(query);
+  if (!found.length) {
+    const li = document.createElement("li");
+    li.className = "none";
+    li.textContent = t().noResults;
+    list.append(li);
+    return;
+  }
+  for (const item of found) {
+    const li = document.createElement("li"), button = document.createElement("button");
+    button.type = "button";
+    button.className = "result";
+    button.dataset.item = item.code;
+    const name = document.createElement("span"), queue = document.createElement("span");
+    name.className = "result-name";
+    name.textContent = item.name;
+    queue.className = "result-queue";
+    queue.textContent = `${item.queue} · ${t().queue[item.queue] ?? ""}`;
+    button.append(name, queue);
+    button.addEventListener("click", () => choose(item.queue, item));
+    li.append(button);
+    list.append(li);
+  }
+}
+
+// ------------------------------------------------------------------ the visit
+function choose(queue, item = null) {
+  choice = { queue, item };
+  priority = visitor && visitor.priority_hint !== "none" ? visitor.priority_hint : "none";
+  show("priority");
+  render();
+}
+
+async function issue() {
+  const { queue } = choice;
+  $("confirm").disabled = true;
+  try {
+    if (visitor) {
+      const held = await heldTicket(visitor.id_hash, queue);
+      if (held) {
+        present(held, true);
+        return;
+      }
+    }
+    const response = await fetch(`/api/v1/halls/${encodeURIComponent(hall.code)}/tickets`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Authorization: `Bearer ${data.token}` },
+      body: JSON.stringify({ queue, priority, channel: "kiosk" }),
+    });
+    if (response.status !== 201) throw new Error(String(response.status));
+    const ticket = await response.json();
+    if (visitor) remember(visitor.id_hash, ticket);
+    present(ticket, false);
+  } catch {
+    $("error").textContent = t().failed;
+    $("error").hidden = false;
+  } finally {
+    $("confirm").disabled = false;
+  }
+}
+
+function present(ticket, held) {
+  shown = { ticket, held };
+  $("slip-qr").src = `/t/${encodeURIComponent(ticket.status_token)}/qr.svg`;
+  show("ticket");
+  render();
+}
+
+function home() {
+  visitor = null;
+  choice = null;
+  shown = null;
+  soon = null;
+  priority = "none";
+  $("search").value = "";
+  $("slip-qr").removeAttribute("src");
+  show("home");
+  render();
+}
+
+function touched() {
+  clearTimeout(idleTimer);
+  idleTimer = setTimeout(() => {
+    const atRest = $("kiosk").dataset.screen === "home" && !visitor && !$("search").value;
+    if (!atRest) home();
+  }, IDLE_MS);
+}
+
+function cardRead(msg) {
+  const card = msg.card;
+  if (!card || typeof card.id_hash !== "string") return;
+  const screen = $("kiosk").dataset.screen;
+  if (screen === "ticket" || screen === "soon") home();
+  visitor = card;
+  if (screen === "priority" && card.priority_hint !== "none") priority = card.priority_hint;
+  render();
+  touched();
+}
+
+// ------------------------------------------------------------------ live
+let everLive = false;
+function feedState(state) {
+  document.documentElement.dataset.feed = state;
+  if (state === "live") everLive = true;
+  $("out-of-service").hidden = state === "live" || (!everLive && state === "connecting");
+}
+
+async function refreshEstimates() {
+  try {
+    const response = await fetch(`/api/v1/halls/${encodeURIComponent(hall.code)}/snapshot`);
+    if (response.ok) {
+      const snap = await response.json();
+      if (model.seq === null || snap.seq === model.seq) model.snapshot(snap);
+      else model.estimates(snap);
+      renderWaits();
+    }
+  } catch { /* the feed's state says so */ }
+}
+
+function start() {
+  covers();
+  for (const el of document.querySelectorAll("[data-queue]")) {
+    if (el.tagName === "BUTTON") el.addEventListener("click", () => choose(el.dataset.queue));
+  }
+  for (const el of document.querySelectorAll("[data-soon]")) {
+    el.addEventListener("click", () => { soon = el.dataset.soon; show("soon"); render(); });
+  }
+  for (const el of document.querySelectorAll(".group")) {
+    el.addEventListener("click", () => { priority = el.dataset.priority; render(); });
+  }
+  $("search").addEventListener("input", renderResults);
+  $("back").addEventListener("click", () => { choice = null; show("home"); render(); });
+  $("confirm").addEventListener("click", issue);
+  $("done").addEventListener("click", home);
+  $("soon-back").addEventListener("click", () => { soon = null; show("home"); render(); });
+  $("lang").addEventListener("click", () => { lang = lang === "zh" ? "en" : "zh"; render(); });
+  for (const type of ["pointerdown", "keydown", "input"]) document.addEventListener(type, touched, true);
+
+  const url = new URL(`/ws/halls/${encodeURIComponent(hall.code)}/kiosks/${encodeURIComponent(data.kiosk)}`,
+    location.href);
+  url.searchParams.set("token", data.token);
+  const feed = new window.LiveFeed(url.href, {
+    gapless: true,
+    onSnapshot: (msg) => { model.snapshot(msg); renderWaits(); },
+    onEvent: (msg) => { model.apply(msg); renderWaits(); },
+    onMessage: (msg) => { if (msg.type === "card.read") cardRead(msg); },
+    onState: feedState,
+  });
+  feed.start();
+  setInterval(refreshEstimates, SNAPSHOT_EVERY_MS);
+  const tick = () => { $("clock").textContent = clock.format(new Date(model.now())); };
+  tick();
+  setInterval(tick, 1000);
+  home();
+}
+
+start();
