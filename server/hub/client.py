@@ -71,7 +71,10 @@ class DirectWriter:
     @classmethod
     def for_send(cls, send: Send) -> DirectWriter | None:
         proto = getattr(send, "__self__", None)
-        if type(proto).__name__ != "WebSocketsSansIOProtocol" or getattr(proto, "conn", None) is None:
+        conn = getattr(proto, "conn", None)
+        if type(proto).__name__ != "WebSocketsSansIOProtocol" or conn is None:
+            return None
+        if conn.extensions:  # negotiated once, at the handshake: compressed frames are not ours to write
             return None
         from websockets.protocol import State
 
@@ -80,7 +83,7 @@ class DirectWriter:
     def write(self, data: bytes) -> bool:
         proto = self.proto
         if (proto.close_sent or self.conn.state is not self.open_state or not proto.writable.is_set()
-                or proto.transport.is_closing() or self.conn.extensions):
+                or proto.transport.is_closing()):
             return False
         proto.transport.write(data)
         return True

@@ -93,9 +93,6 @@ class HallFanout:
                 except TimeoutError:
                     self._spawn(self._check_log())
                     continue
-                if message.get("type") == "bus.reset":
-                    await self._resync()
-                    continue
                 self.ingest_all([message, *sub.drain()])  # what else arrived meanwhile goes out in one write
 
     # ------------------------------------------------------------------ events in
@@ -232,8 +229,8 @@ class HallFanout:
         return True
 
     async def _replay_from_log(self, client: Client, since: int) -> bool:
-        rows = await self.hub.engine.read(lambda conn: list(repo.events_since(conn, self.code, since, MAX_REPLAY)))
-        current = await self.hub.engine.read(lambda conn: repo.current_seq(conn, self.code))
+        current, rows = await self.hub.engine.read(lambda conn: (
+            repo.current_seq(conn, self.code), list(repo.events_since(conn, self.code, since, MAX_REPLAY))))
         if current is None or since > current or len(rows) >= MAX_REPLAY or (rows and rows[0].seq != since + 1):
             return False
         own = client.params.get("ticket_id")
@@ -276,13 +273,11 @@ class HallFanout:
         for client in everyone:
             if client.closed:
                 continue
-            feed = client.feed
-            if feed.shareable():
-                out = shared.get(feed.name)
-                if out is None:
-                    out = shared[feed.name] = outgoing(dumps(self._snapshot_message(hall, client)), hall.seq)
-            else:
+            out = shared.get(client.feed.name)
+            if out is None:
                 out = outgoing(dumps(self._snapshot_message(hall, client)), hall.seq)
+                if client.feed.shareable():
+                    shared[client.feed.name] = out
             client.push(out)
             client.go_live(hall.seq)
         self.delivered = hall.seq
