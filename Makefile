@@ -12,6 +12,7 @@ $(BIN)/python:
 	$(BIN)/pip install -q --upgrade pip
 
 $(STAMP): pyproject.toml | $(BIN)/python
+	bash scripts/devices.sh gcc swig libpcsclite-dev
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $(STAMP)
 
@@ -29,13 +30,15 @@ run: $(STAMP)
 	@echo
 	ONEWINDOW_DEMO=1 $(BIN)/onewindow serve --host 127.0.0.1 --port 8000
 
-# System packages the tests use (as root on Debian): PostgreSQL, Redis, Chromium and CJK fonts.
+# System packages the tests use (as root on Debian): PostgreSQL, Redis, Chromium and CJK fonts,
+# pcscd with the virtual reader vpcd, socat.
 system:
 	bash scripts/services.sh
 	bash scripts/browser.sh
+	bash scripts/devices.sh pcscd vsmartcard-vpcd socat
 
 test: $(STAMP) system
-	$(BIN)/ruff check server tests bench
+	$(BIN)/ruff check server devices tests bench
 	$(BIN)/mypy
 	$(BIN)/pytest -q
 

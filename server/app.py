@@ -16,7 +16,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
-from server.api import counters, halls, kiosks, ratings, system
+from server.api import counters, devices, halls, kiosks, ratings, system
 from server.api.context import AppContext
 from server.api.errors import EXCEPTION_HANDLERS
 from server.bus import open_bus
@@ -67,7 +67,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
             await bus.disconnect()
             db.dispose()
 
-    routes = [*system.ROUTES, *halls.ROUTES, *kiosks.ROUTES, *counters.ROUTES, *ratings.ROUTES, *live.ROUTES,
+    routes = [*system.ROUTES, *halls.ROUTES, *kiosks.ROUTES, *counters.ROUTES, *ratings.ROUTES, *devices.ROUTES, *live.ROUTES,
               *PAGE_ROUTES,
               Mount("/static", StaticFiles(directory=STATIC), name="static")]
     middleware = [Middleware(live.KeepRawSend),

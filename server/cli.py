@@ -173,9 +173,21 @@ def cmd_serve(args: argparse.Namespace) -> None:
 
 
 def cmd_agent(args: argparse.Namespace) -> None:
+    from devices.agent.config import ConfigError
+    from devices.agent.main import run
+
     if not os.path.exists(args.config):
         raise CliError(f"no configuration file {args.config!r}")
-    raise CliError("the device agent is not built yet (issue 7); card readers and printers cannot be driven")
+    try:
+        run(args.config, os.environ.get("ONEWINDOW_LOG_LEVEL", "info"))
+    except ConfigError as error:
+        raise CliError(str(error)) from None
+
+
+def cmd_emulate(args: argparse.Namespace) -> None:
+    from devices.emulate import main as emulate
+
+    emulate(args.kind, args.link)
 
 
 def build_parser() -> Parser:
@@ -211,6 +223,10 @@ def build_parser() -> Parser:
     agent = sub.add_parser("agent", help="run the device agent")
     agent.add_argument("--config", required=True)
     agent.set_defaults(func=cmd_agent)
+    emulate = sub.add_parser("emulate", help="run one device's emulator on a pty (prints the path to use)")
+    emulate.add_argument("kind", choices=("idcard", "printer", "counterbus", "pcsc"))
+    emulate.add_argument("--link", help="a stable path for the device, e.g. var/dev/idcard")
+    emulate.set_defaults(func=cmd_emulate)
     return parser
 
 

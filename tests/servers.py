@@ -38,6 +38,18 @@ def wait_port(port: int, timeout: float = 15.0) -> None:
     raise TimeoutError(f"nothing listens on port {port} after {timeout} s")
 
 
+def stop_process(proc: subprocess.Popen[bytes] | None, sig: int = signal.SIGTERM, timeout: float = 15) -> None:
+    """Asks a child to stop, and makes sure it has."""
+    if proc is None:
+        return
+    proc.send_signal(sig)
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 class ServerProcess:
     """One `onewindow serve` process on its own port, with its log kept for the failure report."""
 
@@ -83,14 +95,7 @@ class ServerProcess:
         raise TimeoutError(f"server on {self.port} not healthy after 30 s:\n{self.log()}")
 
     def stop(self, sig: int = signal.SIGTERM) -> None:
-        if self.proc is None:
-            return
-        self.proc.send_signal(sig)
-        try:
-            self.proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        stop_process(self.proc, sig)
         self.proc = None
 
     def log(self) -> str:

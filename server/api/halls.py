@@ -8,11 +8,14 @@ from datetime import datetime
 from starlette.requests import Request
 from starlette.responses import Response
 
+from server.agents.cards import InvalidCardToken, read_card_token
+from server.agents.printing import send_ticket_to_printer
 from server.auth import TICKET_ISSUERS
-from server.domain.errors import UnknownTicket
+from server.domain.errors import AlreadyWaiting, UnknownTicket
 from server.domain.hall import Hall
 from server.domain.model import Channel, Event, Ticket
 from server.domain.views import hall_info, public_ticket, snapshot, ticket_from_state
+from server.store import devices as store_devices
 from server.store import repo
 
 from .context import AppContext, ctx, forbid, require_principal
@@ -60,16 +63,54 @@ async def issue_ticket(request: Request, body: IssueTicket) -> Response:
     if body.channel == Channel.APPOINTMENT:
         raise ApiError(422, "invalid_field", "预约取号须提供预约号 (appointment tickets need appointment_code)",
                        "appointment_code")
+    holder = _card_holder(context, body.card_token)
     token = secrets.token_urlsafe(16)
 
     def command(hall: Hall, now: datetime) -> list[Event]:
-        return hall.issue(body.queue, now, token, body.priority, body.channel)
+        return hall.issue(body.queue, now, token, body.priority, body.channel,
+                          id_hash=holder["id_hash"] if holder else None,
+                          visitor=holder["masked_name"] if holder else None)
 
-    events = await context.engine.run(code, command)
+    try:
+        events = await context.engine.run(code, command)
+    except AlreadyWaiting as held:
+        return _already_waiting(await context.engine.hall(code), held)
     hall = await context.engine.hall(code)
     ticket = hall.tickets[events[-1].ticket.id] if events[-1].ticket else None
     assert ticket is not None
-    return JSONResponse(public_ticket(hall, ticket, with_token=True), status_code=201)
+    body_out = public_ticket(hall, ticket, with_token=True)
+    if principal.kind == "device" and principal.role == "kiosk":
+        body_out["print"] = await _print(context, hall, principal.name, ticket, str(request.base_url))
+    return JSONResponse(body_out, status_code=201)
+
+
+def _card_holder(context: AppContext, card_token: str | None) -> dict[str, str] | None:
+    if not card_token:
+        return None
+    try:
+        return read_card_token(context.settings.secret_key, card_token)
+    except InvalidCardToken as error:
+        raise ApiError(422, "invalid_field", str(error), "card_token") from None
+
+
+def _already_waiting(hall: Hall, held: AlreadyWaiting) -> Response:
+    """409 with the ticket the card already holds, so the kiosk can show it again."""
+    ticket = hall.tickets[held.ticket_id]
+    return JSONResponse({"error": {"code": held.code, "message": held.message},
+                         "ticket": public_ticket(hall, ticket, with_token=True)}, status_code=409)
+
+
+async def _print(context: AppContext, hall: Hall, kiosk: str, ticket: Ticket, base_url: str) -> str:
+    """Sends the ticket to the kiosk's printer when its agent has one that can print; says which:
+    ``sent``, ``no_printer``, or the printer's state (``paper_out``…) so the kiosk can tell the visitor."""
+    rows = await context.engine.read(lambda conn: store_devices.states(conn, hall.config.code, kiosk))
+    state = {row["device"]: row["state"] for row in rows}
+    if state.get("agent") != "ok" or "printer" not in state:
+        return "no_printer"
+    if state["printer"] not in ("ok", "paper_low"):
+        return str(state["printer"])
+    await send_ticket_to_printer(context.bus, hall, kiosk, ticket, base_url)
+    return "sent"
 
 
 @endpoint("PUT", "/halls/{hall}/notice", "Set the scrolling notice on the hall's screens (managers)", body=Notice,

@@ -23,6 +23,9 @@ from .errors import JSONResponse
 from .schemas import CardRead
 
 CARD_READ = "card.read"
+# What a kiosk feed passes on from its agent (server/agents/endpoint.py): card reads and removals,
+# the result of printing its ticket, and the state of its devices (a printer out of paper).
+KIOSK_DEVICE_MESSAGES = (CARD_READ, "card.removed", "card.tap", "print.result", "device.status")
 
 
 def kiosk_channel(hall: str, name: str) -> str:

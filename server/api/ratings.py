@@ -16,7 +16,7 @@ from server.domain.hall import Hall
 from server.domain.model import Ticket, TicketStatus
 from server.store import ratings
 
-from .context import ctx
+from .context import AppContext, ctx
 from .counters import PATH, counter_number
 from .declare import endpoint
 from .errors import JSONResponse
@@ -58,16 +58,22 @@ async def rate(request: Request, body: Rate) -> Response:
     hall = await context.engine.hall(code)
     hall.counter(number)  # 404 for an unknown counter
     ticket = _ratable(hall, number, body.ticket_id)
+    rating_id = await store_rating(context, code, number, ticket, body.level, list(body.reasons), body.comment,
+                                   "tablet")
+    return JSONResponse({"id": rating_id, "ticket": ticket.number, "level": body.level}, status_code=201)
+
+
+async def store_rating(context: AppContext, hall: str, number: int, ticket: Ticket, level: int, reasons: list[str],
+                       comment: str | None, source: str) -> int:
+    """One rating per service, wherever it was given (tablet, evaluator keypad…): 409 for a second."""
     already = AlreadyRated(f"{ticket.number} 已经评价过了，谢谢", f"{ticket.number} is already rated")
     if await context.engine.read(lambda conn: ratings.is_rated(conn, ticket.id)):
         raise already
     try:
-        rating_id = await context.engine.write(lambda conn: ratings.add_rating(
-            conn, hall=code, ticket_id=ticket.id, counter=number, clerk=ticket.served_by, level=body.level,
-            reasons=list(body.reasons), comment=body.comment, source="tablet", at=context.clock.now()))
+        return await context.engine.write(lambda conn: ratings.add_rating(
+            conn, hall=hall, ticket_id=ticket.id, counter=number, clerk=ticket.served_by, level=level,
+            reasons=reasons, comment=comment, source=source, at=context.clock.now()))
     except IntegrityError:
         raise already from None
-    return JSONResponse({"id": rating_id, "ticket": ticket.number, "level": body.level}, status_code=201)
-
 
 ROUTES = [rate]

@@ -28,6 +28,9 @@ class IssueTicket(Body):
     priority: Priority = Priority.NONE
     channel: Channel = Channel.KIOSK
     appointment_code: Annotated[str, StringConstraints(strip_whitespace=True, max_length=32)] | None = None
+    card_token: Annotated[str, StringConstraints(strip_whitespace=True, max_length=400)] | None = Field(
+        default=None, description="from the kiosk feed's card.read: ties the ticket to the ID card just read "
+                                  "(one waiting ticket per card per queue)")
 
 
 class Pause(Body):

@@ -15,7 +15,8 @@ DomainError
     ├── TicketNotWaiting    call a number that is not waiting
     ├── TicketNotCalled     start/recall a ticket that is not in the called state
     ├── NotNoShow           reinstate a ticket that was not a no-show
-    └── InvalidTransfer     transfer to the same queue, or to a counter that serves nothing
+    ├── InvalidTransfer     transfer to the same queue, or to a counter that serves nothing
+    └── AlreadyWaiting      an ID card that already holds a waiting ticket in that queue
 
 Each carries a stable snake_case ``code`` and a message in Chinese and English; the API edge
 turns them into the CONTRACT error shape without knowing the subclasses.
@@ -109,3 +110,13 @@ class NotNoShow(Conflict):
 
 class InvalidTransfer(Conflict):
     code = "invalid_transfer"
+
+
+class AlreadyWaiting(Conflict):
+    """One waiting ticket per ID card per queue: ``ticket_id`` is the one already held."""
+
+    code = "already_waiting"
+
+    def __init__(self, zh: str, en: str, ticket_id: str) -> None:
+        super().__init__(zh, en)
+        self.ticket_id = ticket_id

@@ -219,10 +219,15 @@ class Hall:
 
     # ------------------------------------------------------------------ commands
     def issue(self, queue: str, now: datetime, status_token: str, priority: Priority = Priority.NONE,
-              channel: Channel = Channel.KIOSK, appointment_code: str | None = None) -> list[Event]:
+              channel: Channel = Channel.KIOSK, appointment_code: str | None = None,
+              id_hash: str | None = None, visitor: str | None = None) -> list[Event]:
         if self.config.queue(queue) is None:
             raise errors.UnknownQueue(f"没有 {queue} 类队列", f"no queue {queue!r} in this hall")
         out = self.roll_day(now)
+        held = self.waiting_ticket_of(id_hash, queue) if id_hash else None
+        if held is not None:
+            raise errors.AlreadyWaiting(f"您已有 {held.number} 号在等候，请勿重复取号",
+                                        f"this ID card already holds {held.number}, still waiting", held.id)
         day = self.local_day(now)
         serial = self.serials.get((day, queue), 0) + 1
         number = f"{queue}{serial:03d}"
@@ -230,9 +235,15 @@ class Hall:
             id=f"{self.config.code}-{day:%Y%m%d}-{number}", number=number, queue=queue, serial=serial, day=day,
             priority=priority, channel=channel, status=TicketStatus.WAITING, issued_at=now,
             status_token=status_token, order_at=now.timestamp(), appointment_code=appointment_code,
+            id_hash=id_hash, visitor=visitor,
         )
         self._emit(out, "ticket.issued", now, ticket)
         return out
+
+    def waiting_ticket_of(self, id_hash: str, queue: str) -> Ticket | None:
+        """The ticket this ID card still holds in ``queue`` today, waiting (one per card per queue)."""
+        return next((t for t in self.tickets.values() if t.id_hash == id_hash and t.queue == queue
+                     and t.status == TicketStatus.WAITING and t.day == self.day), None)
 
     def open_counter(self, number: int, clerk: str, now: datetime, clerk_name: str | None = None,
                      clerk_no: str | None = None) -> list[Event]:

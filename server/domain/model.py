@@ -128,6 +128,8 @@ class Ticket:
     reinstated: bool = False
     called_out_of_turn: bool = False
     served_by: str | None = None  # the clerk holding the counter when the service ended (好差评, KPIs)
+    id_hash: str | None = None  # keyed hash of the ID card read for this ticket (server/domain/identity.py)
+    visitor: str | None = None  # the card holder's masked name (张*三), for staff screens only
 
     @property
     def calling_class(self) -> int:

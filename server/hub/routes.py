@@ -18,14 +18,16 @@ from starlette.requests import HTTPConnection
 from starlette.routing import WebSocketRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from server.agents.endpoint import AgentEndpoint
 from server.api.context import AppContext, ctx, current_principal
 from server.api.errors import ApiError
 from server.api.halls import locate_ticket
-from server.api.kiosks import CARD_READ, kiosk_channel
+from server.api.kiosks import KIOSK_DEVICE_MESSAGES, kiosk_channel
 from server.auth import Principal
 from server.bus.base import Subscription as BusSubscription
 from server.domain.errors import DomainError
 from server.domain.views import public_ticket
+from server.store import devices as store_devices
 from server.tasks import cancel_and_wait
 
 from . import feeds
@@ -203,6 +205,7 @@ class FeedEndpoint:
         hub = context.hub
         try:
             await hub.join(sub.hall, client, since)
+            await self.joined(context, sub, client)
             while True:
                 message = await receive()
                 if message["type"] == "websocket.disconnect":
@@ -215,6 +218,9 @@ class FeedEndpoint:
                 await hub.join(sub.hall, client, None)
         finally:
             hub.leave(sub.hall, client)
+
+    async def joined(self, context: AppContext, sub: Subscription, client: Client) -> None:
+        """After the snapshot (or the replay) is on its way: for feeds that send more of their own."""
 
 
 class KioskEndpoint(FeedEndpoint):
@@ -234,8 +240,17 @@ class KioskEndpoint(FeedEndpoint):
     @staticmethod
     async def _forward(messages: BusSubscription, client: Client) -> None:
         async for message in messages:
-            if message.get("type") == CARD_READ:
+            if message.get("type") in KIOSK_DEVICE_MESSAGES:
                 client.push(outgoing(orjson.dumps(message).decode()))
+
+    async def joined(self, context: AppContext, sub: Subscription, client: Client) -> None:
+        """The kiosk learns its printer's state as it connects, not at the agent's next heartbeat."""
+        hall, name = sub.hall, sub.params["kiosk"]
+        rows = await context.engine.read(lambda conn: store_devices.states(conn, hall, name))
+        if rows:
+            states = {row["device"]: {"state": row["state"], "detail": row["detail"]} for row in rows}
+            message = {"type": "device.status", "agent": name, "devices": states}
+            client.push(outgoing(orjson.dumps(message).decode()))
 
 
 ROUTES = [
@@ -244,4 +259,6 @@ ROUTES = [
     WebSocketRoute("/ws/halls/{hall}/counters/{number}", FeedEndpoint(counter)),
     WebSocketRoute("/ws/halls/{hall}/kiosks/{name}", KioskEndpoint(kiosk)),
     WebSocketRoute("/ws/halls/{hall}/dashboard", FeedEndpoint(dashboard)),
+    WebSocketRoute("/ws/halls/{hall}/agents/{name}", AgentEndpoint()),
+    WebSocketRoute("/ws/agent", AgentEndpoint()),
 ]

@@ -121,3 +121,28 @@ ratings = Table(
     UniqueConstraint("ticket_id", name="uq_ratings_ticket_id"),
     Index("ix_ratings_hall_counter", "hall", "counter"),
 )
+
+# What each device agent last said of its devices (heartbeats): kept so managers see a printer
+# out of paper even when the agent is offline, and so a kiosk learns its printer's state at once.
+device_status = Table(
+    "device_status", metadata,
+    Column("hall", String(32), ForeignKey("halls.code"), primary_key=True),
+    Column("agent", String(64), primary_key=True),
+    Column("device", String(32), primary_key=True),  # idcard, printer, counterbus, pcsc, or "agent" itself
+    Column("state", String(16), nullable=False),  # ok, offline, paper_out, paper_low, cover_open, error
+    Column("detail", String(200), nullable=False, default=""),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+# Every agent event the server has acted on, by the agent's own id: an agent re-sends what it
+# queued while the server was away, and a key press must not call two tickets when it does.
+agent_events = Table(
+    "agent_events", metadata,
+    Column("id", String(64), primary_key=True),
+    Column("hall", String(32), ForeignKey("halls.code"), nullable=False),
+    Column("agent", String(64), nullable=False),
+    Column("type", String(32), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("result", JSON, nullable=False),  # the acknowledgement sent, to send again on a repeat
+    Index("ix_agent_events_hall_at", "hall", "at"),
+)
