@@ -24,7 +24,7 @@ from starlette.types import Receive, Scope, Send
 
 from server.api.context import AppContext, ctx, current_principal
 from server.api.errors import ApiError
-from server.api.kiosks import kiosk_channel
+from server.api.kiosks import kiosk_channel, publish_card
 from server.api.ratings import NotRatable, last_finished, store_rating
 from server.auth import Principal
 from server.bus.base import Subscription
@@ -192,8 +192,7 @@ class AgentSession:
                 log.info("agent %s/%s: refused a card read (bad check digit or birth date)", self.hall, self.name)
                 raise CardRefused("身份证信息无效，请重新放置 (the card's data is not valid)",
                                   "invalid card data") from None
-            card = kiosk_card(context.settings.secret_key, holder)
-            await self._to_kiosk({"type": "card.read", "at": iso(now, hall), "card": card})
+            await publish_card(context.bus, hall, self.name, kiosk_card(context.settings.secret_key, holder), now)
             return {"priority_hint": holder.priority_hint}
         if kind in ("card.removed", "card.tap", "print.result"):
             forwarded = {k: v for k, v in event.items() if k in ("type", "ticket", "ok", "state", "detail", "reader")}

@@ -2,8 +2,9 @@
 
 An agent and a kiosk of the same name belong together: the agent's card reads reach that kiosk's
 feed through the bus channel ``kiosk:{hall}:{name}``, which every kiosk feed of that name follows
-(server/hub/routes.py), in whichever process it is served. ``POST .../kiosks/{name}/card`` is how
-an agent posts a read today; the agent of issue 7 may use it or call ``publish_card`` itself.
+(server/hub/routes.py), in whichever process it is served. The agent sends them over its socket
+(server/agents/endpoint.py); ``POST .../kiosks/{name}/card`` does the same over HTTP, for an
+agent of another make. Either way the kiosk gets the masked holder, never the ID number.
 """
 
 from __future__ import annotations
@@ -13,8 +14,10 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from server.agents.cards import kiosk_card
 from server.bus import Bus
 from server.domain.hall import Hall
+from server.domain.identity import card_holder
 from server.domain.views import iso
 
 from .context import ctx, forbid, require_principal
@@ -43,8 +46,8 @@ async def publish_card(bus: Bus, hall: Hall, name: str, card: dict[str, Any], no
           body=CardRead, tag="devices",
           responses={202: "the card.read message as the kiosk gets it", 403: "not the agent of this kiosk"})
 async def post_card(request: Request, body: CardRead) -> Response:
-    """Only the ``agent`` device token of the same name and hall may post. The body carries the
-    masked card; a full ID number is refused (422)."""
+    """Only the ``agent`` device token of the same name and hall may post. The body carries the card
+    as read (the ID number with a valid check digit, else 422); the kiosk gets the masked holder."""
     context = ctx(request)
     code, name = request.path_params["hall"], request.path_params["name"]
     principal = await require_principal(request)
@@ -52,7 +55,11 @@ async def post_card(request: Request, body: CardRead) -> Response:
     if not (principal.kind == "device" and principal.role == "agent" and principal.name == name
             and principal.in_hall(code)):
         raise forbid("只有本取号机的设备代理可以发送读卡信息", "only this kiosk's agent may post card reads")
-    message = await publish_card(context.bus, hall, name, body.card.model_dump(), context.clock.now())
+    now = context.clock.now()
+    card = body.card
+    holder = card_holder(context.settings.secret_key, name=card.name, gender=card.gender, nation=card.nation,
+                         birth=card.birth_date, id_number=card.id_number, today=hall.local_day(now))
+    message = await publish_card(context.bus, hall, name, kiosk_card(context.settings.secret_key, holder), now)
     return JSONResponse(message, status_code=202)
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from datetime import date
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator
 
+from server.domain.identity import validate_id_number
 from server.domain.model import Channel, Priority
 from server.domain.ratings import LEVEL_BY_LABEL, REASONS, UNHAPPY, Reason
 
@@ -87,23 +89,26 @@ class Rate(Body):
         return list(dict.fromkeys(value))
 
 
-class Card(Body):
-    """What a kiosk may learn of a resident ID card: never the full ID number (an ``id_number``
-    field, like any unknown field, is refused)."""
+class AgentCard(Body):
+    """An ID card as the reader decoded it: it travels only from the agent to the server. The
+    kiosk never gets this, only the masked holder (server/domain/identity.py)."""
 
-    masked_name: Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[^*\s]\*+[^*\s]?$",
-                                                  max_length=20)] = Field(
-        description="first and last characters kept: 张*三, or 张* for a two-character name")
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=30)]
     gender: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=8)] = Field(
         description="as printed on the card: 男 or 女")
     nation: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=16)] = Field(
         description="民族 as printed on the card, e.g. 汉 or 回")
-    age: int = Field(ge=0, le=150)
-    id_hash: Annotated[str, StringConstraints(strip_whitespace=True, to_lower=True,
-                                              pattern=r"^[0-9a-fA-F]{16,128}$")] = Field(
-        description="a keyed hash of the ID number (hex), to recognise the same card again today")
-    priority_hint: Literal["elderly", "minority", "none"] = "none"
+    birth_date: date
+    id_number: Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, min_length=18,
+                                                max_length=18)] = Field(
+        description="checked by its GB 11643 check digit; never stored, logged or sent on")
+    valid_to: date | None = None
+
+    @field_validator("id_number")
+    @classmethod
+    def _check_digit(cls, value: str) -> str:
+        return validate_id_number(value)
 
 
 class CardRead(Body):
-    card: Card
+    card: AgentCard

@@ -1,6 +1,7 @@
 // The self-service kiosk (/kiosk/{hall}): themes with their live waits, search by name or pinyin
 // initials, a priority step, the ticket on screen with its QR code. Card reads arrive on the
-// kiosk's own feed (card.read); the page returns home and forgets the visitor after idle_s.
+// kiosk's own feed (card.read), with its printer's state (device.status) and whether the ticket
+// printed (print.result); the page returns home and forgets the visitor after idle_s.
 import { HallModel, pageData } from "./hall_model.js";
 
 const TEXT = {
@@ -24,6 +25,16 @@ const TEXT = {
     time: (t) => `取号时间 ${t}`,
     scan: "扫码查看排队进度",
     noPrinter: "本机暂无打印，请拍照保存二维码",
+    printing: "正在打印号票，请在下方出票口取票",
+    printed: "号票已打印，请取走号票",
+    printFailed: {
+      paper_out: "打印机缺纸，号票无法打印。您的号码仍然有效，请用手机拍下二维码",
+      cover_open: "打印机盖未关好，号票无法打印。您的号码仍然有效，请用手机拍下二维码",
+      offline: "打印机未连接，号票无法打印。您的号码仍然有效，请用手机拍下二维码",
+      error: "打印机故障，号票无法打印。您的号码仍然有效，请用手机拍下二维码",
+      timeout: "打印机没有响应。您的号码仍然有效，请用手机拍下二维码",
+    },
+    printerDown: "打印机暂停服务：取号后请用手机拍下二维码",
     done: "完成",
     notYet: "暂未开放，敬请期待",
     failed: "暂时无法取号，请稍后再试或到导办台咨询",
@@ -49,6 +60,16 @@ const TEXT = {
     time: (t) => `Issued at ${t}`,
     scan: "Scan to follow your place in the queue",
     noPrinter: "No printer here: please take a photo of the QR code",
+    printing: "Printing your ticket: please take it from the slot below",
+    printed: "Your ticket is printed: please take it",
+    printFailed: {
+      paper_out: "The printer is out of paper. Your number is still valid: please photograph the QR code",
+      cover_open: "The printer cover is open. Your number is still valid: please photograph the QR code",
+      offline: "The printer is not connected. Your number is still valid: please photograph the QR code",
+      error: "The printer has a fault. Your number is still valid: please photograph the QR code",
+      timeout: "The printer did not answer. Your number is still valid: please photograph the QR code",
+    },
+    printerDown: "Printer out of service: please photograph the QR code after taking a number",
     done: "Done",
     notYet: "Not available yet",
     failed: "Cannot issue a number right now; please try again or ask at the guide desk",
@@ -59,48 +80,24 @@ const data = pageData();
 const hall = data.hall;
 const IDLE_MS = data.idle_s * 1000;
 const SNAPSHOT_EVERY_MS = 15000;
-const MEMORY_KEY = `onewindow.kiosk.${hall.code}.${data.kiosk}`;
+const PRINT_WAIT_MS = 8000; // a printer answers within a second or two; then the visitor is told
 const $ = (id) => document.getElementById(id);
 const model = new HallModel(hall);
 const clock = new Intl.DateTimeFormat("zh-CN", { timeZone: model.zone, hour: "2-digit", minute: "2-digit",
   hourCycle: "h23" });
-const today = () => model.day(model.now());
 
 let lang = "zh";
 let visitor = null; // the card read for this visit: {masked_name, id_hash, priority_hint, …}
 let choice = null; // {queue, item?}
 let priority = "none";
-let shown = null; // {ticket, held}
+let shown = null; // {ticket, held, print}: print is printing, printed, none, or why it failed
+let printer = null; // this kiosk's printer as its agent last reported it: {state, detail}
+let printTimer = null;
 let soon = null;
 let idleTimer = null;
 
 const t = () => TEXT[lang];
 const minutes = (s) => Math.max(1, Math.round((s || 0) / 60));
-
-// ------------------------------------------------------------------ memory of cards seen today
-function memory() {
-  try {
-    const stored = JSON.parse(localStorage.getItem(MEMORY_KEY) || "null");
-    if (stored && stored.day === today()) return stored;
-  } catch { /* a damaged entry is forgotten */ }
-  return { day: today(), cards: {} };
-}
-
-function remember(idHash, ticket) {
-  const m = memory();
-  (m.cards[idHash] ||= {})[ticket.queue] = ticket.status_token;
-  localStorage.setItem(MEMORY_KEY, JSON.stringify(m));
-}
-
-/** The ticket this card still holds in the queue, checked with the server; null when none waits. */
-async function heldTicket(idHash, queue) {
-  const token = memory().cards[idHash]?.[queue];
-  if (!token) return null;
-  const response = await fetch(`/api/v1/tickets/${encodeURIComponent(token)}`);
-  if (!response.ok) return null;
-  const ticket = await response.json();
-  return ticket.status === "waiting" ? ticket : null;
-}
 
 // ------------------------------------------------------------------ screens
 function show(screen) {
@@ -127,6 +124,7 @@ function render() {
   for (const el of document.querySelectorAll(".group")) el.setAttribute("aria-checked", String(el.dataset.priority === priority));
   if (shown) renderTicket();
   if (soon) $("soon-title").textContent = text[soon];
+  renderPrinter();
   renderResults();
 }
 
@@ -146,6 +144,17 @@ function renderTicket() {
   $("slip-ahead").textContent = text.ahead(ticket.ahead ?? 0);
   $("slip-eta").textContent = text.eta(minutes(ticket.eta_s));
   $("slip-time").textContent = text.time(clock.format(new Date(ticket.issued_at)));
+  const note = $("no-printer"), print = shown.print;
+  note.dataset.print = print;
+  note.classList.toggle("failed", !["printing", "printed", "none"].includes(print));
+  note.textContent = print === "printing" ? text.printing : print === "printed" ? text.printed
+    : print === "none" ? text.noPrinter : text.printFailed[print] ?? text.printFailed.error;
+}
+
+function renderPrinter() {
+  const down = printer && !["ok", "paper_low"].includes(printer.state);
+  $("printer-down").hidden = !down;
+  $("printer-down").textContent = t().printerDown;
 }
 
 function covers() {
@@ -202,22 +211,21 @@ async function issue() {
   const { queue } = choice;
   $("confirm").disabled = true;
   try {
-    if (visitor) {
-      const held = await heldTicket(visitor.id_hash, queue);
-      if (held) {
-        present(held, true);
-        return;
-      }
-    }
+    const body = { queue, priority, channel: "kiosk" };
+    if (visitor?.card_token) body.card_token = visitor.card_token; // the server keeps one waiting ticket per card
     const response = await fetch(`/api/v1/halls/${encodeURIComponent(hall.code)}/tickets`, {
       method: "POST",
       headers: { "Content-Type": "application/json", Authorization: `Bearer ${data.token}` },
-      body: JSON.stringify({ queue, priority, channel: "kiosk" }),
+      body: JSON.stringify(body),
     });
+    const answer = await response.json();
+    if (response.status === 409 && answer.error?.code === "already_waiting" && answer.ticket) {
+      present(answer.ticket, true, "none");
+      return;
+    }
     if (response.status !== 201) throw new Error(String(response.status));
-    const ticket = await response.json();
-    if (visitor) remember(visitor.id_hash, ticket);
-    present(ticket, false);
+    present(answer, false, answer.print === "sent" ? "printing" : answer.print === "no_printer" || !answer.print
+      ? "none" : answer.print);
   } catch {
     $("error").textContent = t().failed;
     $("error").hidden = false;
@@ -226,14 +234,24 @@ async function issue() {
   }
 }
 
-function present(ticket, held) {
-  shown = { ticket, held };
+function present(ticket, held, print) {
+  shown = { ticket, held, print };
+  clearTimeout(printTimer);
+  if (print === "printing") printTimer = setTimeout(() => printResult({ ticket: ticket.number, ok: false, state: "timeout" }), PRINT_WAIT_MS);
   $("slip-qr").src = `/t/${encodeURIComponent(ticket.status_token)}/qr.svg`;
   show("ticket");
   render();
 }
 
+function printResult(msg) {
+  if (!shown || shown.ticket.number !== msg.ticket || shown.print !== "printing") return;
+  clearTimeout(printTimer);
+  shown.print = msg.ok ? "printed" : (msg.state || "error");
+  render();
+}
+
 function home() {
+  clearTimeout(printTimer);
   visitor = null;
   choice = null;
   shown = null;
@@ -310,7 +328,11 @@ function start() {
     gapless: true,
     onSnapshot: (msg) => { model.snapshot(msg); renderWaits(); },
     onEvent: (msg) => { model.apply(msg); renderWaits(); },
-    onMessage: (msg) => { if (msg.type === "card.read") cardRead(msg); },
+    onMessage: (msg) => {
+      if (msg.type === "card.read") cardRead(msg);
+      else if (msg.type === "print.result") printResult(msg);
+      else if (msg.type === "device.status" && msg.devices?.printer) { printer = msg.devices.printer; renderPrinter(); }
+    },
     onState: feedState,
   });
   feed.start();

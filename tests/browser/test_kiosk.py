@@ -12,9 +12,12 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
+from devices.idcard.emulator import demo_card
+from devices.printer.emulator import PrinterEmulator
 from server.cli import demo_token
 from tests.api.conftest import SECRET
 from tests.browser.conftest import RECONNECT_S, HallClient
+from tests.devices.conftest import AgentProcess, eventually
 from tests.servers import ServerProcess
 
 if TYPE_CHECKING:
@@ -25,8 +28,17 @@ KIOSK_TOKEN = demo_token(SECRET, "kiosk", "kiosk-1")
 AGENT = {"Authorization": f"Bearer {demo_token(SECRET, 'agent', 'kiosk-1')}"}
 PORTRAIT: ViewportSize = {"width": 1080, "height": 1920}
 LANDSCAPE: ViewportSize = {"width": 1920, "height": 1080}
-ELDER = {"masked_name": "张*三", "gender": "男", "nation": "汉", "age": 67, "id_hash": "ab12" * 16,
-         "priority_hint": "elderly"}
+
+
+def full_card(age: int, name: str, sequence: int) -> dict[str, object]:
+    """A card as the agent's reader decodes it (the server masks it for the kiosk)."""
+    card = demo_card(age, name=name, sequence=sequence)
+    return {"name": card.name, "gender": card.gender, "nation": card.nation,
+            "birth_date": card.birth_date.isoformat(), "id_number": card.id_number}
+
+
+ELDER = full_card(67, "张小三", 1)
+OTHER = full_card(35, "李四", 2)
 
 
 @pytest.fixture
@@ -146,7 +158,7 @@ def test_card_greets_preselects_and_refuses_a_second_ticket(open_kiosk: Callable
     shoot(page, "held")
     page.get_by_role("button", name="完成").click()
 
-    post_card(hall, {**ELDER, "masked_name": "李*", "id_hash": "cd34" * 16, "priority_hint": "none"})
+    post_card(hall, OTHER)
     expect(page.locator("#greeting")).to_have_text("李*，您好")
     take(page, "C")  # another person: a new ticket
     expect(page.locator("#slip-number")).to_have_text("C002")
@@ -215,3 +227,40 @@ def test_english_and_both_orientations(open_kiosk: Callable[..., Page], shoot: S
         page.get_by_role("button", name="返回首页").click()
         page.get_by_role("button", name="办件查询").click()
         expect(page.locator("#soon")).to_contain_text("暂未开放")
+
+
+def test_the_ticket_prints_and_a_printer_out_of_paper_is_said_plainly(
+        open_kiosk: Callable[..., Page], live_server: ServerProcess, tmp_path: Path, shoot: Shoot) -> None:
+    printer = PrinterEmulator(link=str(tmp_path / "printer")).start()
+    agent = AgentProcess(f"""
+server = "{live_server.base}"
+token = "{demo_token(SECRET, 'agent', 'kiosk-1')}"
+outbox = "{tmp_path / 'outbox.sqlite3'}"
+printer_status_s = 0.3
+[devices.printer]
+url = "serial://{tmp_path / 'printer'}?baud=9600"
+""", tmp_path).start()
+    try:
+        page = open_kiosk(LANDSCAPE)
+        manager = HallClient(live_server).clerk("manager")
+        eventually(lambda: any(d["device"] == "printer" and d["state"] == "ok" for d in httpx.get(
+            f"{live_server.base}/api/v1/halls/jinan/devices", headers=manager).json()), what="the printer online")
+        take(page, "A")
+        expect(page.locator("#slip-number")).to_have_text("A001")
+        expect(page.locator("#no-printer")).to_have_text("号票已打印，请取走号票")
+        printed = printer.wait_for_documents(1, 10.0)
+        assert any("A001" in line.text for line in printed[0].lines)
+        page.get_by_role("button", name="完成").click()
+
+        printer.paper_out = True  # the roll runs out: the kiosk says so before anyone loses a ticket
+        expect(page.locator("#printer-down")).to_have_text("打印机暂停服务：取号后请用手机拍下二维码")
+        take(page, "A")
+        expect(page.locator("#slip-number")).to_have_text("A002")  # the ticket is valid all the same
+        expect(page.locator("#no-printer")).to_contain_text("打印机缺纸")
+        expect(page.locator("#no-printer")).to_contain_text("拍下二维码")
+        expect(page.locator("#slip-qr")).to_be_visible()
+        shoot(page, "paper-out")
+        assert len(printer.documents()) == 1
+    finally:
+        agent.stop()
+        printer.stop()
