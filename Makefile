@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench clean system
+.PHONY: run devices test lint bench clean system
 
 $(BIN)/python:
 	bash scripts/python.sh $(PY)
@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 run: $(STAMP)
 	ONEWINDOW_DEMO=1 $(BIN)/onewindow migrate
-	ONEWINDOW_DEMO=1 $(BIN)/onewindow demo
+	ONEWINDOW_DEMO=1 $(BIN)/onewindow demo --agent-config var/agent-kiosk-1.toml
 	@echo
 	@echo "  取号机 kiosk:      http://127.0.0.1:8000/kiosk/jinan?token=<kiosk token above>"
 	@echo "  窗口 counter:      http://127.0.0.1:8000/counter/jinan/1   (clerk01 / demo1234)"
@@ -27,8 +27,17 @@ run: $(STAMP)
 	@echo "  (display PCs: start Chromium with --autoplay-policy=no-user-gesture-required so calls are spoken)"
 	@echo "  督查 dashboard:    http://127.0.0.1:8000/dashboard/jinan  (manager / demo1234)"
 	@echo "  API:               http://127.0.0.1:8000/openapi.json"
+	@echo "  设备 devices:      kiosk-1's agent runs beside the server (log: var/agent.log); its ID-card reader,"
+	@echo "                     printer and counter keypads are emulated: in a second terminal run  make devices"
 	@echo
+	@ONEWINDOW_DEMO=1 $(BIN)/onewindow agent --config var/agent-kiosk-1.toml >var/agent.log 2>&1 & agent=$$!; \
+	trap "kill $$agent 2>/dev/null" EXIT INT TERM; \
 	ONEWINDOW_DEMO=1 $(BIN)/onewindow serve --host 127.0.0.1 --port 8000
+
+# The demo kiosk's devices, emulated on ptys in var/dev and driven from this terminal:
+# `present 65` places a 65-year-old's ID card, `key 1 call` presses counter 1's call key, `paper out` …
+devices: $(STAMP)
+	$(BIN)/onewindow emulate all --link var/dev
 
 # System packages the tests use (as root on Debian): PostgreSQL, Redis, Chromium and CJK fonts,
 # pcscd with the virtual reader vpcd, socat.

@@ -64,6 +64,9 @@ class DeviceUrl:
         if not parts.scheme:
             raise ValueError(f"device url {url!r} has no scheme (serial://, pcsc://, emulator://)")
         options = {key: values[-1] for key, values in parse_qs(parts.query).items()}
+        if parts.scheme == "serial" and parts.netloc:
+            # serial://var/dev/idcard: a relative path (a serial port has no host), not host "var"
+            return cls(parts.scheme, parts.netloc + parts.path, options)
         return cls(parts.scheme, parts.path, options, parts.netloc)
 
     def option(self, name: str, default: Any) -> Any:

@@ -13,9 +13,11 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import date
+from pathlib import Path
 from typing import Any, TextIO
 
 KINDS = ("idcard", "printer", "counterbus", "pcsc")
+HALL_KINDS = ("idcard", "printer", "counterbus")  # `emulate all`: a kiosk's and a counter's devices at once
 KEYS = {"call": [0x0C], "recall": [0x0D], "evaluate": [0x0B], "pause": [0x12], "no-show": [0x06, 0x0F],
         "reinstate": [0x03, 0x0F]}
 HELP = {
@@ -28,15 +30,29 @@ HELP = {
                   "(the LED strips are shown here as they change)",
     "pcsc": "tap UIDHEX  — a contactless card on the vpcd reader (pcscd with vsmartcard-vpcd)\nlift",
 }
+WORDS = {"idcard": ("present", "remove"), "printer": ("paper", "cover"), "counterbus": ("key", "transfer", "rate"),
+         "pcsc": ("tap", "lift")}
 
 
 def main(kind: str, link: str | None, commands: TextIO = sys.stdin, out: TextIO = sys.stdout) -> None:
-    emulator, handle = _build(kind, link, out)
-    if emulator is not None:
-        emulator.start()
-        out.write(f"{kind} emulator on {emulator.device_path}\n  agent url: serial://{emulator.device_path}\n")
-    out.write(HELP[kind] + "\nquit\n")
+    """``kind`` ``all`` runs the ID-card reader, the printer and the counter bus together, with
+    ``link`` a folder that gets one stable device path per kind (e.g. var/dev/idcard)."""
+    kinds = HALL_KINDS if kind == "all" else (kind,)
+    if kind == "all":
+        folder = Path(link or "var/dev")
+        folder.mkdir(parents=True, exist_ok=True)
+        links: dict[str, str | None] = {k: str(folder / k) for k in kinds}
+    else:
+        links = {kind: link}
+    built = {k: _build(k, links[k], out) for k in kinds}
+    for name, (emulator, _) in built.items():
+        if emulator is not None:
+            emulator.start()
+            out.write(f"{name} emulator on {emulator.device_path}  (agent url: serial://{emulator.device_path})\n")
+    help_text = "\n".join(HELP[k] for k in kinds)
+    out.write(help_text + "\nquit\n")
     out.flush()
+    by_word = {word: handle for k, (_, handle) in built.items() for word in WORDS[k]}
     try:
         for line in commands:
             words = shlex.split(line)
@@ -44,17 +60,18 @@ def main(kind: str, link: str | None, commands: TextIO = sys.stdin, out: TextIO 
                 continue
             if words[0] in ("quit", "exit"):
                 break
-            if words[0] == "help":
-                out.write(HELP[kind] + "\n")
+            if words[0] == "help" or words[0] not in by_word:
+                out.write(help_text + "\n")
                 continue
             try:
-                out.write(handle(words) + "\n")
+                out.write(by_word[words[0]](words) + "\n")
             except (ValueError, IndexError) as error:
                 out.write(f"? {error}; type help\n")
             out.flush()
     finally:
-        if emulator is not None:
-            emulator.stop()
+        for emulator, _ in built.values():
+            if emulator is not None:
+                emulator.stop()
 
 
 def _build(kind: str, link: str | None, out: TextIO) -> tuple[Any, Callable[[list[str]], str]]:

@@ -8,6 +8,7 @@ import hmac
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import NoReturn
 
 from sqlalchemy import Connection
@@ -80,6 +81,29 @@ def cmd_demo(args: argparse.Namespace) -> None:
     for kind, name, token in tokens:
         if kind != "counter":
             print(f"device token {kind:8s} {name:12s} {token}")
+    if args.agent_config:
+        agent_token = next(token for kind, name, token in tokens if kind == "agent")
+        _write_demo_agent_config(Path(args.agent_config), agent_token)
+        print(f"agent configuration for kiosk-1 written to {args.agent_config}")
+
+
+def _write_demo_agent_config(path: Path, token: str) -> None:
+    """The kiosk PC of the demo: its devices are the emulators of `onewindow emulate all` (var/dev)."""
+    dev = path.parent / "dev"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f"""# The demo kiosk-1's device agent (written by `onewindow demo --agent-config`).
+# Its devices are emulated: run `onewindow emulate all --link {dev}` to drive them.
+server = "http://127.0.0.1:8000"
+token = "{token}"
+outbox = "{path.parent / 'agent-outbox.sqlite3'}"
+[devices.idcard]
+url = "serial://{dev / 'idcard'}?baud=115200"
+[devices.printer]
+url = "serial://{dev / 'printer'}?baud=9600"
+[devices.counterbus]
+url = "serial://{dev / 'counterbus'}?baud=9600"
+counters = {{ 1 = 1, 2 = 2, 3 = 3 }}
+""", encoding="utf-8")
 
 
 def _read_password() -> str:
@@ -194,7 +218,9 @@ def build_parser() -> Parser:
     parser = Parser(prog="onewindow", description="OneWindow (一窗) hall server")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
     sub.add_parser("migrate", help="create or upgrade the schema").set_defaults(func=cmd_migrate)
-    sub.add_parser("demo", help="load the demo hall jinan").set_defaults(func=cmd_demo)
+    demo = sub.add_parser("demo", help="load the demo hall jinan")
+    demo.add_argument("--agent-config", help="also write the demo kiosk's agent configuration to this file")
+    demo.set_defaults(func=cmd_demo)
     serve = sub.add_parser("serve", help="migrate, then serve HTTP and WebSockets")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
@@ -224,8 +250,9 @@ def build_parser() -> Parser:
     agent.add_argument("--config", required=True)
     agent.set_defaults(func=cmd_agent)
     emulate = sub.add_parser("emulate", help="run one device's emulator on a pty (prints the path to use)")
-    emulate.add_argument("kind", choices=("idcard", "printer", "counterbus", "pcsc"))
-    emulate.add_argument("--link", help="a stable path for the device, e.g. var/dev/idcard")
+    emulate.add_argument("kind", choices=("idcard", "printer", "counterbus", "pcsc", "all"))
+    emulate.add_argument("--link", help="a stable path for the device, e.g. var/dev/idcard "
+                                        "(for `all`: a folder, default var/dev)")
     emulate.set_defaults(func=cmd_emulate)
     return parser
 

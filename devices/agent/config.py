@@ -112,7 +112,7 @@ def _counters(kind: str, raw: object) -> dict[int, int]:
         return {}
     if kind != "counterbus" or not isinstance(raw, dict):
         raise ConfigError(f"devices.{kind}.counters: only the counter bus maps addresses to counters, "
-                          "as counters = {{ 1 = 1, 2 = 2 }}")
+                          "as counters = { 1 = 1, 2 = 2 }")
     try:
         return {int(address): int(number) for address, number in raw.items()}
     except (TypeError, ValueError):

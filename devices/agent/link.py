@@ -123,6 +123,8 @@ class Agent:
             log.warning("server sent a message that is not JSON with a type; ignored")
             return
         if kind == "welcome":
+            log.info("connected to %s as agent of hall %s; %d events to deliver", self.config.server,
+                     message.get("hall"), len(self.outbox))
             self.connected.set()
         elif kind == "ack":
             self.outbox.remove(str(message.get("id")))

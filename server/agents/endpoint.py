@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 import logging
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeGuard
 
 import orjson
 from sqlalchemy.exc import IntegrityError
@@ -140,7 +140,7 @@ class AgentSession:
         kind = data.get("type")
         if kind == "hello":
             counters = data.get("counters") or []
-            if not all(isinstance(c, int) for c in counters):
+            if not isinstance(counters, list) or not all(_is_number(c) for c in counters):
                 raise BadMessage("counters must be counter numbers")
             if self.bound_counter is None:
                 self.counters = set(counters)
@@ -186,8 +186,11 @@ class AgentSession:
         if kind == "card.read" and happened is not None and now - happened > STALE_CARD_READ:
             return {"stale": True}  # queued while the server was away: the visitor has left the kiosk
         if kind == "card.read":
+            card = event.get("card")
+            if not isinstance(card, dict):
+                raise BadMessage("card must be an object")
             try:
-                holder = holder_from_agent(context.settings.secret_key, event.get("card") or {}, hall.local_day(now))
+                holder = holder_from_agent(context.settings.secret_key, card, hall.local_day(now))
             except ValueError:
                 log.info("agent %s/%s: refused a card read (bad check digit or birth date)", self.hall, self.name)
                 raise CardRefused("身份证信息无效，请重新放置 (the card's data is not valid)",
@@ -201,7 +204,7 @@ class AgentSession:
         number = self._counter_of(event)
         if kind == "key":
             action, argument = event.get("action"), event.get("argument")
-            if action not in ACTIONS or not (argument is None or isinstance(argument, int)):
+            if action not in ACTIONS or not (argument is None or _is_number(argument)):
                 raise BadMessage(f"unknown keypad action {action!r}")
             if action == "evaluate":
                 await self.send({"type": "beep", "counter": number})  # wake the evaluator for the visitor
@@ -211,7 +214,7 @@ class AgentSession:
             return {"ticket": called.number if called else None}
         # rating, from the evaluator at that counter: the same table and rules as the tablet's
         level = event.get("level")
-        if not isinstance(level, int) or not 1 <= level <= 5:
+        if not _is_number(level) or not 1 <= level <= 5:
             raise BadMessage("level must be 1..5")
         hall.counter(number)
         ticket = last_finished(hall, number)
@@ -222,7 +225,7 @@ class AgentSession:
 
     def _counter_of(self, event: dict[str, Any]) -> int:
         number = event.get("counter")
-        if not isinstance(number, int):
+        if not _is_number(number):
             raise BadMessage("counter must be a counter number")
         if self.bound_counter is not None and number != self.bound_counter:
             raise CounterNotBound(f"此设备代理只能操作 {self.bound_counter} 号窗口",
@@ -286,6 +289,11 @@ class AgentSession:
             ticket = hall.current_ticket(counter) if counter else None
             await self.send({"type": "strip", "counter": number,
                              "number": ticket.number if ticket and ticket.status == TicketStatus.CALLED else ""})
+
+
+def _is_number(value: object) -> TypeGuard[int]:
+    """A JSON integer: ``true`` is an int to Python, but no counter is called true."""
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _happened(raw: object) -> datetime | None:
