@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import re
 import subprocess
 import sys
 import tempfile
@@ -29,7 +28,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import (  # noqa: E402
-    DOC, PYTHON, load_demo, machine_lines, rss_kib, run, server_env, serving, stop, write_doc,
+    PYTHON, load_demo, machine_lines, rss_kib, run, server_env, serving, stop, write_doc,
 )
 from devices.counterbus.emulator import CounterBusEmulator  # noqa: E402
 from devices.idcard.emulator import IdCardEmulator, demo_card  # noqa: E402
@@ -40,21 +39,12 @@ START, END = "<!-- agent-memory:start -->", "<!-- agent-memory:end -->"
 CALL = 0x0C
 
 
-def agent_token(env: dict[str, str], workdir: Path) -> str:
-    demo = subprocess.run([PYTHON, "-m", "server.cli", "demo"], env=env, cwd=workdir, check=True,
-                          capture_output=True, text=True)
-    found = re.search(r"device token agent\s+\S+\s+(\S+)", demo.stdout)
-    if found is None:
-        raise RuntimeError(f"no agent token in the demo output:\n{demo.stdout}")
-    return found.group(1)
-
-
 async def main(duration: float, interval: float) -> None:
     with tempfile.TemporaryDirectory(prefix="onewindow-agent-mem-") as tmp:
         work = Path(tmp)
         env = server_env(f"sqlite:///{work}/onewindow.db")
         kiosk = load_demo(env, work)
-        token = agent_token(env, work)
+        token = load_demo(env, work, "agent")
         idcard = IdCardEmulator(link=str(work / "idcard")).start()
         printer = PrinterEmulator(link=str(work / "printer")).start()
         bus = CounterBusEmulator(link=str(work / "counterbus")).start()

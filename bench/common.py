@@ -133,14 +133,14 @@ def server_env(url: str, **extra: str) -> dict[str, str]:
             "PYTHONPATH": str(ROOT), **extra}
 
 
-def load_demo(env: dict[str, str], workdir: Path) -> str:
-    """`onewindow demo` into the database of ``env``; returns the kiosk's device token."""
+def load_demo(env: dict[str, str], workdir: Path, kind: str = "kiosk") -> str:
+    """`onewindow demo` into the database of ``env``; returns the device token of that kind."""
     demo = subprocess.run([PYTHON, "-m", "server.cli", "demo"], env=env, cwd=workdir, check=True,
                           capture_output=True, text=True)
-    kiosk = re.search(r"device token kiosk\s+\S+\s+(\S+)", demo.stdout)
-    if kiosk is None:
-        raise RuntimeError(f"no kiosk token in the demo output:\n{demo.stdout}")
-    return kiosk.group(1)
+    found = re.search(rf"device token {kind}\s+\S+\s+(\S+)", demo.stdout)
+    if found is None:
+        raise RuntimeError(f"no {kind} token in the demo output:\n{demo.stdout}")
+    return found.group(1)
 
 
 async def wait_ready(port: int, proc: subprocess.Popen[bytes], tries: int = 300) -> None:
