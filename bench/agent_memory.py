@@ -28,7 +28,16 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.common import (  # noqa: E402
-    PYTHON, load_demo, machine_lines, rss_kib, run, server_env, serving, stop, write_doc,
+    DOC,
+    PYTHON,
+    load_demo,
+    machine_lines,
+    rss_kib,
+    run,
+    server_env,
+    serving,
+    stop,
+    write_doc,
 )
 from devices.counterbus.emulator import CounterBusEmulator  # noqa: E402
 from devices.idcard.emulator import IdCardEmulator, demo_card  # noqa: E402
