@@ -14,7 +14,7 @@ from itertools import chain, islice
 from typing import Any
 
 from server.domain.hall import Hall
-from server.domain.model import Counter, TicketStatus
+from server.domain.model import Counter, Ticket, TicketStatus
 from server.domain.views import iso, public_counter, public_ticket, snapshot
 
 
@@ -59,6 +59,15 @@ def counter_today(hall: Hall, number: int) -> dict[str, Any]:
             "no_shows": sum(1 for t in mine if t.status == TicketStatus.NO_SHOW)}
 
 
+def staff_ticket(hall: Hall, ticket: Ticket) -> dict[str, Any]:
+    """The ticket as the clerk serving it sees it: with the card holder's masked name (张*三) when an
+    ID card was read at the kiosk. Never on a public feed."""
+    out = public_ticket(hall, ticket)
+    if ticket.visitor:
+        out["visitor"] = ticket.visitor
+    return out
+
+
 @dataclass(frozen=True)
 class CounterFeed(Feed):
     def snapshot(self, hall: Hall, now: datetime, params: dict[str, Any]) -> dict[str, Any]:
@@ -70,7 +79,7 @@ class CounterFeed(Feed):
                 **public_counter(counter), "queues": list(counter.queues), "status": hall.public_status(counter),
                 "clerk": counter.clerk, "pause_reason": counter.pause_reason,
                 "changed_at": iso(counter.changed_at, hall),
-                "ticket": public_ticket(hall, ticket) if ticket else None,
+                "ticket": staff_ticket(hall, ticket) if ticket else None,
             }
             body["next"] = next_up(hall, counter)
             body["today"] = counter_today(hall, counter.number)

@@ -97,6 +97,8 @@ function renderTicket(ticket, status) {
     ? (Date.parse(ticket.called_at) - Date.parse(ticket.issued_at)) / 1000 : null;
   $("waited").textContent = ticket ? duration(waited) : "—";
   $("ticket-state").textContent = ticket ? TICKET_STATE[ticket.status] ?? ticket.status : "—";
+  $("visitor-row").hidden = !ticket?.visitor; // the masked name of the ID card read at the kiosk
+  $("visitor").textContent = ticket?.visitor ?? "—";
   $("recalls").textContent = ticket?.recalls ? `（已重呼 ${ticket.recalls} 次）` : "";
   const hints = { closed: "请先签到", paused: "暂停中，按“恢复”继续叫号", idle: "按“呼叫下一位”开始" };
   $("hint").textContent = ticket ? "" : hints[status] ?? "";

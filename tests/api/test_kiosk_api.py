@@ -78,3 +78,19 @@ def test_qr_code_of_a_ticket_is_svg_and_unknown_is_404(sqlite_client: TestClient
     assert response.headers["content-type"].startswith("image/svg+xml")
     assert "<svg" in response.text and "<path" in response.text
     assert sqlite_client.get("/t/no-such-token/qr.svg").status_code == 404
+
+
+def test_the_card_holder_is_on_the_clerks_screen_and_nowhere_public(sqlite_client: TestClient) -> None:
+    card = sqlite_client.post(CARD_URL, json={"card": CARD}, headers=AGENT).json()["card"]
+    issued = sqlite_client.post("/api/v1/halls/jinan/tickets", headers=KIOSK,
+                                json={"queue": "A", "priority": "elderly", "card_token": card["card_token"]})
+    assert issued.status_code == 201, issued.text
+    assert "visitor" not in issued.json() and "id_hash" not in issued.json()
+    clerk = login(sqlite_client, "clerk01")
+    sqlite_client.post("/api/v1/halls/jinan/counters/1/open", headers=clerk)
+    sqlite_client.post("/api/v1/halls/jinan/counters/1/call-next", headers=clerk)
+    with sqlite_client.websocket_connect("/ws/halls/jinan/counters/1", headers=clerk) as ws:
+        assert ws.receive_json()["counter"]["ticket"]["visitor"] == "张*三"
+    with sqlite_client.websocket_connect("/ws/halls/jinan/display") as ws:
+        assert "张" not in str(ws.receive_json())
+    assert "张" not in sqlite_client.get("/api/v1/halls/jinan/snapshot").text
