@@ -93,6 +93,7 @@ let priority = "none";
 let shown = null; // {ticket, held, print}: print is printing, printed, none, or why it failed
 let printer = null; // this kiosk's printer as its agent last reported it: {state, detail}
 let printTimer = null;
+const printResults = new Map(); // ticket number → print.result: it may arrive before the issue's answer
 let soon = null;
 let idleTimer = null;
 
@@ -237,13 +238,21 @@ async function issue() {
 function present(ticket, held, print) {
   shown = { ticket, held, print };
   clearTimeout(printTimer);
-  if (print === "printing") printTimer = setTimeout(() => printResult({ ticket: ticket.number, ok: false, state: "timeout" }), PRINT_WAIT_MS);
+  if (print === "printing") {
+    printTimer = setTimeout(() => printResult({ ticket: ticket.number, ok: false, state: "timeout" }), PRINT_WAIT_MS);
+    const early = printResults.get(ticket.number);
+    if (early) queueMicrotask(() => printResult(early));
+  }
   $("slip-qr").src = `/t/${encodeURIComponent(ticket.status_token)}/qr.svg`;
   show("ticket");
   render();
 }
 
 function printResult(msg) {
+  if (msg.state !== "timeout") {
+    printResults.set(msg.ticket, msg);
+    if (printResults.size > 20) printResults.delete(printResults.keys().next().value);
+  }
   if (!shown || shown.ticket.number !== msg.ticket || shown.print !== "printing") return;
   clearTimeout(printTimer);
   shown.print = msg.ok ? "printed" : (msg.state || "error");
