@@ -16,7 +16,18 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
-from server.api import counters, devices, halls, kiosks, ratings, system
+from server.api import (
+    appointments,
+    calendar,
+    cases,
+    counters,
+    devices,
+    halls,
+    kiosks,
+    notifications,
+    ratings,
+    system,
+)
 from server.api.context import AppContext
 from server.api.errors import EXCEPTION_HANDLERS
 from server.bus import open_bus
@@ -67,7 +78,8 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
             await bus.disconnect()
             db.dispose()
 
-    routes = [*system.ROUTES, *halls.ROUTES, *kiosks.ROUTES, *counters.ROUTES, *ratings.ROUTES, *devices.ROUTES, *live.ROUTES,
+    routes = [*system.ROUTES, *halls.ROUTES, *kiosks.ROUTES, *counters.ROUTES, *ratings.ROUTES, *devices.ROUTES,
+              *calendar.ROUTES, *appointments.ROUTES, *cases.ROUTES, *notifications.ROUTES, *live.ROUTES,
               *PAGE_ROUTES,
               Mount("/static", StaticFiles(directory=STATIC), name="static")]
     middleware = [Middleware(live.KeepRawSend),

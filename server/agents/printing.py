@@ -40,3 +40,16 @@ def ticket_slip(hall: Hall, ticket: Ticket, base_url: str) -> dict[str, Any]:
 async def send_ticket_to_printer(bus: Bus, hall: Hall, kiosk: str, ticket: Ticket, base_url: str) -> None:
     job = {"type": "print", "job": ticket.id, "kind": "ticket", "slip": ticket_slip(hall, ticket, base_url)}
     await bus.publish(agent_channel(hall.config.code, kiosk), job)
+
+
+def counter_print_channel(hall: str, counter: int) -> str:
+    """Where a counter's documents go: every agent whose bus serves that counter follows it."""
+    return f"counter-print:{hall}:{counter}"
+
+
+async def send_to_counter_printer(bus: Bus, hall: str, counter: int, kind: str, document: dict[str, Any],
+                                  job: str) -> None:
+    """``kind`` ``receipt`` (接件回执: devices.printer.escpos.CaseReceipt's fields) or ``notice``
+    (一次性告知书: MissingNotice's fields); printed by the counter's agent if it has a printer."""
+    await bus.publish(counter_print_channel(hall, counter), {"type": "print", "job": job, "kind": kind,
+                                                             "document": document})
