@@ -15,8 +15,16 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass
+    op.create_table('calendar_years',
+    sa.Column('year', sa.Integer(), nullable=False),
+    sa.Column('holidays', sa.JSON(), nullable=False),
+    sa.Column('workdays', sa.JSON(), nullable=False),
+    sa.Column('source', sa.String(length=200), nullable=False),
+    sa.Column('loaded_by', sa.String(length=64), nullable=False),
+    sa.Column('loaded_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('year')
+    )
 
 
 def downgrade() -> None:
-    pass
+    op.drop_table('calendar_years')
