@@ -26,6 +26,9 @@ class Settings:
     log_level: str
     ws_ping_s: float = 20.0  # a socket that answers no ping within this is dead and is dropped
     ws_backlog: int = 256  # messages a slow screen may fall behind before it gets a fresh snapshot
+    notify_webhook_url: str | None = None  # the hall's SMS gateway; unset: messages stay in the outbox table
+    notify_webhook_secret: str | None = None  # HMAC-SHA256 key for X-OneWindow-Signature
+    notify_ahead: int = 3  # text an applicant when this many are ahead of them
 
     @property
     def embedded(self) -> bool:
@@ -73,5 +76,17 @@ def load_settings(environ: os._Environ[str] | dict[str, str] | None = None) -> S
         raise SettingsError("ONEWINDOW_WS_PING_S must be seconds and ONEWINDOW_WS_BACKLOG a count") from None
     if ping <= 0 or backlog < 1:
         raise SettingsError("ONEWINDOW_WS_PING_S and ONEWINDOW_WS_BACKLOG must be positive")
+    webhook_url = config("ONEWINDOW_NOTIFY_WEBHOOK_URL", default=None) or None
+    webhook_secret = config("ONEWINDOW_NOTIFY_WEBHOOK_SECRET", default=None) or None
+    if webhook_url and not webhook_url.startswith(("http://", "https://")):
+        raise SettingsError(f"ONEWINDOW_NOTIFY_WEBHOOK_URL must be http(s)://host/path, not {webhook_url!r}")
+    if webhook_url and not webhook_secret:
+        raise SettingsError("ONEWINDOW_NOTIFY_WEBHOOK_SECRET is required with ONEWINDOW_NOTIFY_WEBHOOK_URL")
+    try:
+        ahead = config("ONEWINDOW_NOTIFY_AHEAD", cast=int, default=3)
+    except ValueError:
+        raise SettingsError("ONEWINDOW_NOTIFY_AHEAD must be a whole number of people") from None
+    if ahead < 1:
+        raise SettingsError("ONEWINDOW_NOTIFY_AHEAD must be at least 1")
     return Settings(database_url, redis_url, secret, demo, sync, config("ONEWINDOW_LOG_LEVEL", default="info"),
-                    ping, backlog)
+                    ping, backlog, webhook_url, webhook_secret, ahead)

@@ -179,15 +179,14 @@ class PrinterWorker(Worker):
 
     def _print(self, driver: Any, job: dict[str, Any]) -> None:
         from devices.printer.driver import PrinterNotReady
-        from devices.printer.escpos import TicketSlip
 
         try:
-            slip = TicketSlip(**{k: v for k, v in job["slip"].items() if k in TicketSlip.__dataclass_fields__})
-        except (KeyError, TypeError):
+            kind, document = _document(job)
+        except (KeyError, TypeError, ValueError):
             log.warning("printer: refused a malformed print job")
             return
         try:
-            status = driver.print_ticket(slip)
+            status = getattr(driver, f"print_{kind}")(document)
         except PrinterNotReady as not_ready:
             self.set_status(not_ready.status)
             self._result(job, False, not_ready.status)
@@ -199,9 +198,25 @@ class PrinterWorker(Worker):
         self._result(job, True, status)
 
     def _result(self, job: dict[str, Any], ok: bool, status: DeviceStatus) -> None:
+        if job.get("kind", "ticket") != "ticket":
+            if not ok:  # a clerk's document: the counter page's print button says what went wrong
+                log.warning("printer: %s %s not printed: %s", job.get("kind"), job.get("job"), status.detail)
+            return
         number = (job.get("slip") or {}).get("number")
         self.emit({"type": "print.result", "ticket": number, "ok": ok, "state": status.state,
                    "detail": status.detail})
+
+
+def _document(job: dict[str, Any]) -> tuple[str, Any]:
+    """A print job's document as the driver's dataclass: ticket, receipt (接件回执) or notice (一次性告知书)."""
+    from devices.printer.escpos import CaseReceipt, MissingNotice, TicketSlip
+
+    kind = job.get("kind", "ticket")
+    layout: Any = {"ticket": TicketSlip, "receipt": CaseReceipt, "notice": MissingNotice}[kind]
+    fields = job["slip"] if kind == "ticket" else job["document"]
+    values = {k: tuple(v) if isinstance(v, list) else v for k, v in fields.items()
+              if k in layout.__dataclass_fields__}
+    return kind, layout(**values)
 
 
 class CounterBusWorker(Worker):

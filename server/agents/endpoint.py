@@ -37,7 +37,7 @@ from server.store import devices
 from server.tasks import cancel_and_wait
 
 from .cards import holder_from_agent, kiosk_card
-from .printing import agent_channel
+from .printing import agent_channel, counter_print_channel
 
 log = logging.getLogger("onewindow.agents")
 
@@ -100,6 +100,8 @@ class AgentSession:
         self._send = send
         self._send_lock = asyncio.Lock()
         self._states: dict[str, dict[str, str]] = {}
+        self._tasks: list[asyncio.Task[None]] = []
+        self._printing_for: set[int] = set()
 
     # ------------------------------------------------------------------ life
     async def run(self, receive: Receive) -> None:
@@ -107,11 +109,12 @@ class AgentSession:
         await forget_old_events(self.context)
         async with bus.subscribe(agent_channel(self.hall, self.name)) as jobs, \
                 bus.subscribe(hall_channel(self.hall)) as events:
-            tasks = [asyncio.create_task(self._forward_jobs(jobs)), asyncio.create_task(self._follow_calls(events))]
+            self._tasks = [asyncio.create_task(self._forward_jobs(jobs)),
+                           asyncio.create_task(self._follow_calls(events))]
             try:
                 await self._receive_loop(receive)
             finally:
-                for task in tasks:
+                for task in self._tasks:
                     await cancel_and_wait(task)
                 await self._gone()
 
@@ -145,6 +148,8 @@ class AgentSession:
             if self.bound_counter is None:
                 self.counters = set(counters)
             await self._save_states(data.get("devices") or {})
+            if "printer" in self._states:
+                await self._follow_counter_printing()
             await self._send_current_strips()
             await self.send({"type": "welcome", "hall": self.hall, "counters": sorted(self.counters)})
         elif kind == "heartbeat":
@@ -268,6 +273,16 @@ class AgentSession:
         async for job in jobs:
             if job.get("type") in ("print", "beep"):
                 await self.send(job)
+
+    async def _follow_counter_printing(self) -> None:
+        """A case receipt or notice made at one of this agent's counters prints on its printer."""
+        for number in sorted(self.counters - self._printing_for):
+            self._printing_for.add(number)
+            self._tasks.append(asyncio.create_task(self._print_for_counter(number)))
+
+    async def _print_for_counter(self, number: int) -> None:
+        async with self.context.bus.subscribe(counter_print_channel(self.hall, number)) as jobs:
+            await self._forward_jobs(jobs)
 
     async def _follow_calls(self, events: Subscription) -> None:
         async for event in events:
