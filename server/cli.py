@@ -54,7 +54,7 @@ def demo_token(secret: str, kind: str, name: str) -> str:
 
 def cmd_demo(args: argparse.Namespace) -> None:
     from server.auth import hash_password
-    from server.demo import DEMO_PASSWORD, DEVICES, JINAN, STAFF, load_demo
+    from server.demo import DEMO_PASSWORD, DEVICES, JINAN, STAFF, STAFF_DEPARTMENTS, load_demo
     from server.store import accounts
     from server.store.migrate import migrate
 
@@ -67,7 +67,8 @@ def cmd_demo(args: argparse.Namespace) -> None:
             load_demo(conn)
             for username, role, counter, display, staff_no in STAFF:
                 if accounts.find_user(conn, username) is None:
-                    accounts.upsert_user(conn, username, password_hash, role, JINAN.code, counter, display, staff_no)
+                    accounts.upsert_user(conn, username, password_hash, role, JINAN.code, counter, display, staff_no,
+                                         department=STAFF_DEPARTMENTS.get(username))
             tokens = []
             for kind, name, counter in DEVICES:
                 token = demo_token(settings.secret_key, kind, name)
@@ -122,11 +123,17 @@ def cmd_user_add(args: argparse.Namespace) -> None:
     password = _read_password()
     if args.role in ("clerk", "guide", "manager", "department") and not args.hall:
         raise CliError(f"a {args.role} belongs to a hall: add --hall CODE")
+    department = (args.department or "").strip() or None
+    if args.role == "department" and department is None:
+        raise CliError("a department user reports for one department: add --department NAME, e.g. 区市场监管局")
+    if args.role != "department" and department is not None:
+        raise CliError("--department is only for --role department")
     db = _database(_settings())
     try:
         with db.writer.begin() as conn:
             _check_hall(conn, args.hall, args.counter, repo)
-            accounts.upsert_user(conn, args.name, hash_password(password), args.role, args.hall, args.counter)
+            accounts.upsert_user(conn, args.name, hash_password(password), args.role, args.hall, args.counter,
+                                 department=department)
     finally:
         db.dispose()
     print(f"user {args.name} ({args.role}) saved")
@@ -234,6 +241,7 @@ def build_parser() -> Parser:
     add.add_argument("--role", required=True, choices=("clerk", "guide", "manager", "admin", "department"))
     add.add_argument("--hall")
     add.add_argument("--counter", type=int)
+    add.add_argument("--department", help="for --role department: the department whose cases it reports on")
     add.set_defaults(func=cmd_user_add)
 
     token = sub.add_parser("token", help="bearer tokens").add_subparsers(dest="action", required=True,

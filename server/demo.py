@@ -78,6 +78,8 @@ STAFF: list[tuple[str, str, int | None, str, str]] = [
     ("admin", "admin", None, "系统管理员", "JA900"),
     ("dept-scjg", "department", None, "区市场监管局", "SCJG"),
 ]
+# department users: the department whose cases each reports on
+STAFF_DEPARTMENTS: dict[str, str] = {"dept-scjg": "区市场监管局"}
 DEMO_PASSWORD = "demo1234"
 
 # kind, name, counter

@@ -220,7 +220,8 @@ class Hall:
     # ------------------------------------------------------------------ commands
     def issue(self, queue: str, now: datetime, status_token: str, priority: Priority = Priority.NONE,
               channel: Channel = Channel.KIOSK, appointment_code: str | None = None,
-              id_hash: str | None = None, visitor: str | None = None) -> list[Event]:
+              id_hash: str | None = None, visitor: str | None = None,
+              case_receipt: str | None = None) -> list[Event]:
         if self.config.queue(queue) is None:
             raise errors.UnknownQueue(f"没有 {queue} 类队列", f"no queue {queue!r} in this hall")
         out = self.roll_day(now)
@@ -235,7 +236,7 @@ class Hall:
             id=f"{self.config.code}-{day:%Y%m%d}-{number}", number=number, queue=queue, serial=serial, day=day,
             priority=priority, channel=channel, status=TicketStatus.WAITING, issued_at=now,
             status_token=status_token, order_at=now.timestamp(), appointment_code=appointment_code,
-            id_hash=id_hash, visitor=visitor,
+            id_hash=id_hash, visitor=visitor, case_receipt=case_receipt,
         )
         self._emit(out, "ticket.issued", now, ticket)
         return out

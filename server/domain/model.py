@@ -130,6 +130,7 @@ class Ticket:
     served_by: str | None = None  # the clerk holding the counter when the service ended (好差评, KPIs)
     id_hash: str | None = None  # keyed hash of the ID card read for this ticket (server/domain/identity.py)
     visitor: str | None = None  # the card holder's masked name (张*三), for staff screens only
+    case_receipt: str | None = None  # an L (查询发证) ticket taken to collect this case's result
 
     @property
     def calling_class(self) -> int:

@@ -31,6 +31,7 @@ from server.store import devices as store_devices
 from server.tasks import cancel_and_wait
 
 from . import feeds
+from .cases import CaseFeedEndpoint
 from .client import Client, outgoing
 from .feeds import Feed
 
@@ -261,4 +262,5 @@ ROUTES = [
     WebSocketRoute("/ws/halls/{hall}/dashboard", FeedEndpoint(dashboard)),
     WebSocketRoute("/ws/halls/{hall}/agents/{name}", AgentEndpoint()),
     WebSocketRoute("/ws/agent", AgentEndpoint()),
+    WebSocketRoute("/ws/cases/{status_token}", CaseFeedEndpoint()),
 ]

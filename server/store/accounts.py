@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, insert, select, update
 
 from . import tables as t
+from . import tables_cases  # noqa: F401  (adds users.department)
 
 ROLES = ("clerk", "guide", "manager", "admin", "department")
 DEVICE_KINDS = ("kiosk", "display", "counter", "agent")
@@ -24,9 +25,15 @@ def find_user(conn: Connection, username: str) -> Any:
 
 
 def upsert_user(conn: Connection, username: str, password_hash: str, role: str, hall: str | None,
-                counter: int | None, display_name: str | None = None, staff_no: str | None = None) -> int:
+                counter: int | None, display_name: str | None = None, staff_no: str | None = None,
+                department: str | None = None) -> int:
+    """``department``: for role ``department``, the department (区市场监管局) whose cases the user
+    reports on; when not given it is the display name (demo and earlier callers name them so)."""
+    if role == "department" and not department:
+        department = display_name
     values = {"password_hash": password_hash, "role": role, "hall": hall, "counter": counter,
-              "display_name": display_name, "staff_no": staff_no, "active": True}
+              "display_name": display_name, "staff_no": staff_no, "active": True,
+              "department": department if role == "department" else None}
     row = find_user(conn, username)
     if row is None:
         key = conn.execute(insert(t.users).values(username=username, **values)).inserted_primary_key

@@ -1,0 +1,106 @@
+"""Cases (办件): what a case may become next. Pure; no I/O.
+
+A case is received at a counter. With every material on the item's list it is ``accepted`` at
+once and its promised time limit starts; with some missing it is ``incomplete`` and the applicant
+gets the one-time notice (一次性告知书) naming every missing material at once.
+
+Transitions (``TRANSITIONS``)::
+
+    incomplete → accepted     the missing materials were supplied: the time limit starts now
+               → closed       the applicant withdrew or never came back
+    accepted   → in_review    the department took it up
+               → approved | rejected   即办: decided at the counter at once
+    in_review  → approved | rejected
+    approved   → ready        the result waits at the pickup window (查询发证, queue L)
+               → mailed       the department posts the result itself (tracking_no required)
+    rejected   → ready        the rejection notice (不予许可决定书) waits at the pickup window
+               → closed       nothing to hand over
+    ready      → collected    handed over at a counter, to the applicant or an authorised collector
+               → mailed       posted after all (tracking_no required)
+
+``collected``, ``mailed`` and ``closed`` are final. The time limit is about the decision: a case
+is *pending* (counts for 即将到期/已超期) while ``accepted`` or ``in_review``.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from .errors import Conflict
+
+
+class CaseStatus(StrEnum):
+    INCOMPLETE = "incomplete"
+    ACCEPTED = "accepted"
+    IN_REVIEW = "in_review"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    READY = "ready"
+    COLLECTED = "collected"
+    MAILED = "mailed"
+    CLOSED = "closed"
+
+
+LABELS: dict[CaseStatus, str] = {
+    CaseStatus.INCOMPLETE: "待补正材料", CaseStatus.ACCEPTED: "已受理", CaseStatus.IN_REVIEW: "审查中",
+    CaseStatus.APPROVED: "已批准", CaseStatus.REJECTED: "不予批准", CaseStatus.READY: "待领取",
+    CaseStatus.COLLECTED: "已领取", CaseStatus.MAILED: "已邮寄", CaseStatus.CLOSED: "已结束",
+}
+
+S = CaseStatus
+TRANSITIONS: dict[CaseStatus, frozenset[CaseStatus]] = {
+    S.INCOMPLETE: frozenset({S.ACCEPTED, S.CLOSED}),
+    S.ACCEPTED: frozenset({S.IN_REVIEW, S.APPROVED, S.REJECTED}),
+    S.IN_REVIEW: frozenset({S.APPROVED, S.REJECTED}),
+    S.APPROVED: frozenset({S.READY, S.MAILED}),
+    S.REJECTED: frozenset({S.READY, S.CLOSED}),
+    S.READY: frozenset({S.COLLECTED, S.MAILED}),
+    S.COLLECTED: frozenset(),
+    S.MAILED: frozenset(),
+    S.CLOSED: frozenset(),
+}
+
+FINAL = frozenset({S.COLLECTED, S.MAILED, S.CLOSED})
+PENDING = frozenset({S.ACCEPTED, S.IN_REVIEW})  # the time limit is running
+# What a department may report; everything else is done at a counter (receiving, supplying
+# materials, handing over, closing).
+DEPARTMENT_MAY_SET = frozenset({S.IN_REVIEW, S.APPROVED, S.REJECTED, S.READY, S.MAILED})
+
+
+class IllegalTransition(Conflict):
+    code = "illegal_transition"
+
+
+def label(status: str) -> str:
+    try:
+        return LABELS[CaseStatus(status)]
+    except ValueError:
+        return status
+
+
+def check_transition(current: str, target: str) -> CaseStatus:
+    """``target`` as a status when the case may move there from ``current``; else IllegalTransition,
+    whose message names the current state in Chinese."""
+    now, to = CaseStatus(current), CaseStatus(target)
+    if to not in TRANSITIONS[now]:
+        allowed = "、".join(f"{LABELS[s]}({s.value})" for s in sorted(TRANSITIONS[now])) or "无（已办结）"
+        raise IllegalTransition(
+            f"办件当前状态为「{LABELS[now]}」，不能改为「{LABELS[to]}」；可改为：{allowed}",
+            f"the case is {now.value}; it cannot become {to.value}")
+    return to
+
+
+def may_move(current: str, target: str) -> bool:
+    try:
+        check_transition(current, target)
+    except (IllegalTransition, ValueError):
+        return False
+    return True
+
+
+def missing_notice_text(item_name: str, missing: list[str]) -> str:
+    """The one-time notice (一次性告知): every missing material at once, numbered."""
+    lines = [f"您申请办理的「{item_name}」尚缺以下材料，请一次性补齐后再次提交："]
+    lines += [f"{n}. {m}" for n, m in enumerate(missing, 1)]
+    lines.append("材料补齐后，请凭本告知书及受理编号回到窗口继续办理。")
+    return "\n".join(lines)

@@ -1,0 +1,81 @@
+"""``/ws/cases/{status_token}``: one case's live status, for the /c page (public: the token is the
+secret). First ``{"type": "snapshot", "case": …}``, then every ``{"type": "case.updated", "case": …}``
+published on the bus channel ``case:{status_token}`` (server/api/cases.py). These are not hall
+events: no ``seq``, nothing replayed; a client that sends ``{"type": "resync"}`` gets a fresh
+snapshot. An unknown token is closed with 1008 after the handshake.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Mapping
+from typing import Any
+
+import orjson
+from starlette.requests import HTTPConnection
+from starlette.types import Receive, Scope, Send
+
+from server.api.cases import case_by_token, case_channel
+from server.api.context import AppContext, ctx
+from server.bus.base import Subscription
+from server.tasks import cancel_and_wait
+
+POLICY = 1008
+UNSUPPORTED = 1003
+
+
+class CaseFeedEndpoint:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if (await receive())["type"] != "websocket.connect":
+            return
+        await send({"type": "websocket.accept"})
+        conn = HTTPConnection(scope)
+        context = ctx(conn)
+        token = str(conn.path_params["status_token"])
+        lock = asyncio.Lock()
+
+        async def push(message: dict[str, Any]) -> None:
+            async with lock:
+                await send({"type": "websocket.send", "text": orjson.dumps(message).decode()})
+
+        if await case_by_token(context, token) is None:
+            await send({"type": "websocket.close", "code": POLICY, "reason": "没有这个办件 (no such case)"})
+            return
+        async with context.bus.subscribe(case_channel(token)) as messages:
+            await self._snapshot(context, token, push)  # after subscribing: no change falls in between
+            forward = asyncio.create_task(self._forward(messages, push))
+            try:
+                while True:
+                    message = await receive()
+                    if message["type"] == "websocket.disconnect":
+                        return
+                    if not self._is_resync(message):
+                        async with lock:
+                            await send({"type": "websocket.close", "code": UNSUPPORTED,
+                                        "reason": "只接受 resync (only resync is accepted)"})
+                        return
+                    await self._snapshot(context, token, push)
+            finally:
+                await cancel_and_wait(forward)
+
+    @staticmethod
+    async def _snapshot(context: AppContext, token: str, push: Any) -> None:
+        case = await case_by_token(context, token)
+        if case is not None:
+            await push({"type": "snapshot", "case": case})
+
+    @staticmethod
+    async def _forward(messages: Subscription, push: Any) -> None:
+        async for message in messages:
+            if message.get("type") == "case.updated":
+                with contextlib.suppress(Exception):
+                    await push(message)
+
+    @staticmethod
+    def _is_resync(message: Mapping[str, Any]) -> bool:
+        try:
+            data = orjson.loads(message.get("text") or "")
+        except orjson.JSONDecodeError:
+            return False
+        return isinstance(data, dict) and data.get("type") == "resync"

@@ -1,0 +1,58 @@
+"""Cases (办件) and their timeline; the department a department user reports for.
+
+The applicant's ID number is never stored: only its keyed hash (to check a collector) and its
+last four characters (the public lookup's check). The phone is kept for notifications, its last
+four for the check; the name is shown masked on every public page.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import JSON, Boolean, Column, Date, DateTime, ForeignKey, Index, Integer, String, Table, Text
+
+from .tables import metadata, users
+
+if "department" not in users.c:
+    users.append_column(Column("department", String(100)))  # role "department": the one it reports for
+
+cases = Table(
+    "cases", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("receipt_no", String(32), nullable=False, unique=True),
+    Column("hall", String(32), ForeignKey("halls.code"), nullable=False),
+    Column("day", Date, nullable=False),  # hall-local day received
+    Column("item_code", String(32), nullable=False),
+    Column("item_name", String(200), nullable=False),
+    Column("department", String(100), nullable=False),
+    Column("time_limit_days", Integer, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("status_token", String(64), nullable=False, unique=True),
+    Column("applicant_name", String(64), nullable=False),
+    Column("id_hash", String(64)),
+    Column("id_last4", String(4)),
+    Column("phone", String(32)),
+    Column("phone_last4", String(4)),
+    Column("materials_missing", JSON, nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("accepted_at", DateTime(timezone=True)),
+    Column("due_at", Date),
+    Column("due_provisional", Boolean, nullable=False, default=False),
+    Column("ticket_id", String(64)),
+    Column("ticket_number", String(16)),
+    Column("counter", Integer),  # where it was received
+    Column("received_by", String(64)),
+    Column("tracking_no", String(64)),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Index("ix_cases_hall_status", "hall", "status"),
+)
+
+# The timeline: one row per status (the first is the receiving itself).
+case_events = Table(
+    "case_events", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("case_id", Integer, ForeignKey("cases.id"), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("note", Text),
+    Column("actor", String(64)),
+    Index("ix_case_events_case", "case_id"),
+)
