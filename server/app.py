@@ -51,7 +51,9 @@ async def _roll_days(engine: HallEngine) -> None:
         for hall in await engine.loaded_halls():
             if hall.day is not None and hall.local_day(engine.clock.now()) > hall.day:
                 with contextlib.suppress(Exception):
+                    ended = hall.day
                     await engine.run(hall.config.code, lambda h, now: h.roll_day(now))
+                    await appointments.mark_no_shows(engine, hall.config.code, ended)  # bookings nobody checked in
 
 
 def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:

@@ -185,6 +185,16 @@ async def kiosk_page(request: Request) -> Response:
     return render("kiosk.html", hall=hall.config, page=page)
 
 
+async def book_page(request: Request) -> Response:
+    """预约 on the visitor's phone (public): queue, day, slot, then name, ID number and phone."""
+    from server.api.appointments import booking_page_data
+
+    hall = await _public_hall(request)
+    if hall is None:
+        return _not_found("没有找到这个大厅", "Hall not found")
+    return render("book.html", hall=hall.config, page=await booking_page_data(ctx(request), hall))
+
+
 PAGE_ROUTES = [
     Route("/", index),
     Route("/login", login_page),
@@ -196,4 +206,5 @@ PAGE_ROUTES = [
     Route("/counter/{hall}/{number}", counter_page),
     Route("/counter/{hall}/{number}/rate", rate_page),
     Route("/dashboard/{hall}", _staff_page("督查看板")),  # type: ignore[arg-type]
+    Route("/book/{hall}", book_page),
 ]

@@ -18,6 +18,7 @@ from server.domain.views import hall_info, public_ticket, snapshot, ticket_from_
 from server.store import devices as store_devices
 from server.store import repo
 
+from . import appointments
 from .context import AppContext, ctx, forbid, require_principal
 from .declare import endpoint
 from .errors import ApiError, JSONResponse
@@ -58,27 +59,41 @@ async def issue_ticket(request: Request, body: IssueTicket) -> Response:
     await context.engine.hall(code)
     if not principal.in_hall(code):
         raise forbid("不是本大厅的账号", "this credential belongs to another hall")
-    if body.appointment_code:
-        raise ApiError(404, "unknown_appointment", "预约号不存在 (no such appointment)", "appointment_code")
-    if body.channel == Channel.APPOINTMENT:
+    if body.channel == Channel.APPOINTMENT and not body.appointment_code:
         raise ApiError(422, "invalid_field", "预约取号须提供预约号 (appointment tickets need appointment_code)",
                        "appointment_code")
     holder = _card_holder(context, body.card_token)
     token = secrets.token_urlsafe(16)
+    claim: appointments.CheckIn | None = None
+    if body.appointment_code:  # the booked queue; its own channel inside the window, a walk-in when late
+        try:
+            claim = await appointments.claim_check_in(context, await context.engine.hall(code), body.appointment_code)
+        except appointments.CheckInRefused as refused:
+            return refused.response
+    queue, channel = (claim.queue, claim.channel) if claim else (body.queue, body.channel)
 
     def command(hall: Hall, now: datetime) -> list[Event]:
-        return hall.issue(body.queue, now, token, body.priority, body.channel,
+        return hall.issue(queue, now, token, body.priority, channel, claim.ticket_code if claim else None,
                           id_hash=holder["id_hash"] if holder else None,
                           visitor=holder["masked_name"] if holder else None)
 
     try:
         events = await context.engine.run(code, command)
-    except AlreadyWaiting as held:
-        return _already_waiting(await context.engine.hall(code), held)
+    except BaseException as failed:
+        if claim:
+            await appointments.release_check_in(context, claim)
+        if isinstance(failed, AlreadyWaiting):
+            return _already_waiting(await context.engine.hall(code), failed)
+        raise
     hall = await context.engine.hall(code)
     ticket = hall.tickets[events[-1].ticket.id] if events[-1].ticket else None
     assert ticket is not None
     body_out = public_ticket(hall, ticket, with_token=True)
+    if claim:
+        await appointments.finish_check_in(context, claim, ticket.id)
+        body_out["appointment"] = {**claim.view, "ticket_id": ticket.id}
+        if claim.notice:
+            body_out["notice"] = claim.notice
     if principal.kind == "device" and principal.role == "kiosk":
         body_out["print"] = await _print(context, hall, principal.name, ticket, str(request.base_url))
     return JSONResponse(body_out, status_code=201)
