@@ -35,6 +35,7 @@ from server.domain.clock import Clock, SystemClock
 from server.engine import HallEngine
 from server.hub import Hub
 from server.hub import routes as live
+from server.jobs.triggers import HallNotifier
 from server.pages import PAGE_ROUTES
 from server.settings import Settings
 from server.store.db import open_database
@@ -71,9 +72,13 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
         gc.collect()
         gc.freeze()
         roller = asyncio.create_task(_roll_days(engine))
+        context = AppContext(settings, db, bus, engine, clock, hub)
+        notifier = HallNotifier(context)  # the visitors' messages (server/jobs/triggers.py)
+        notifier.start()
         try:
-            yield {"ctx": AppContext(settings, db, bus, engine, clock, hub)}
+            yield {"ctx": context}
         finally:
+            await notifier.close()
             roller.cancel()
             await hub.close()
             await engine.close()
