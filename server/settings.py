@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from starlette.config import Config
@@ -29,6 +30,7 @@ class Settings:
     notify_webhook_url: str | None = None  # the hall's SMS gateway; unset: messages stay in the outbox table
     notify_webhook_secret: str | None = None  # HMAC-SHA256 key for X-OneWindow-Signature
     notify_ahead: int = 3  # text an applicant when this many are ahead of them
+    clock_at: datetime | None = None  # demos and tests: the hall's clock starts at this instant, then runs
 
     @property
     def embedded(self) -> bool:
@@ -88,5 +90,19 @@ def load_settings(environ: os._Environ[str] | dict[str, str] | None = None) -> S
         raise SettingsError("ONEWINDOW_NOTIFY_AHEAD must be a whole number of people") from None
     if ahead < 1:
         raise SettingsError("ONEWINDOW_NOTIFY_AHEAD must be at least 1")
+    clock_at = _instant(config("ONEWINDOW_CLOCK_AT", default=None) or None)
     return Settings(database_url, redis_url, secret, demo, sync, config("ONEWINDOW_LOG_LEVEL", default="info"),
-                    ping, backlog, webhook_url, webhook_secret, ahead)
+                    ping, backlog, webhook_url, webhook_secret, ahead, clock_at)
+
+
+def _instant(raw: str | None) -> datetime | None:
+    """ONEWINDOW_CLOCK_AT: an ISO 8601 instant with its offset, e.g. 2026-11-25T09:50:00+08:00."""
+    if raw is None:
+        return None
+    try:
+        at = datetime.fromisoformat(raw)
+    except ValueError:
+        at = None
+    if at is None or at.tzinfo is None:
+        raise SettingsError(f"ONEWINDOW_CLOCK_AT must be an ISO 8601 instant with its offset, not {raw!r}")
+    return at

@@ -515,8 +515,12 @@ async def pickup_ticket(request: Request, body: Check) -> Response:
     if issued is None:
         raise UnknownTicket("取号失败", "no ticket was issued")
     ticket = hall.tickets[issued.id]
-    return JSONResponse({**public_ticket(hall, ticket, with_token=True), "case_receipt": receipt_no},
-                        status_code=201)
+    out = {**public_ticket(hall, ticket, with_token=True), "case_receipt": receipt_no}
+    if principal.kind == "device" and principal.role == "kiosk":
+        from .halls import print_for_kiosk
+
+        out["print"] = await print_for_kiosk(context, hall, principal.name, ticket, str(request.base_url))
+    return JSONResponse(out, status_code=201)
 
 
 # ---------------------------------------------------------------- paper

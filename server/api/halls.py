@@ -95,7 +95,7 @@ async def issue_ticket(request: Request, body: IssueTicket) -> Response:
         if claim.notice:
             body_out["notice"] = claim.notice
     if principal.kind == "device" and principal.role == "kiosk":
-        body_out["print"] = await _print(context, hall, principal.name, ticket, str(request.base_url))
+        body_out["print"] = await print_for_kiosk(context, hall, principal.name, ticket, str(request.base_url))
     return JSONResponse(body_out, status_code=201)
 
 
@@ -115,7 +115,7 @@ def _already_waiting(hall: Hall, held: AlreadyWaiting) -> Response:
                          "ticket": public_ticket(hall, ticket, with_token=True)}, status_code=409)
 
 
-async def _print(context: AppContext, hall: Hall, kiosk: str, ticket: Ticket, base_url: str) -> str:
+async def print_for_kiosk(context: AppContext, hall: Hall, kiosk: str, ticket: Ticket, base_url: str) -> str:
     """Sends the ticket to the kiosk's printer when its agent has one that can print; says which:
     ``sent``, ``no_printer``, or the printer's state (``paper_out``…) so the kiosk can tell the visitor."""
     rows = await context.engine.read(lambda conn: store_devices.states(conn, hall.config.code, kiosk))

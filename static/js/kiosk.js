@@ -35,8 +35,18 @@ const TEXT = {
       timeout: "打印机没有响应。您的号码仍然有效，请用手机拍下二维码",
     },
     printerDown: "打印机暂停服务：取号后请用手机拍下二维码",
+    checkinHint: "请输入预约号（6位），或在读卡区放置身份证",
+    checkinGo: "签到取号",
+    booked: (a) => `${a.name}，您今天 ${a.slot} 预约了${a.queue_name}，请点击“签到取号”`,
+    badCode: "预约号不存在，请核对后重新输入，或到导办台咨询",
+    receiptLabel: "受理编号（见接件回执）",
+    checkLabel: "申请人身份证号或手机号后四位",
+    lookUp: "查询", pickup: "取号领取", del: "删除",
+    notFound: "未找到该办件，请核对受理编号和后四位",
+    tooMany: "查询次数过多，请稍后再试或到导办台咨询",
+    due: (d, provisional) => `承诺办结日期 ${d}${provisional ? "（暂定）" : ""}`,
+    readyNext: "结果已可领取：请点击“取号领取”，到查询发证窗口领取",
     done: "完成",
-    notYet: "暂未开放，敬请期待",
     failed: "暂时无法取号，请稍后再试或到导办台咨询",
   },
   en: {
@@ -70,8 +80,18 @@ const TEXT = {
       timeout: "The printer did not answer. Your number is still valid: please photograph the QR code",
     },
     printerDown: "Printer out of service: please photograph the QR code after taking a number",
+    checkinHint: "Type your 6-character booking code, or place your ID card on the reader",
+    checkinGo: "Check in",
+    booked: (a) => `${a.name}, you booked ${a.queue_name} at ${a.slot} today: tap “Check in”`,
+    badCode: "No such booking code: please check it, or ask at the guide desk",
+    receiptLabel: "Receipt number (on your acceptance receipt)",
+    checkLabel: "Last four characters of the applicant's ID or phone",
+    lookUp: "Look up", pickup: "Take a number to collect", del: "Delete",
+    notFound: "No case found: please check the receipt number and the last four characters",
+    tooMany: "Too many attempts: please try again later or ask at the guide desk",
+    due: (d, provisional) => `Promised by ${d}${provisional ? " (provisional)" : ""}`,
+    readyNext: "Your result is ready: take a number and collect it at the certificates window (L)",
     done: "Done",
-    notYet: "Not available yet",
     failed: "Cannot issue a number right now; please try again or ask at the guide desk",
   },
 };
@@ -94,7 +114,6 @@ let shown = null; // {ticket, held, print}: print is printing, printed, none, or
 let printer = null; // this kiosk's printer as its agent last reported it: {state, detail}
 let printTimer = null;
 const printResults = new Map(); // ticket number → print.result: it may arrive before the issue's answer
-let soon = null;
 let idleTimer = null;
 
 const t = () => TEXT[lang];
@@ -102,7 +121,7 @@ const minutes = (s) => Math.max(1, Math.round((s || 0) / 60));
 
 // ------------------------------------------------------------------ screens
 function show(screen) {
-  for (const id of ["home", "priority", "ticket", "soon"]) $(id).hidden = id !== screen;
+  for (const id of ["home", "priority", "ticket", "checkin-screen", "case-screen"]) $(id).hidden = id !== screen;
   $("kiosk").dataset.screen = screen;
   $("error").hidden = true;
 }
@@ -124,8 +143,8 @@ function render() {
   }
   for (const el of document.querySelectorAll(".group")) el.setAttribute("aria-checked", String(el.dataset.priority === priority));
   if (shown) renderTicket();
-  if (soon) $("soon-title").textContent = text[soon];
   renderPrinter();
+  renderEntries();
   renderResults();
 }
 
@@ -137,8 +156,8 @@ function renderWaits() {
 }
 
 function renderTicket() {
-  const { ticket, held } = shown, text = t();
-  $("ticket-title").textContent = held ? text.held : text.issued;
+  const { ticket, held, notice } = shown, text = t();
+  $("ticket-title").textContent = notice ? zh(notice) : held ? text.held : text.issued;
   $("ticket").classList.toggle("held", held);
   $("slip-number").textContent = ticket.number;
   $("slip-queue").textContent = `${ticket.queue} · ${text.queue[ticket.queue] ?? ""}`;
@@ -225,8 +244,7 @@ async function issue() {
       return;
     }
     if (response.status !== 201) throw new Error(String(response.status));
-    present(answer, false, answer.print === "sent" ? "printing" : answer.print === "no_printer" || !answer.print
-      ? "none" : answer.print);
+    present(answer, false, printState(answer.print));
   } catch {
     $("error").textContent = t().failed;
     $("error").hidden = false;
@@ -235,8 +253,8 @@ async function issue() {
   }
 }
 
-function present(ticket, held, print) {
-  shown = { ticket, held, print };
+function present(ticket, held, print, notice = null) {
+  shown = { ticket, held, print, notice };
   clearTimeout(printTimer);
   if (print === "printing") {
     printTimer = setTimeout(() => printResult({ ticket: ticket.number, ok: false, state: "timeout" }), PRINT_WAIT_MS);
@@ -261,10 +279,12 @@ function printResult(msg) {
 
 function home() {
   clearTimeout(printTimer);
+  entry = { code: "", receipt: "", check: "" };
+  booked = null;
+  found = null;
   visitor = null;
   choice = null;
   shown = null;
-  soon = null;
   priority = "none";
   $("search").value = "";
   $("slip-qr").removeAttribute("src");
@@ -284,11 +304,172 @@ function cardRead(msg) {
   const card = msg.card;
   if (!card || typeof card.id_hash !== "string") return;
   const screen = $("kiosk").dataset.screen;
-  if (screen === "ticket" || screen === "soon") home();
+  if (screen === "ticket") home();
   visitor = card;
   if (screen === "priority" && card.priority_hint !== "none") priority = card.priority_hint;
   render();
   touched();
+  findBooking(card);
+}
+
+// ------------------------------------------------------------------ 预约签到 and 办件查询
+const CODE_KEYS = "34679ACDEFGHJKMNPQRTUVWXY"; // the booking codes' alphabet: nothing easily misread
+const CASE_KEYS = "1234567890JAX";
+const LIMITS = { code: 6, receipt: 20, check: 4 };
+let entry = { code: "", receipt: "", check: "" };
+let field = "code";
+let booked = null; // today's booking of the card just read: {code, queue, queue_name, slot, name}
+let found = null; // the case looked up: {receipt_no, status, …}
+
+/** The Chinese half of a server message "中文 (English)" in Chinese mode, else the whole. */
+function zh(message) {
+  const text = String(message ?? "");
+  return lang === "zh" ? text.replace(/\s*\([^()]*\)\s*$/, "") : text;
+}
+
+function fail(message) {
+  $("error").textContent = message;
+  $("error").hidden = false;
+}
+
+async function api(method, path, body) {
+  const response = await fetch(`/api/v1${path}`, {
+    method, headers: { "Content-Type": "application/json", Authorization: `Bearer ${data.token}` },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  let answer = {};
+  try { answer = await response.json(); } catch { /* an empty answer */ }
+  return { status: response.status, answer };
+}
+
+function keypad(id, keys) {
+  const pad = $(id);
+  for (const key of keys) {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.textContent = key;
+    button.addEventListener("click", () => type(key));
+    pad.append(button);
+  }
+  const del = document.createElement("button");
+  del.type = "button";
+  del.className = "wide";
+  del.dataset.t = "del";
+  del.addEventListener("click", () => { entry[field] = entry[field].slice(0, -1); renderEntries(); });
+  pad.append(del);
+}
+
+function type(key) {
+  if (entry[field].length >= LIMITS[field]) return;
+  entry[field] += key;
+  $("error").hidden = true;
+  renderEntries();
+}
+
+function chooseField(name) {
+  field = name;
+  renderEntries();
+}
+
+function renderEntries() {
+  for (const el of document.querySelectorAll(".entry")) {
+    el.textContent = entry[el.dataset.field] || "\u00a0";
+    el.classList.toggle("active", el.dataset.field === field);
+  }
+  $("booked").hidden = !booked;
+  if (booked) $("booked").textContent = t().booked(booked);
+  $("case-result").hidden = !found;
+  $("case-pickup").hidden = !(found && found.status === "ready");
+  if (found) {
+    $("case-status").textContent = found.status_label ?? found.status;
+    $("case-item").textContent = `${found.receipt_no} · ${found.item?.name ?? ""} · ${found.item?.department ?? ""}`;
+    $("case-due").textContent = found.due_at ? t().due(found.due_at, found.due_provisional) : "";
+    $("case-next").textContent = found.status === "ready" ? t().readyNext : "";
+  }
+}
+
+function openCheckin() {
+  field = "code";
+  if (booked) entry.code = booked.code;
+  show("checkin-screen");
+  render();
+}
+
+function openCases() {
+  field = "receipt";
+  found = null;
+  show("case-screen");
+  render();
+}
+
+/** A card on the reader: today's booking of that card, if any, is offered for check-in at once. */
+async function findBooking(card) {
+  if (!card.card_token) return;
+  const url = `/halls/${encodeURIComponent(hall.code)}/appointments/by-card?card_token=${encodeURIComponent(card.card_token)}`;
+  try {
+    const { status, answer } = await api("GET", url);
+    if (status !== 200 || visitor !== card) return;
+    booked = answer;
+    const screen = $("kiosk").dataset.screen;
+    if (screen === "home" || screen === "checkin-screen") openCheckin();
+  } catch { /* no booking shown; the visitor can still type the code */ }
+}
+
+async function checkIn() {
+  if (entry.code.length < 6) { fail(t().badCode); return; }
+  $("checkin-go").disabled = true;
+  try {
+    const body = { queue: booked?.queue ?? "A", channel: "kiosk", appointment_code: entry.code };
+    if (visitor?.card_token) body.card_token = visitor.card_token;
+    const { status, answer } = await api("POST", `/halls/${encodeURIComponent(hall.code)}/tickets`, body);
+    if (status === 201) {
+      present(answer, false, printState(answer.print), answer.notice ?? null);
+    } else if (status === 409 && answer.ticket) {
+      present(answer.ticket, true, "none");
+    } else if (status === 404) {
+      fail(t().badCode);
+    } else {
+      fail(answer.error?.message ? zh(answer.error.message) : t().failed);
+    }
+  } catch {
+    fail(t().failed);
+  } finally {
+    $("checkin-go").disabled = false;
+  }
+}
+
+async function lookUp() {
+  found = null;
+  if (!entry.receipt || entry.check.length !== 4) { fail(t().notFound); renderEntries(); return; }
+  const url = `/cases/${encodeURIComponent(entry.receipt)}?check=${encodeURIComponent(entry.check)}`;
+  try {
+    const { status, answer } = await api("GET", url);
+    if (status === 200) found = answer;
+    else fail(status === 429 ? t().tooMany : t().notFound);
+  } catch {
+    fail(t().failed);
+  }
+  renderEntries();
+}
+
+async function pickup() {
+  if (!found) return;
+  $("case-pickup").disabled = true;
+  try {
+    const { status, answer } = await api("POST", `/cases/${encodeURIComponent(found.receipt_no)}/pickup-ticket`,
+      { check: entry.check });
+    if (status === 201) present(answer, false, printState(answer.print));
+    else if (status === 409 && answer.ticket) present(answer.ticket, true, "none");
+    else fail(answer.error?.message ? zh(answer.error.message) : t().failed);
+  } catch {
+    fail(t().failed);
+  } finally {
+    $("case-pickup").disabled = false;
+  }
+}
+
+function printState(print) {
+  return print === "sent" ? "printing" : !print || print === "no_printer" ? "none" : print;
 }
 
 // ------------------------------------------------------------------ live
@@ -316,9 +497,16 @@ function start() {
   for (const el of document.querySelectorAll("[data-queue]")) {
     if (el.tagName === "BUTTON") el.addEventListener("click", () => choose(el.dataset.queue));
   }
-  for (const el of document.querySelectorAll("[data-soon]")) {
-    el.addEventListener("click", () => { soon = el.dataset.soon; show("soon"); render(); });
-  }
+  keypad("code-keys", CODE_KEYS);
+  keypad("case-keys", CASE_KEYS);
+  for (const el of document.querySelectorAll(".entry")) el.addEventListener("click", () => chooseField(el.dataset.field));
+  $("checkin").addEventListener("click", openCheckin);
+  $("cases").addEventListener("click", openCases);
+  $("checkin-go").addEventListener("click", checkIn);
+  $("checkin-back").addEventListener("click", home);
+  $("case-go").addEventListener("click", lookUp);
+  $("case-pickup").addEventListener("click", pickup);
+  $("case-back").addEventListener("click", home);
   for (const el of document.querySelectorAll(".group")) {
     el.addEventListener("click", () => { priority = el.dataset.priority; render(); });
   }
@@ -326,7 +514,6 @@ function start() {
   $("back").addEventListener("click", () => { choice = null; show("home"); render(); });
   $("confirm").addEventListener("click", issue);
   $("done").addEventListener("click", home);
-  $("soon-back").addEventListener("click", () => { soon = null; show("home"); render(); });
   $("lang").addEventListener("click", () => { lang = lang === "zh" ? "en" : "zh"; render(); });
   for (const type of ["pointerdown", "keydown", "input"]) document.addEventListener(type, touched, true);
 

@@ -223,10 +223,14 @@ def test_english_and_both_orientations(open_kiosk: Callable[..., Page], shoot: S
         shoot(page, f"ticket-{name}")
         page.get_by_role("button", name="完成").click()
         page.get_by_role("button", name="预约签到").click()
-        expect(page.locator("#soon")).to_contain_text("暂未开放")
-        page.get_by_role("button", name="返回首页").click()
+        expect(page.locator("#code-keys button")).to_have_count(26)
+        shoot(page, f"checkin-{name}")
+        page.get_by_role("button", name="返回").click()
         page.get_by_role("button", name="办件查询").click()
-        expect(page.locator("#soon")).to_contain_text("暂未开放")
+        expect(page.locator("#case-keys button")).to_have_count(14)
+        small = page.evaluate("""[...document.querySelectorAll('button')].filter(b => b.offsetParent)
+            .map(b => b.getBoundingClientRect()).filter(r => r.height < 64 || r.width < 64).length""")
+        assert small == 0
 
 
 def test_the_ticket_prints_and_a_printer_out_of_paper_is_said_plainly(
