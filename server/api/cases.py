@@ -571,12 +571,18 @@ async def list_due(request: Request) -> Response:
     due = request.query_params.get("due", "")
     if due not in ("soon", "overdue"):
         raise ApiError(422, "invalid_field", "due 应为 soon 或 overdue (due must be soon or overdue)", "due")
+    return JSONResponse((await cases_due(context, hall))[due])
+
+
+async def cases_due(context: AppContext, hall: Hall) -> dict[str, list[dict[str, Any]]]:
+    """Pending cases due by the next working day (``soon``) and past due (``overdue``)."""
     today = hall.local_day(context.clock.now())
     horizon, _ = (await work_calendar(context)).add_working_days(today, 1)
+    code = hall.config.code
     rows = await context.engine.read(lambda conn: store.of_hall(conn, code, sorted(domain.PENDING)))
-    chosen = [r for r in rows if r["due_at"] is not None and (
-        r["due_at"] < today if due == "overdue" else today <= r["due_at"] <= horizon)]
-    return JSONResponse([case_object(hall, r, None) for r in chosen])
+    due = [r for r in rows if r["due_at"] is not None]
+    return {"soon": [case_object(hall, r, None) for r in due if today <= r["due_at"] <= horizon],
+            "overdue": [case_object(hall, r, None) for r in due if r["due_at"] < today]}
 
 
 ROUTES: list[BaseRoute] = [create_case, post_event, get_case, get_case_by_token, pickup_ticket, print_case, list_due]

@@ -254,12 +254,57 @@ class KioskEndpoint(FeedEndpoint):
             client.push(outgoing(orjson.dumps(message).decode()))
 
 
+def dashboard_channel(hall: str) -> str:
+    return f"dashboard:{hall}"
+
+
+class DashboardEndpoint(FeedEndpoint):
+    """The dashboard feed also carries the cases near or past their due date (``cases.due``): on
+    connecting, whenever a case changes (server/jobs/triggers.py publishes on ``dashboard:{hall}``),
+    and every few minutes, since a day turning makes cases overdue without any change."""
+
+    REFRESH_S = 300.0
+
+    async def serve(self, context: AppContext, sub: Subscription, client: Client, since: int | None,
+                    receive: Receive) -> None:
+        async with context.bus.subscribe(dashboard_channel(sub.hall)) as messages:
+            tasks = [asyncio.create_task(self._forward(messages, client)),
+                     asyncio.create_task(self._refresh(context, sub.hall, client))]
+            try:
+                await super().serve(context, sub, client, since, receive)
+            finally:
+                for task in tasks:
+                    await cancel_and_wait(task)
+
+    @staticmethod
+    async def _forward(messages: BusSubscription, client: Client) -> None:
+        async for message in messages:
+            if message.get("type") == "cases.due":
+                client.push(outgoing(orjson.dumps(message).decode()))
+
+    async def _refresh(self, context: AppContext, hall: str, client: Client) -> None:
+        while True:
+            await asyncio.sleep(self.REFRESH_S)
+            await self.joined(context, Subscription(hall, feeds.DASHBOARD, {}), client)
+
+    async def joined(self, context: AppContext, sub: Subscription, client: Client) -> None:
+        message = await cases_due_message(context, sub.hall)
+        client.push(outgoing(orjson.dumps(message).decode()))
+
+
+async def cases_due_message(context: AppContext, code: str) -> dict[str, Any]:
+    from server.api.cases import cases_due
+
+    hall = await context.engine.hall(code)
+    return {"type": "cases.due", **(await cases_due(context, hall))}
+
+
 ROUTES = [
     WebSocketRoute("/ws/halls/{hall}/display", FeedEndpoint(display)),
     WebSocketRoute("/ws/tickets/{status_token}", FeedEndpoint(ticket)),
     WebSocketRoute("/ws/halls/{hall}/counters/{number}", FeedEndpoint(counter)),
     WebSocketRoute("/ws/halls/{hall}/kiosks/{name}", KioskEndpoint(kiosk)),
-    WebSocketRoute("/ws/halls/{hall}/dashboard", FeedEndpoint(dashboard)),
+    WebSocketRoute("/ws/halls/{hall}/dashboard", DashboardEndpoint(dashboard)),
     WebSocketRoute("/ws/halls/{hall}/agents/{name}", AgentEndpoint()),
     WebSocketRoute("/ws/agent", AgentEndpoint()),
     WebSocketRoute("/ws/cases/{status_token}", CaseFeedEndpoint()),

@@ -117,6 +117,11 @@ class HallNotifier:
 
     # ------------------------------------------------------------------ cases
     async def case_changed(self, context: AppContext, case: dict[str, Any]) -> None:
+        from server.hub.routes import cases_due_message, dashboard_channel
+
+        code = (case.get("hall") or {}).get("code")
+        if code:  # the dashboard's list of cases near or past due may have changed
+            await context.bus.publish(dashboard_channel(code), await cases_due_message(context, code))
         if case.get("status") != "ready":
             return
         from server.api.cases import case_contact
