@@ -130,4 +130,38 @@ async def get_counter(request: Request) -> Response:
     return JSONResponse(counter_view(hall, hall.counter(counter_number(request))))
 
 
-ROUTES = [get_counter, *ACTIONS]
+@endpoint("GET", f"{PATH}/current", "The counter's current ticket with its booking or linked case (clerk's screen)",
+          tag="counter", responses={200: "{ticket, visitor, appointment, case}; ticket null when none",
+                                    403: "not the clerk holding the counter, nor a manager of the hall",
+                                    404: "unknown hall or counter"})
+async def get_current(request: Request) -> Response:
+    """For the clerk's own screen: the current ticket (with the card holder's masked name), the
+    booking behind an appointment ticket (full name, last four of the ID number, slot) and the case
+    an L (查询发证) ticket was taken for."""
+    from server.hub.feeds import staff_ticket
+
+    from .appointments import appointment_for_ticket
+    from .cases import case_summary
+
+    context = ctx(request)
+    code, number = request.path_params["hall"], counter_number(request)
+    principal = await require_principal(request)
+    hall = await context.engine.hall(code)
+    counter = hall.counter(number)
+    _authorise(principal, hall, number, opening=False)
+    ticket = hall.current_ticket(counter)
+    if ticket is None:
+        return JSONResponse({"ticket": None, "visitor": None, "appointment": None, "case": None})
+    appointment: dict[str, Any] | None = None
+    if ticket.case_receipt is None:  # a booking's ticket, in its window or checked in late as a walk-in
+        booking = await appointment_for_ticket(context, ticket.id)
+        if booking is not None:
+            queue = hall.config.queue(booking["queue"])
+            appointment = {"name": booking["name"], "id_last4": booking["id_last4"], "slot": booking["slot"],
+                           "code": booking["code"], "queue_name": queue.name if queue else booking["queue"]}
+    case = await case_summary(context, ticket.case_receipt) if ticket.case_receipt else None
+    return JSONResponse({"ticket": staff_ticket(hall, ticket), "visitor": ticket.visitor,
+                         "appointment": appointment, "case": case})
+
+
+ROUTES = [get_counter, get_current, *ACTIONS]

@@ -10,8 +10,8 @@ const RESYNC_MS = 150;
 // What each state allows; the server checks again, this only spares the clerk a refusal.
 const ALLOWED = {
   closed: [], paused: ["resume", "reinstate"], idle: ["call-next", "call", "reinstate", "pause"],
-  calling: ["recall", "start", "finish", "no-show", "transfer", "reinstate"],
-  serving: ["finish", "no-show", "transfer", "reinstate"],
+  calling: ["recall", "start", "finish", "no-show", "transfer", "reinstate", "receive"],
+  serving: ["finish", "no-show", "transfer", "reinstate", "receive"],
 };
 
 const $ = (id) => document.getElementById(id);
@@ -49,6 +49,19 @@ function alertText(text, kind = "error") {
   $("alert").hidden = !text;
 }
 
+const FALLBACK = {
+  400: "请求有误，请检查后重试", 401: "登录已失效，请重新登录", 403: "没有权限进行此操作",
+  404: "未找到相关记录", 405: "不支持此操作", 409: "当前状态不允许此操作，请刷新后重试",
+  422: "填写的信息有误，请检查后重试", 429: "操作过于频繁，请稍后再试",
+};
+
+/** The server's message in Chinese (without its English gloss in brackets), never a bare status. */
+function errorText(body, status, what = "操作失败") {
+  const message = String(body?.error?.message ?? "").replace(/\s*\([^()]*\)\s*$/, "").trim();
+  if (message && /[\u4e00-\u9fff]/.test(message)) return message;
+  return `${what}：${FALLBACK[status] ?? "服务器暂时无法处理，请稍后重试"}`;
+}
+
 // ------------------------------------------------------------------ rendering
 function holderState() {
   const c = state.counter;
@@ -83,6 +96,7 @@ function render() {
   for (const button of buttons) button.disabled = !allowed(button.dataset.action);
   $("takeover").disabled = state.busy;
   renderTicket(c?.ticket ?? null, status);
+  syncCurrent(c?.ticket ?? null);
   renderSide();
 }
 
@@ -206,7 +220,7 @@ async function act(action, payload) {
     }
     const body = await response.json().catch(() => null);
     if (!response.ok) {
-      alertText(body?.error?.message ?? `操作失败（${response.status}）`);
+      alertText(errorText(body, response.status));
       return false;
     }
     alertText("");
@@ -251,12 +265,13 @@ function payloadOf(form) {
 for (const button of buttons) {
   button.addEventListener("click", () => {
     if (button.disabled) return;
-    if (button.dataset.dialog) openDialog(button.dataset.dialog);
+    if (button.dataset.action === "receive") openCaseDialog();
+    else if (button.dataset.dialog) openDialog(button.dataset.dialog);
     else act(button.dataset.action);
   });
 }
 
-for (const dialog of document.querySelectorAll("dialog")) {
+for (const dialog of document.querySelectorAll("dialog:has(form[data-action])")) {
   const form = dialog.querySelector("form");
   form.addEventListener("submit", (event) => {
     if (event.submitter?.value !== "ok") return;
@@ -283,6 +298,373 @@ document.addEventListener("keydown", (event) => {
   event.preventDefault();
   button.click();
 });
+
+// ------------------------------------------------------------------ the current ticket's booking or case
+// `/current` adds what the feed does not carry: the booking behind an appointment ticket (full name
+// on the clerk's own screen) and the case an L (查询发证) ticket was taken for. Asked again whenever
+// the counter's current ticket changes; an answer about an earlier ticket is dropped.
+const extra = { ticketId: null, data: null, seq: 0 };
+
+async function api(path, options = {}) {
+  const response = await fetch(path, {
+    credentials: "same-origin", ...options,
+    headers: options.body ? { "Content-Type": "application/json" } : {},
+  });
+  if (response.status === 401) location.href = `/login?next=${encodeURIComponent(location.pathname)}`;
+  const body = await response.json().catch(() => null);
+  return { ok: response.ok, status: response.status, body };
+}
+
+function syncCurrent(ticket) {
+  const id = ticket?.id ?? null;
+  if (id === extra.ticketId) return;
+  extra.ticketId = id;
+  extra.data = null;
+  renderExtra();
+  if (id) loadCurrent();
+}
+
+async function loadCurrent() {
+  const seq = ++extra.seq;
+  const id = extra.ticketId;
+  try {
+    const { ok, body } = await api(`${base}/current`);
+    if (!ok || seq !== extra.seq || body?.ticket?.id !== id) return;
+    extra.data = body;
+    renderExtra();
+  } catch {
+    // the feed resyncs; the next change of ticket asks again
+  }
+}
+
+function renderExtra() {
+  const d = extra.data;
+  const appt = d?.appointment ?? null;
+  $("appointment").hidden = !appt;
+  if (appt) {
+    $("appt-name").textContent = appt.name;
+    $("appt-id").textContent = appt.id_last4 ?? "—";
+    $("appt-slot").textContent = appt.slot;
+  }
+  const kase = d?.case ?? null;
+  $("pickup").hidden = !kase;
+  if (kase) {
+    $("case-no").textContent = kase.receipt_no;
+    $("case-item").textContent = kase.item?.name ?? "";
+    $("case-status").textContent = kase.status_label;
+    $("case-status").dataset.status = kase.status;
+    const open = kase.status === "ready";
+    $("collect").disabled = !open;
+    $("mail").disabled = !open;
+  }
+}
+
+// ------------------------------------------------------------------ ID numbers (GB 11643)
+const WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+function idNumberProblem(raw, required = false) {
+  const number = raw.trim().toUpperCase();
+  if (!number) return required ? "请填写身份证号码。" : "";
+  if (/^\d{15}$/.test(number)) return ""; // a first-generation card: no check digit to check
+  if (!/^\d{17}[\dX]$/.test(number)) return "身份证号码应为 18 位（最后一位可以是 X）。";
+  const sum = WEIGHTS.reduce((total, w, i) => total + w * Number(number[i]), 0);
+  if ("10X98765432"[sum % 11] !== number[17]) return "身份证号码校验位不正确，请核对后重新输入。";
+  const y = Number(number.slice(6, 10)), m = Number(number.slice(10, 12)), day = Number(number.slice(12, 14));
+  const birth = new Date(y, m - 1, day);
+  if (birth.getFullYear() !== y || birth.getMonth() !== m - 1 || birth.getDate() !== day) {
+    return "身份证号码中的出生日期不正确。";
+  }
+  return "";
+}
+
+function problem(el, text) {
+  el.textContent = text;
+  el.hidden = !text;
+}
+
+// ------------------------------------------------------------------ collection and mailing (L tickets)
+function openCaseAction(id) {
+  const kase = extra.data?.case;
+  if (!kase) return;
+  const dialog = $(id);
+  const form = dialog.querySelector("form");
+  form.reset();
+  problem(form.querySelector(".problem"), "");
+  dialog.querySelectorAll(".case-ref").forEach((el) => { el.textContent = kase.receipt_no; });
+  dialog.showModal();
+  form.querySelector("input:not([type=radio])").focus();
+}
+
+async function caseEvent(form, receiptNo, payload, done) {
+  const line = form.querySelector(".problem");
+  const submit = form.querySelector("button[value=ok]");
+  submit.disabled = true;
+  try {
+    const { ok, status, body } = await api(`/api/v1/cases/${encodeURIComponent(receiptNo)}/events`, {
+      method: "POST", body: JSON.stringify(payload),
+    });
+    if (!ok) {
+      const text = errorText(body, status, "登记失败");
+      problem(line, text);
+      alertText(text);
+      return;
+    }
+    form.closest("dialog").close();
+    alertText(done, "info");
+    loadCurrent();
+  } catch {
+    problem(line, "网络连接失败，请稍后重试");
+    alertText("网络连接失败，请稍后重试");
+  } finally {
+    submit.disabled = false;
+  }
+}
+
+$("collect").addEventListener("click", () => openCaseAction("collect-dialog"));
+$("mail").addEventListener("click", () => openCaseAction("mail-dialog"));
+
+$("collect-form").addEventListener("submit", (event) => {
+  if (event.submitter?.value !== "ok") return;
+  event.preventDefault();
+  const form = event.currentTarget;
+  const f = form.elements;
+  const name = f.name.value.trim();
+  const idNumber = f.id_number.value.trim().toUpperCase();
+  const fault = !name ? "请填写领取人姓名。" : idNumberProblem(idNumber, true);
+  if (fault) return problem(form.querySelector(".problem"), fault);
+  const proxy = f.who.value === "proxy";
+  const payload = { status: "collected", collector: { name, id_number: idNumber } };
+  if (proxy) payload.note = `代领：${name}，已核验委托书`;
+  caseEvent(form, extra.data.case.receipt_no, payload, proxy ? `已登记由 ${name} 代领` : "已登记申请人本人领取");
+});
+
+$("mail-form").addEventListener("submit", (event) => {
+  if (event.submitter?.value !== "ok") return;
+  event.preventDefault();
+  const form = event.currentTarget;
+  const tracking = form.elements.tracking_no.value.trim();
+  if (tracking.length < 4) return problem(form.querySelector(".problem"), "请填写快递单号（至少 4 位）。");
+  caseEvent(form, extra.data.case.receipt_no, { status: "mailed", tracking_no: tracking },
+    `已登记邮寄，快递单号 ${tracking}`);
+});
+
+// ------------------------------------------------------------------ receiving a case (受理)
+const receiving = { items: null, item: null, result: null, busy: false };
+const caseForm = $("case-form");
+
+async function loadItems() {
+  if (receiving.items) return receiving.items;
+  const { ok, status, body } = await api(`/api/v1/halls/${encodeURIComponent(data.hall.code)}/items`);
+  if (!ok) throw new Error(errorText(body, status, "事项目录加载失败"));
+  receiving.items = body;
+  return body;
+}
+
+/** Items matching the search (name, pinyin initials or code), the counter's own queues first. */
+function matches(query) {
+  const mine = state.counter?.queues ?? [];
+  const q = query.trim().toLowerCase();
+  const found = (receiving.items ?? []).filter((i) => !q || i.name.includes(q)
+    || (i.pinyin ?? "").toLowerCase().includes(q) || i.code.toLowerCase() === q);
+  const rank = (i) => (mine.includes(i.queue) ? 0 : 1);
+  const own = found.filter((i) => !q ? mine.includes(i.queue) : true);
+  return own.sort((a, b) => rank(a) - rank(b)).slice(0, 8);
+}
+
+function renderItems() {
+  const list = $("item-list");
+  list.replaceChildren(...matches($("item-search").value).map((item) => {
+    const li = element("li");
+    const button = element("button", item.code === receiving.item?.code ? "item chosen" : "item");
+    button.type = "button";
+    button.dataset.code = item.code;
+    button.append(element("span", "i-name", item.name), element("span", "i-meta",
+      `${item.code} · ${item.department}${item.time_limit_days ? ` · ${item.time_limit_days}个工作日` : " · 即办"}`));
+    button.addEventListener("click", () => pickItem(item));
+    li.append(button);
+    return li;
+  }));
+  if (!list.children.length) list.append(element("li", "muted", "没有匹配的事项"));
+}
+
+function pickItem(item) {
+  receiving.item = item;
+  $("item-chosen").textContent = `已选：${item.code} ${item.name}（${item.department}）`;
+  $("item-chosen").classList.add("set");
+  const boxes = (item.materials ?? []).map((m) => {
+    const label = element("label", "material");
+    const box = element("input");
+    box.type = "checkbox";
+    box.name = "material";
+    box.value = m;
+    box.checked = true;
+    label.append(box, ` ${m}`);
+    return label;
+  });
+  $("materials").replaceChildren($("materials").querySelector("legend"), ...boxes);
+  if (!boxes.length) $("materials").append(element("p", "muted", "此事项无需提交材料"));
+  renderItems();
+}
+
+function showCaseForm(keepApplicant) {
+  caseForm.hidden = false;
+  $("case-result").hidden = true;
+  problem($("case-problem"), "");
+  receiving.item = null;
+  receiving.result = null;
+  $("item-search").value = "";
+  $("item-chosen").textContent = "尚未选择事项";
+  $("item-chosen").classList.remove("set");
+  const legend = $("materials").querySelector("legend");
+  $("materials").replaceChildren(legend, element("p", "muted", "选择事项后显示所需材料"));
+  if (!keepApplicant) {
+    $("applicant-name").value = extra.data?.appointment?.name ?? "";
+    $("applicant-id").value = "";
+    $("applicant-phone").value = "";
+  }
+  renderItems();
+  $("item-search").focus();
+}
+
+async function openCaseDialog() {
+  const dialog = $("case-dialog");
+  dialog.querySelectorAll(".ticket-ref").forEach((el) => { el.textContent = state.counter?.ticket?.number ?? ""; });
+  dialog.showModal();
+  showCaseForm(false);
+  try {
+    await loadItems();
+    renderItems();
+  } catch (error) {
+    problem($("case-problem"), error.message);
+    alertText(error.message);
+  }
+}
+
+$("item-search").addEventListener("input", renderItems);
+caseForm.addEventListener("input", () => problem($("case-problem"), "")); // a stale message misleads
+for (const id of ["collect-form", "mail-form"]) {
+  $(id).addEventListener("input", () => problem($(id).querySelector(".problem"), ""));
+}
+$("item-search").addEventListener("keydown", (event) => {
+  if (event.key !== "Enter") return;
+  event.preventDefault(); // Enter picks the first match instead of submitting
+  const first = matches($("item-search").value)[0];
+  if (first) pickItem(first);
+});
+
+function casePayload() {
+  const item = receiving.item;
+  if (!item) return { fault: "请先选择要受理的事项。" };
+  const name = $("applicant-name").value.trim();
+  if (!name) return { fault: "请填写申请人姓名。" };
+  const idNumber = $("applicant-id").value.trim().toUpperCase();
+  const idFault = idNumberProblem(idNumber);
+  if (idFault) return { fault: idFault };
+  const phone = $("applicant-phone").value.trim();
+  if (phone && !/^\+?[0-9][0-9 -]{4,19}$/.test(phone)) return { fault: "手机号码格式不正确，请核对。" };
+  const missing = [...$("materials").querySelectorAll("input[name=material]")].filter((b) => !b.checked)
+    .map((b) => b.value);
+  const applicant = { name };
+  if (idNumber) applicant.id_number = idNumber;
+  if (phone) applicant.phone = phone;
+  const payload = { item: item.code, applicant, materials_missing: missing, counter: data.counter };
+  const ticketId = state.counter?.ticket?.id;
+  if (ticketId) payload.ticket_id = ticketId;
+  return { payload };
+}
+
+caseForm.addEventListener("submit", async (event) => {
+  if (event.submitter?.value !== "ok") return; // 取消 closes the dialog
+  event.preventDefault();
+  if (receiving.busy) return;
+  const { fault, payload } = casePayload();
+  if (fault) return problem($("case-problem"), fault);
+  problem($("case-problem"), "");
+  receiving.busy = true;
+  $("case-submit").disabled = true;
+  try {
+    const { ok, status, body } = await api(`/api/v1/halls/${encodeURIComponent(data.hall.code)}/cases`, {
+      method: "POST", body: JSON.stringify(payload),
+    });
+    if (!ok) {
+      const text = errorText(body, status, "受理失败");
+      problem($("case-problem"), text);
+      alertText(text);
+      return;
+    }
+    alertText("");
+    showResult(body);
+  } catch {
+    problem($("case-problem"), "网络连接失败，请稍后重试");
+    alertText("网络连接失败，请稍后重试");
+  } finally {
+    receiving.busy = false;
+    $("case-submit").disabled = false;
+  }
+});
+
+function showResult(result) {
+  receiving.result = result;
+  caseForm.hidden = true;
+  $("case-result").hidden = false;
+  const incomplete = result.status === "incomplete";
+  $("result-accepted").hidden = incomplete;
+  $("result-incomplete").hidden = !incomplete;
+  const itemName = result.item_name ?? result.case?.item?.name ?? "";
+  if (incomplete) {
+    $("notice-receipt").textContent = result.receipt_no;
+    $("notice-item").textContent = itemName;
+    const missing = result.notice?.missing ?? result.materials_missing ?? [];
+    $("notice-missing").replaceChildren(...missing.map((m) => element("li", "", m)));
+  } else {
+    $("result-receipt").textContent = result.receipt_no;
+    $("result-item").textContent = itemName;
+    $("result-due").textContent = result.due_at ? `${result.due_at}${result.due_provisional ? "（暂定）" : ""}` : "—";
+  }
+  $("print-doc").textContent = incomplete ? "打印告知书" : "打印回执";
+  $("open-doc").textContent = incomplete ? "打开告知书" : "打开回执";
+  $("result-note").textContent = "";
+  $("print-doc").focus();
+}
+
+$("print-doc").addEventListener("click", async () => {
+  const result = receiving.result;
+  if (!result) return;
+  const what = result.status === "incomplete" ? "notice" : "receipt";
+  $("print-doc").disabled = true;
+  try {
+    const { ok, status, body } = await api(`/api/v1/cases/${encodeURIComponent(result.receipt_no)}/print`, {
+      method: "POST", body: JSON.stringify({ what, counter: data.counter }),
+    });
+    if (!ok) {
+      const text = errorText(body, status, "打印失败");
+      $("result-note").textContent = text;
+      alertText(text);
+      return;
+    }
+    $("result-note").textContent = what === "notice" ? "告知书已发送到本窗口打印机" : "回执已发送到本窗口打印机";
+  } catch {
+    $("result-note").textContent = "网络连接失败，请稍后重试";
+    alertText("网络连接失败，请稍后重试");
+  } finally {
+    $("print-doc").disabled = false;
+  }
+});
+
+$("open-doc").addEventListener("click", () => {
+  const result = receiving.result;
+  if (!result) return;
+  window.open(result.status === "incomplete" ? result.notice_url : result.receipt_url, "_blank", "noopener");
+});
+// Enter in a field submits (the dialog's default button would be 取消); in the item search it picks.
+for (const form of [caseForm, $("collect-form"), $("mail-form")]) {
+  form.addEventListener("keydown", (event) => {
+    if (event.key !== "Enter" || event.target.tagName !== "INPUT" || event.target.id === "item-search") return;
+    event.preventDefault();
+    form.requestSubmit(form.querySelector("button[value=ok]"));
+  });
+}
+$("case-again").addEventListener("click", () => showCaseForm(true));
+$("case-close").addEventListener("click", () => $("case-dialog").close());
 
 setInterval(() => { if (state.snap) renderSide(); }, 1000);
 feed.start();
