@@ -26,6 +26,7 @@ REQUIRED = {"chromium": CHROMIUM,  # Debian packages, and a file each installs
             "fonts-noto-cjk": Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")}
 SCREENS = Path("/tmp/onewindow-screens")  # the ones worth a look, kept after the run
 PHONE: ViewportSize = {"width": 360, "height": 740}
+DESK: ViewportSize = {"width": 1366, "height": 768}
 RECONNECT_S = 20  # the backoff may have reached several seconds while the server was down
 
 
@@ -67,6 +68,25 @@ def hall_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProc
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture
+def open_page(browser: Browser, live_server: ServerProcess) -> Iterator[Callable[..., Page]]:
+    """Open a staff page of the live server in a fresh desk-sized context (each one closed after)."""
+    contexts = []
+
+    def open_(path: str, size: ViewportSize = DESK) -> Page:
+        context = browser.new_context(viewport=size, locale="zh-CN", timezone_id="Asia/Shanghai",
+                                      base_url=live_server.base)
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        page = context.new_page()
+        page.goto(path)
+        return page
+
+    yield open_
+    for context in contexts:
+        context.close()
 
 
 @pytest.fixture(scope="module")

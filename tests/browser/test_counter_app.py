@@ -5,13 +5,12 @@ counter, and a server restart under an open page."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import httpx
-import pytest
-from playwright.sync_api import Browser, Page, expect
+from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
 from server.demo import DEMO_PASSWORD
@@ -27,24 +26,6 @@ Shoot = Callable[[Page, str], Path]
 DESK: ViewportSize = {"width": 1366, "height": 768}
 TABLET: ViewportSize = {"width": 1024, "height": 600}
 PATH = "/counter/jinan/1"
-
-
-@pytest.fixture
-def open_page(browser: Browser, live_server: ServerProcess) -> Iterator[Callable[..., Page]]:
-    contexts = []
-
-    def open_(path: str, size: ViewportSize = DESK) -> Page:
-        context = browser.new_context(viewport=size, locale="zh-CN", timezone_id="Asia/Shanghai",
-                                      base_url=live_server.base)
-        context.set_default_timeout(10_000)
-        contexts.append(context)
-        page = context.new_page()
-        page.goto(path)
-        return page
-
-    yield open_
-    for context in contexts:
-        context.close()
 
 
 def signed_in(open_page: Callable[..., Page], username: str = "clerk01") -> Page:

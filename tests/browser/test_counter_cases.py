@@ -34,24 +34,6 @@ def id_number(i: int) -> str:
     return body + ric.calc_check_digit(body + "0")
 
 
-@pytest.fixture
-def open_page(browser: Browser, live_server: ServerProcess) -> Iterator[Callable[[str], Page]]:
-    contexts = []
-
-    def open_(path: str) -> Page:
-        context = browser.new_context(viewport=DESK, locale="zh-CN", timezone_id="Asia/Shanghai",
-                                      base_url=live_server.base)
-        context.set_default_timeout(10_000)
-        contexts.append(context)
-        page = context.new_page()
-        page.goto(path)
-        return page
-
-    yield open_
-    for context in contexts:
-        context.close()
-
-
 def signed_in(open_page: Callable[[str], Page], counter: int, username: str) -> Page:
     """The counter page through the login page, then 签到 at the counter."""
     path = f"/counter/jinan/{counter}"
