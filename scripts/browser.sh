@@ -7,8 +7,9 @@ set -euo pipefail
 need_apt=()
 [ -x /usr/bin/chromium ] || need_apt+=(chromium)
 dpkg-query -W -f='${Status}' fonts-noto-cjk 2>/dev/null | grep -q 'ok installed' || need_apt+=(fonts-noto-cjk)
+command -v zbarimg >/dev/null || need_apt+=(zbar-tools)  # the tests read the QR codes they see on screen
 if [ ${#need_apt[@]} -eq 0 ]; then
-  echo "browser: chromium and fonts-noto-cjk present"
+  echo "browser: chromium, fonts-noto-cjk and zbar-tools present"
   exit 0
 fi
 if [ "$(id -u)" != 0 ]; then

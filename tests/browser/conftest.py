@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -19,7 +20,7 @@ from tests.api.conftest import KIOSK
 from tests.servers import IN_CI, ServerProcess, seeded
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Page, ViewportSize
+    from playwright.sync_api import Browser, Locator, Page, ViewportSize
 
 CHROMIUM = Path("/usr/bin/chromium")
 REQUIRED = {"chromium": CHROMIUM,  # Debian packages, and a file each installs
@@ -87,6 +88,22 @@ def open_page(browser: Browser, live_server: ServerProcess) -> Iterator[Callable
     yield open_
     for context in contexts:
         context.close()
+
+
+def read_qr(locator: Locator, folder: Path) -> str:
+    """What a phone would read from the QR code on the screen: the element's screenshot, decoded
+    by zbar (Debian's zbar-tools)."""
+    zbarimg = shutil.which("zbarimg")
+    if zbarimg is None:
+        message = "zbarimg is not installed (zbar-tools); `make system` (scripts/browser.sh) installs it"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    shot = folder / "qr.png"
+    locator.screenshot(path=str(shot))
+    done = subprocess.run([zbarimg, "--raw", "-q", str(shot)], capture_output=True, text=True, timeout=30)
+    assert done.returncode == 0, f"no QR code could be read from the screen: {done.stderr}"
+    return done.stdout.strip()
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,7 @@ from devices.idcard.emulator import demo_card
 from devices.printer.emulator import PrinterEmulator
 from server.cli import demo_token
 from tests.api.conftest import SECRET
-from tests.browser.conftest import RECONNECT_S, HallClient
+from tests.browser.conftest import RECONNECT_S, HallClient, read_qr
 from tests.devices.conftest import AgentProcess, eventually
 from tests.servers import ServerProcess
 
@@ -86,7 +86,7 @@ def test_token_goes_into_a_cookie_and_out_of_the_address(open_kiosk: Callable[..
 
 
 def test_theme_priority_ticket_with_qr(open_kiosk: Callable[..., Page], hall: HallClient,
-                                      live_server: ServerProcess, shoot: Shoot) -> None:
+                                      live_server: ServerProcess, shoot: Shoot, tmp_path: Path) -> None:
     hall.issue("A")
     page = open_kiosk()
     expect(page.locator(".theme[data-queue='A']")).to_contain_text("社会民生类")
@@ -110,6 +110,8 @@ def test_theme_priority_ticket_with_qr(open_kiosk: Callable[..., Page], hall: Ha
     assert src is not None
     svg = httpx.get(live_server.base + src)
     assert svg.headers["content-type"].startswith("image/svg+xml") and "<path" in svg.text
+    token = src.split("/")[2]
+    assert read_qr(qr, tmp_path) == f"{live_server.base}/t/{token}"  # a phone scanning the screen lands here
     shoot(page, "ticket-portrait")
     assert hall.ticket(src.split("/")[2])["priority"] == "pregnant"
     page.get_by_role("button", name="完成").click()
@@ -199,7 +201,8 @@ def test_out_of_service_while_the_server_is_down(open_kiosk: Callable[..., Page]
     expect(page.locator("#slip-number")).to_have_text("A001")
 
 
-def test_english_and_both_orientations(open_kiosk: Callable[..., Page], shoot: Shoot) -> None:
+def test_english_and_both_orientations(open_kiosk: Callable[..., Page], shoot: Shoot, tmp_path: Path,
+                                       live_server: ServerProcess) -> None:
     for size, name in ((PORTRAIT, "portrait"), (LANDSCAPE, "landscape")):
         page = open_kiosk(size)
         page.get_by_role("button", name="English").click()
@@ -220,6 +223,7 @@ def test_english_and_both_orientations(open_kiosk: Callable[..., Page], shoot: S
         page.get_by_role("button", name="确认取号").click()
         expect(page.locator("#slip-number")).to_be_visible()
         page.wait_for_function("document.getElementById('slip-qr').naturalWidth > 0")
+        assert read_qr(page.locator("#slip-qr"), tmp_path).startswith(f"{live_server.base}/t/")
         shoot(page, f"ticket-{name}")
         page.get_by_role("button", name="完成").click()
         page.get_by_role("button", name="预约签到").click()
