@@ -36,6 +36,7 @@ from server.domain.workdays import WorkCalendar
 from server.engine import HallEngine
 from server.store import appointments as store
 from server.store import calendar as calendar_store
+from server.store import repo
 
 from .context import AppContext, ctx, forbid, require_principal
 from .declare import endpoint, parse_body
@@ -63,6 +64,9 @@ class BookAppointment(Body):
         description="18 characters, checked by its GB 11643 check digit; stored only as a keyed hash")
     phone: Annotated[str, StringConstraints(strip_whitespace=True, max_length=20)] = Field(
         description="a mainland mobile number, 11 digits, for reminders")
+    item: Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, max_length=32)] | None = Field(
+        default=None, description="optional: the code of the service item (事项) the visit is for, an item of "
+                                  "the booked queue in the hall's catalog (GET …/items)")
 
     @field_validator("phone")
     @classmethod
@@ -109,6 +113,13 @@ def _queue_rules(hall: Hall, settings: AppointmentSettings, queue: str) -> Appoi
     return rules
 
 
+def _item_view(row: dict[str, Any]) -> dict[str, str] | None:
+    """``{code, name}`` of the booked item, or None when the booking names none."""
+    if not row.get("item"):
+        return None
+    return {"code": row["item"], "name": row.get("item_name") or row["item"]}
+
+
 def _iso(at: datetime) -> str:
     return at.isoformat(timespec="seconds")
 
@@ -118,7 +129,7 @@ def _view(hall: Hall, row: dict[str, Any], rules: AppointmentRules | None) -> di
     queue = hall.config.queue(row["queue"])
     out: dict[str, Any] = {"code": row["code"], "queue": row["queue"], "queue_name": queue.name if queue else "",
                            "date": row["day"].isoformat(), "slot": row["slot"], "status": row["status"],
-                           "name": mask_name(row["name"])}
+                           "name": mask_name(row["name"]), "item": _item_view(row)}
     slot = rules_.find_slot(rules, row["slot"]) if rules is not None else None
     if rules is not None and slot is not None:
         arrive_from, arrive_until = rules_.arrival_window(row["day"], slot, hall.tz, rules.early_minutes)
@@ -167,9 +178,11 @@ async def get_slots(request: Request) -> Response:
 
 
 @endpoint("POST", "/halls/{hall}/appointments", "Book an appointment (the visitor's phone)", auth=False,
-          tag="public", responses={201: "{code, queue, date, slot, status, cancel_token, arrive_from, arrive_until}",
+          tag="public", responses={201: "{code, queue, date, slot, status, item, cancel_token, arrive_from, "
+                                        "arrive_until}",
                                    403: "booking suspended after repeated no-shows",
                                    404: "unknown hall or queue",
+                                   422: "a bad field, e.g. item: unknown_item or item_not_in_queue",
                                    409: "slot_full, or already_booked in that queue that day",
                                    429: "too many bookings from this address"})
 async def book(request: Request) -> Response:
@@ -201,6 +214,15 @@ async def book(request: Request) -> Response:
         calendar, settings = _calendar_and_settings(conn, code)
         rules = _queue_rules(hall, settings, body.queue)
         rules_.check_booking(rules, calendar, body.date, body.slot, now_local)
+        item = None
+        if body.item:
+            item = store.item(conn, code, body.item)
+            if item is None:
+                raise AppointmentRefused(422, "unknown_item", f"没有 {body.item} 这个事项 (no item {body.item!r} "
+                                         "in this hall's catalog)", "item")
+            if item["queue"] != body.queue:
+                raise AppointmentRefused(422, "item_not_in_queue", f"{item['name']} 不属于 {body.queue} 类业务 "
+                                         f"(item {body.item} belongs to queue {item['queue']})", "item")
         store.lock_hall(conn, code)
         store.mark_no_shows(conn, code, today - timedelta(days=1), now)
         until = rules_.ban_until(store.no_show_days(conn, code, holder), today, rules)
@@ -221,9 +243,9 @@ async def book(request: Request) -> Response:
         row = {"code": appointment_code, "hall": code, "queue": body.queue, "day": body.date, "slot": body.slot,
                "status": BOOKED, "name": body.name, "id_hash": holder, "id_last4": number[-4:],
                "phone": body.phone, "cancel_token": secrets.token_urlsafe(16), "created_at": now,
-               "changed_at": now, "ticket_id": None}
+               "changed_at": now, "ticket_id": None, "item": item["code"] if item else None}
         store.add(conn, row)
-        return {"row": row, "rules": rules}
+        return {"row": {**row, "item_name": item["name"] if item else None}, "rules": rules}
 
     try:
         made = await context.engine.write(write)
@@ -298,7 +320,7 @@ async def by_card(request: Request) -> Response:
 
 
 @endpoint("GET", "/halls/{hall}/appointments", "A day's bookings with the visitors' names (staff of the hall)",
-          responses={200: "[{code, queue, date, slot, status, name, id_last4, ticket_id}]"})
+          responses={200: "[{code, queue, date, slot, status, name, id_last4, ticket_id, item}]"})
 async def list_day(request: Request) -> Response:
     """``?date=YYYY-MM-DD`` (default today). Clerks, guides and managers see full names (needed at the
     counter); phone numbers stay masked."""
@@ -320,7 +342,8 @@ async def list_day(request: Request) -> Response:
 def _staff_view(row: dict[str, Any]) -> dict[str, Any]:
     return {"code": row["code"], "queue": row["queue"], "date": row["day"].isoformat(), "slot": row["slot"],
             "status": row["status"], "name": row["name"], "id_last4": row["id_last4"],
-            "phone": row["phone"][:3] + "****" + row["phone"][-4:], "ticket_id": row["ticket_id"]}
+            "phone": row["phone"][:3] + "****" + row["phone"][-4:], "ticket_id": row["ticket_id"],
+            "item": _item_view(row)}
 
 
 # ---------------------------------------------------------------- for other modules
@@ -338,7 +361,7 @@ async def appointment_for_card(context: AppContext, hall_code: str, id_hash: str
 
 async def appointment_for_ticket(context: AppContext, ticket_id: str) -> dict[str, Any] | None:
     """The booking a ticket was issued for (the counter shows it): the visitor's full name, the last
-    four of the ID number, the slot; None for a walk-in."""
+    four of the ID number, the slot, the booked item (``{code, name}`` or None); None for a walk-in."""
     row = await context.engine.read(lambda conn: store.by_ticket(conn, ticket_id))
     return _staff_view(row) if row is not None else None
 
@@ -351,9 +374,11 @@ async def mark_no_shows(context: AppContext | HallEngine, hall_code: str, day: d
 
 
 async def booking_page_data(context: AppContext, hall: Hall) -> dict[str, Any]:
-    """What /book/{hall} embeds: the bookable queues, each with its open days to come."""
+    """What /book/{hall} embeds: the bookable queues, each with its open days to come and its
+    service items (``{code, name}``, for the optional 办理事项 choice)."""
     code = hall.config.code
     calendar, settings = await context.engine.read(lambda conn: _calendar_and_settings(conn, code))
+    catalog = await context.engine.read(lambda conn: repo.items_of(conn, code))
     now_local = context.clock.now().astimezone(hall.tz)
     queues = []
     for queue in hall.config.queues:
@@ -362,7 +387,8 @@ async def booking_page_data(context: AppContext, hall: Hall) -> dict[str, Any]:
             continue
         days = [{"date": d.isoformat(), "label": rules_.day_label(d)}
                 for d in rules_.bookable_days(rules, calendar, now_local)]
-        queues.append({"code": queue.code, "name": queue.name, "days": days})
+        items = [{"code": i["code"], "name": i["name"]} for i in catalog if i["queue"] == queue.code]
+        queues.append({"code": queue.code, "name": queue.name, "days": days, "items": items})
     return {"hall": {"code": code, "name": hall.config.name}, "queues": queues, "hint": ARRIVE_HINT,
             "today": now_local.date().isoformat()}
 

@@ -136,7 +136,8 @@ async def get_counter(request: Request) -> Response:
                                     404: "unknown hall or counter"})
 async def get_current(request: Request) -> Response:
     """For the clerk's own screen: the current ticket (with the card holder's masked name), the
-    booking behind an appointment ticket (full name, last four of the ID number, slot) and the case
+    booking behind an appointment ticket (full name, last four of the ID number, slot, the booked
+    item ``{code, name}`` or null) and the case
     an L (查询发证) ticket was taken for."""
     from server.hub.feeds import staff_ticket
 
@@ -158,7 +159,8 @@ async def get_current(request: Request) -> Response:
         if booking is not None:
             queue = hall.config.queue(booking["queue"])
             appointment = {"name": booking["name"], "id_last4": booking["id_last4"], "slot": booking["slot"],
-                           "code": booking["code"], "queue_name": queue.name if queue else booking["queue"]}
+                           "code": booking["code"], "queue_name": queue.name if queue else booking["queue"],
+                           "item": booking["item"]}
     case = await case_summary(context, ticket.case_receipt) if ticket.case_receipt else None
     return JSONResponse({"ticket": staff_ticket(hall, ticket), "visitor": ticket.visitor,
                          "appointment": appointment, "case": case})

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, Select, and_, func, insert, select, update
 
 from server.domain.appointments import BOOKED, NO_SHOW, TAKING_A_PLACE, AppointmentSettings
 
-from .tables import halls
+from .tables import halls, items
 from .tables_appointments import appointment_settings, appointments
 
 
@@ -23,6 +23,19 @@ def save_settings(conn: Connection, hall: str, settings: AppointmentSettings) ->
     if conn.execute(update(appointment_settings).where(appointment_settings.c.hall == hall)
                     .values(settings=data)).rowcount == 0:
         conn.execute(insert(appointment_settings).values(hall=hall, settings=data))
+
+
+def _with_item() -> Select[Any]:
+    """Appointment rows with ``item_name``: the name of the booked item (None when none is named)."""
+    return select(appointments, items.c.name.label("item_name")).select_from(appointments.outerjoin(
+        items, and_(items.c.hall == appointments.c.hall, items.c.code == appointments.c.item)))
+
+
+def item(conn: Connection, hall: str, code: str) -> dict[str, Any] | None:
+    """The hall's catalog item ``code``: ``{code, name, queue}``, or None."""
+    row = conn.execute(select(items.c.code, items.c.name, items.c.queue).where(
+        items.c.hall == hall, items.c.code == code)).mappings().first()
+    return dict(row) if row is not None else None
 
 
 def lock_hall(conn: Connection, hall: str) -> None:
@@ -57,7 +70,7 @@ def add(conn: Connection, row: dict[str, Any]) -> None:
 
 
 def get(conn: Connection, code: str) -> dict[str, Any] | None:
-    row = conn.execute(select(appointments).where(appointments.c.code == code)).mappings().first()
+    row = conn.execute(_with_item().where(appointments.c.code == code)).mappings().first()
     return dict(row) if row is not None else None
 
 
@@ -81,18 +94,18 @@ def mark_no_shows(conn: Connection, hall: str, up_to: date, at: datetime) -> int
 
 
 def for_card(conn: Connection, hall: str, id_hash: str, day: date) -> list[dict[str, Any]]:
-    rows = conn.execute(select(appointments).where(
+    rows = conn.execute(_with_item().where(
         appointments.c.hall == hall, appointments.c.id_hash == id_hash, appointments.c.day == day,
         appointments.c.status == BOOKED).order_by(appointments.c.slot)).mappings()
     return [dict(r) for r in rows]
 
 
 def by_ticket(conn: Connection, ticket_id: str) -> dict[str, Any] | None:
-    row = conn.execute(select(appointments).where(appointments.c.ticket_id == ticket_id)).mappings().first()
+    row = conn.execute(_with_item().where(appointments.c.ticket_id == ticket_id)).mappings().first()
     return dict(row) if row is not None else None
 
 
 def of_day(conn: Connection, hall: str, day: date) -> list[dict[str, Any]]:
-    rows = conn.execute(select(appointments).where(appointments.c.hall == hall, appointments.c.day == day)
+    rows = conn.execute(_with_item().where(appointments.c.hall == hall, appointments.c.day == day)
                         .order_by(appointments.c.queue, appointments.c.slot, appointments.c.created_at)).mappings()
     return [dict(r) for r in rows]

@@ -23,6 +23,7 @@ appointments = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("changed_at", DateTime(timezone=True), nullable=False),
     Column("ticket_id", String(64)),  # the ticket the check-in issued
+    Column("item", String(32)),  # the service item (事项) the visitor comes for, when named; items.code
     Index("ix_appointments_slot", "hall", "queue", "day", "slot"),
     Index("ix_appointments_id_hash", "hall", "id_hash"),
     Index("ix_appointments_day_status", "hall", "day", "status"),

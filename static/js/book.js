@@ -1,5 +1,6 @@
 // 预约 on the visitor's phone (/book/{hall}): queue → day → slot → name, ID number, phone →
-// the booking code, large, with a cancel button. The server embeds the queues and their open days.
+// the booking code, large, with a cancel button. The server embeds the queues, their open days and
+// their service items (the optional 办理事项, "暂不确定" when the visitor does not know yet).
 const page = JSON.parse(document.getElementById("book-data").textContent);
 const HALL = page.hall.code;
 const $ = (id) => document.getElementById(id);
@@ -59,6 +60,16 @@ function chooseQueue(button) {
   chosen.queue = button.dataset.queue;
   chosen.date = chosen.slot = null;
   const queue = page.queues.find((q) => q.code === chosen.queue);
+  const items = queue.items ?? [];
+  const unsure = document.createElement("option");
+  unsure.value = ""; unsure.textContent = "暂不确定";
+  $("item").replaceChildren(unsure, ...items.map((i) => {
+    const option = document.createElement("option");
+    option.value = i.code; option.textContent = i.name;
+    return option;
+  }));
+  fieldError("item", "");
+  show("item-field", items.length > 0);
   const days = $("days");
   days.replaceChildren(...queue.days.map((d) => {
     const b = document.createElement("button");
@@ -110,17 +121,30 @@ function dayLabel(date) {
   return (queue.days.find((d) => d.date === date) || { label: date }).label;
 }
 
+function chosenItemName() {
+  const select = $("item");
+  return select.value ? select.options[select.selectedIndex].textContent : "";
+}
+
+function renderSummary() {
+  if (!chosen.slot) return;
+  const queue = page.queues.find((q) => q.code === chosen.queue);
+  const item = chosenItemName();
+  $("summary").textContent = `${queue.code} ${queue.name}${item ? ` · ${item}` : ""} · ${dayLabel(chosen.date)} `
+    + `${chosen.slot}–${chosen.end}`;
+}
+
 function chooseSlot(button) {
   press($("slots"), button);
   chosen.slot = button.dataset.slot;
   chosen.end = button.dataset.end;
-  const queue = page.queues.find((q) => q.code === chosen.queue);
-  $("summary").textContent = `${queue.code} ${queue.name} · ${dayLabel(chosen.date)} ${chosen.slot}–${chosen.end}`;
+  renderSummary();
   show("step-person", true);
   setError("");
   $("step-person").scrollIntoView({ behavior: "smooth", block: "start" });
 }
 
+$("item").addEventListener("change", () => { fieldError("item", ""); renderSummary(); });
 $("id_number").addEventListener("blur", () => {
   if ($("id_number").value.trim()) fieldError("id_number", idNumberProblem($("id_number").value));
 });
@@ -141,11 +165,13 @@ async function submit(event) {
   const first = Object.keys(problems).find((f) => problems[f]);
   if (first) { $(first).focus(); return; }
   $("confirm").disabled = true;
+  const payload = { queue: chosen.queue, date: chosen.date, slot: chosen.slot, name,
+    id_number: $("id_number").value.trim().toUpperCase(), phone: $("phone").value.trim() };
+  if ($("item").value) payload.item = $("item").value;
   try {
     const response = await fetch(`/api/v1/halls/${HALL}/appointments`, {
       method: "POST", headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ queue: chosen.queue, date: chosen.date, slot: chosen.slot, name,
-        id_number: $("id_number").value.trim().toUpperCase(), phone: $("phone").value.trim() }),
+      body: JSON.stringify(payload),
     });
     const body = await response.json();
     if (!response.ok) {
@@ -175,6 +201,8 @@ function showDone() {
   $("done-code").textContent = booking.code;
   $("done-slot").textContent =
     `${booking.queue} ${booking.queue_name} · ${dayLabel(booking.date)} ${booking.slot}–${booking.slot_end}`;
+  $("done-item").textContent = booking.item ? `办理事项：${booking.item.name}` : "";
+  show("done-item", Boolean(booking.item));
   $("done-name").textContent = `办事人：${booking.name}`;
   document.title = `预约号 ${booking.code}`;
   window.scrollTo(0, 0);

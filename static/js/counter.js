@@ -332,6 +332,11 @@ async function loadCurrent() {
     if (!ok || seq !== extra.seq || body?.ticket?.id !== id) return;
     extra.data = body;
     renderExtra();
+    // the 受理 dialog opened before the booking arrived: fill in what it would have started with
+    if ($("case-dialog").open && !caseForm.hidden && !receiving.result) {
+      if (!$("applicant-name").value) $("applicant-name").value = body.appointment?.name ?? "";
+      preselectBookedItem();
+    }
   } catch {
     // the feed resyncs; the next change of ticket asks again
   }
@@ -345,6 +350,8 @@ function renderExtra() {
     $("appt-name").textContent = appt.name;
     $("appt-id").textContent = appt.id_last4 ?? "—";
     $("appt-slot").textContent = appt.slot;
+    $("appt-item").textContent = appt.item ? `${appt.item.code} ${appt.item.name}` : "";
+    $("appt-item-row").hidden = !appt.item;
   }
   const kase = d?.case ?? null;
   $("pickup").hidden = !kase;
@@ -525,6 +532,14 @@ function showCaseForm(keepApplicant) {
   $("item-search").focus();
 }
 
+/** An appointment that named its item: the dialog opens with that item picked, as if the clerk had. */
+function preselectBookedItem() {
+  const booked = extra.data?.appointment?.item;
+  if (!booked || receiving.item) return;
+  const item = (receiving.items ?? []).find((i) => i.code === booked.code);
+  if (item) pickItem(item);
+}
+
 async function openCaseDialog() {
   const dialog = $("case-dialog");
   dialog.querySelectorAll(".ticket-ref").forEach((el) => { el.textContent = state.counter?.ticket?.number ?? ""; });
@@ -532,6 +547,7 @@ async function openCaseDialog() {
   showCaseForm(false);
   try {
     await loadItems();
+    preselectBookedItem();
     renderItems();
   } catch (error) {
     problem($("case-problem"), error.message);

@@ -133,6 +133,35 @@ def test_bad_bookings_are_422_naming_the_field(app: Client, change: dict[str, st
     assert refused.json()["error"]["code"] == code
 
 
+
+def test_a_booking_may_name_an_item_of_its_queue(app: Client) -> None:
+    client, _ = app
+    made = client.post(BOOK, json={**booking(), "item": " a04 "})
+    assert made.status_code == 201, made.text
+    assert made.json()["item"] == {"code": "A04", "name": "就业创业证申领"}
+    plain = client.post(BOOK, json=booking(2))
+    assert plain.status_code == 201 and plain.json()["item"] is None
+    listed = client.get(BOOK, headers=login(client, "clerk01")).json()
+    assert {row["code"]: row["item"] for row in listed} == {
+        made.json()["code"]: {"code": "A04", "name": "就业创业证申领"}, plain.json()["code"]: None}
+    cancelled = client.post(f"/api/v1/appointments/{made.json()['code']}/cancel",
+                            json={"cancel_token": made.json()["cancel_token"]})
+    assert cancelled.status_code == 200 and cancelled.json()["item"] == {"code": "A04", "name": "就业创业证申领"}
+
+
+@pytest.mark.parametrize(("item", "code"), [
+    ("B01", "item_not_in_queue"),  # 个体工商户设立登记 is a B item
+    ("A99", "unknown_item"),
+    ("A" * 33, "invalid_field"),
+])
+def test_an_item_of_another_queue_or_unknown_is_422(app: Client, item: str, code: str) -> None:
+    client, _ = app
+    refused = client.post(BOOK, json={**booking(), "item": item})
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["error"]["field"] == "item"
+    assert refused.json()["error"]["code"] == code
+    assert slot_of(client, "2026-11-25", "10:00")["booked"] == 0
+
 def test_unknown_queue_or_hall_is_404(app: Client) -> None:
     client, _ = app
     assert client.post(BOOK, json=booking(queue="Q")).status_code == 404

@@ -48,7 +48,7 @@ def test_an_appointment_ticket_shows_the_booking(app: tuple[TestClient, FakeCloc
     body = current.json()
     assert body["ticket"]["id"] == ticket.json()["id"] and body["ticket"]["status"] == "called"
     assert body["appointment"] == {"name": "张三丰", "id_last4": idn(1)[-4:], "slot": "10:00",
-                                   "code": made.json()["code"], "queue_name": "社会民生类"}
+                                   "code": made.json()["code"], "queue_name": "社会民生类", "item": None}
     assert body["case"] is None and body["visitor"] is None
     manager = client.get(f"{HALL}/counters/1/current", headers=login(client, "manager"))
     assert manager.status_code == 200 and manager.json()["appointment"]["name"] == "张三丰"
@@ -56,6 +56,21 @@ def test_an_appointment_ticket_shows_the_booking(app: tuple[TestClient, FakeCloc
     assert other.status_code == 403
     assert client.get(f"{HALL}/counters/99/current", headers=clerk).status_code == 404
 
+
+
+def test_an_appointment_ticket_shows_the_booked_item(app: tuple[TestClient, FakeClock]) -> None:
+    client, clock = app
+    made = client.post(f"{HALL}/appointments", json={**booking(2, slot="10:00"), "item": "a04"})
+    assert made.status_code == 201, made.text
+    clock.advance(45 * 60)
+    ticket = client.post(f"{HALL}/tickets", json={"queue": "A", "appointment_code": made.json()["code"]},
+                         headers=KIOSK)
+    assert ticket.status_code == 201, ticket.text
+    clerk = login(client, "clerk01")
+    assert client.post(f"{HALL}/counters/1/open", headers=clerk).status_code == 200
+    assert client.post(f"{HALL}/counters/1/call-next", headers=clerk).status_code == 200
+    body = client.get(f"{HALL}/counters/1/current", headers=clerk).json()
+    assert body["appointment"]["item"] == {"code": "A04", "name": "就业创业证申领"}
 
 def test_an_l_ticket_shows_its_ready_case(app: tuple[TestClient, FakeClock]) -> None:
     client, _ = app

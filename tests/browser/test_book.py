@@ -48,6 +48,12 @@ def test_book_a_slot_see_the_code_and_cancel(booking_phone: Page, live_server: S
     queues = page.locator("#queues .choice")
     expect(queues).to_have_count(4)  # A–D; L, Z and V take no bookings
     page.get_by_role("button", name="A 社会民生类").click()
+    item = page.locator("#item")
+    expect(item).to_be_visible()
+    expect(item.locator("option").first).to_have_text("暂不确定")
+    expect(item).to_have_value("")
+    expect(item.locator("option[value=B01]")).to_have_count(0)  # only queue A's items
+    item.select_option("A04")
     days = page.locator("#days .choice")
     expect(days.first).to_be_visible()
     offered = [date.fromisoformat(str(d)) for d in days.evaluate_all("bs => bs.map(b => b.dataset.date)")]
@@ -57,6 +63,7 @@ def test_book_a_slot_see_the_code_and_cancel(booking_phone: Page, live_server: S
     expect(slot).to_be_visible()
     expect(slot.locator("small")).to_have_text("余 4 个")
     slot.click()
+    expect(page.locator("#summary")).to_contain_text("就业创业证申领")
     page.fill("#name", "张三丰")
     page.fill("#id_number", WRONG_ID)
     page.fill("#phone", "13800138000")
@@ -69,6 +76,7 @@ def test_book_a_slot_see_the_code_and_cancel(booking_phone: Page, live_server: S
     expect(code).to_have_text(re.compile(r"^[0-9A-Z]{6}$"))
     expect(page.locator("#done")).to_contain_text("请在预约时段前 15 分钟至时段结束之间到大厅取号机签到")
     expect(page.locator("#done-name")).to_have_text("办事人：张*丰")
+    expect(page.locator("#done-item")).to_have_text("办理事项：就业创业证申领")
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     shoot(page, "booked")
     booked = code.text_content()

@@ -198,7 +198,8 @@ def test_an_appointment_ticket_shows_the_booking_and_prefills_the_applicant(
     server, open_ = at_0950
     booking = httpx.post(f"{server.base}/api/v1/halls/jinan/appointments", json={
         "queue": "A", "date": "2026-11-25", "slot": "10:00", "name": "张三丰", "id_number": id_number(18),
-        "phone": PHONE}).json()
+        "phone": PHONE, "item": "A04"}).json()
+    assert booking["item"] == {"code": "A04", "name": "就业创业证申领"}
     ticket = httpx.post(f"{server.base}/api/v1/halls/jinan/tickets", headers=KIOSK,
                         json={"queue": "A", "appointment_code": booking["code"]}).json()
     assert ticket["channel"] == "appointment"
@@ -209,10 +210,16 @@ def test_an_appointment_ticket_shows_the_booking_and_prefills_the_applicant(
     expect(page.locator("#appt-name")).to_have_text("张三丰")
     expect(page.locator("#appt-id")).to_have_text(id_number(18)[-4:])
     expect(page.locator("#appt-slot")).to_have_text("10:00")
+    expect(page.locator("#appt-item")).to_have_text("A04 就业创业证申领")
     expect(page.locator("#pickup")).to_be_hidden()
     shoot(page, "appointment")
     key(page, "受理").click()
     expect(page.locator("#applicant-name")).to_have_value("张三丰")
+    box = page.locator("#case-dialog")
+    expect(box.locator("#item-chosen")).to_have_text("已选：A04 就业创业证申领（区人社局）")
+    expect(box.locator("#item-list .item.chosen")).to_contain_text("就业创业证申领")
+    expect(box.locator("#materials input[name=material]")).to_have_count(2)
+    expect(box.locator("#materials")).to_contain_text("近期一寸照片")
     page.locator("#case-dialog").get_by_role("button", name="取消").click()
     key(page, "办结").click()
     expect(page.locator("#appointment")).to_be_hidden()  # the next ticket's own facts only

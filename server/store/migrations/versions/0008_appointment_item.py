@@ -1,0 +1,24 @@
+"""the service item an appointment names
+
+Revision ID: 0008
+Revises: 0007
+"""
+
+from alembic import op
+import sqlalchemy as sa
+
+
+revision = '0008'
+down_revision = '0007'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table('appointments', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('item', sa.String(length=32), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('appointments', schema=None) as batch_op:
+        batch_op.drop_column('item')
