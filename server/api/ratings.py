@@ -63,6 +63,24 @@ async def rate(request: Request, body: Rate) -> Response:
     return JSONResponse({"id": rating_id, "ticket": ticket.number, "level": body.level}, status_code=201)
 
 
+@endpoint("GET", f"{PATH}/rating", "The service this counter finished last, and whether it is rated yet",
+          auth=False, tag="public", responses={200: "{ticket: {id, number, finished_ago_s} | null, rated}"})
+async def last_service(request: Request) -> Response:
+    """For the rating tablet when it (re)loads: a service finished a moment ago is still waiting
+    for its rating. The ticket number is all it tells, as on the tablet."""
+    context = ctx(request)
+    hall = await context.engine.hall(request.path_params["hall"])
+    number = counter_number(request)
+    hall.counter(number)
+    ticket = last_finished(hall, number)
+    if ticket is None or ticket.finished_at is None:
+        return JSONResponse({"ticket": None, "rated": False})
+    rated = await context.engine.read(lambda conn: ratings.is_rated(conn, ticket.id))
+    ago = (context.clock.now() - ticket.finished_at).total_seconds()
+    return JSONResponse({"ticket": {"id": ticket.id, "number": ticket.number, "finished_ago_s": round(ago)},
+                         "rated": rated})
+
+
 async def store_rating(context: AppContext, hall: str, number: int, ticket: Ticket, level: int, reasons: list[str],
                        comment: str | None, source: str) -> int:
     """One rating per service, wherever it was given (tablet, evaluator keypad…): 409 for a second."""
@@ -76,4 +94,4 @@ async def store_rating(context: AppContext, hall: str, number: int, ticket: Tick
     except IntegrityError:
         raise already from None
 
-ROUTES = [rate]
+ROUTES = [last_service, rate]

@@ -74,7 +74,19 @@ $("reasons").addEventListener("click", (event) => {
 });
 $("submit").addEventListener("click", send);
 
+/** On (re)loading: a service this counter finished within the last minute and not yet rated. */
+async function pending() {
+  try {
+    const url = `/api/v1/halls/${encodeURIComponent(data.hall.code)}/counters/${data.counter}/rating`;
+    const last = await (await fetch(url)).json();
+    if (last.ticket && !last.rated && last.ticket.finished_ago_s * 1000 < IDLE_AFTER_MS && !state.ticket) {
+      ask(last.ticket);
+    }
+  } catch { /* the next service lights the tablet up anyway */ }
+}
+
 followHall(model, $("reconnecting"), {
+  onSnapshot: () => { pending(); },
   onEvent: (msg) => {
     // A replay after a reconnect is not a service that just finished.
     if (msg.type === "ticket.done" && msg.ticket?.counter === data.counter && model.fresh(msg)) ask(msg.ticket);
