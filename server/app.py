@@ -17,15 +17,20 @@ from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
 from server.api import (
+    alerts,
     appointments,
+    audit,
     calendar,
     cases,
     counters,
     devices,
+    followups,
     halls,
     kiosks,
+    manage,
     notifications,
     ratings,
+    reports,
     system,
 )
 from server.api.context import AppContext
@@ -86,7 +91,8 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
             db.dispose()
 
     routes = [*system.ROUTES, *halls.ROUTES, *kiosks.ROUTES, *counters.ROUTES, *ratings.ROUTES, *devices.ROUTES,
-              *calendar.ROUTES, *appointments.ROUTES, *cases.ROUTES, *notifications.ROUTES, *live.ROUTES,
+              *calendar.ROUTES, *appointments.ROUTES, *cases.ROUTES, *notifications.ROUTES,
+              *alerts.ROUTES, *manage.ROUTES, *reports.ROUTES, *followups.ROUTES, *audit.ROUTES, *live.ROUTES,
               *PAGE_ROUTES,
               Mount("/static", StaticFiles(directory=STATIC), name="static")]
     middleware = [Middleware(live.KeepRawSend),
