@@ -49,6 +49,8 @@ CALL = 0x0C
 
 
 async def main(duration: float, interval: float) -> None:
+    header = machine_lines(__file__, "the agent as its own process, the emulators in the benchmark process on ptys, "
+                                     "SQLite server")  # read now: the run is long and the tree may change
     with tempfile.TemporaryDirectory(prefix="onewindow-agent-mem-") as tmp:
         work = Path(tmp)
         env = server_env(f"sqlite:///{work}/onewindow.db")
@@ -76,7 +78,7 @@ async def main(duration: float, interval: float) -> None:
                 stop(agent)
                 for emulator in (idcard, printer, bus):
                     emulator.stop()
-    report(samples, rounds, printed, duration, interval)
+    report(header, samples, rounds, printed, duration, interval)
 
 
 async def exercise(base: str, kiosk: str, pid: int, idcard: IdCardEmulator, printer: PrinterEmulator,
@@ -123,14 +125,15 @@ def slope_kib_per_hour(points: list[tuple[float, int]]) -> float:
     return 0.0 if var == 0 else sum((t - mean_t) * (r - mean_r) for t, r in points) / var * 3600
 
 
-def report(samples: list[tuple[float, int]], rounds: int, printed: int, duration: float, interval: float) -> None:
+def report(header: list[str], samples: list[tuple[float, int]], rounds: int, printed: int, duration: float,
+           interval: float) -> None:
     settled = [s for s in samples if s[0] >= min(300.0, duration / 4)]
     second_half = [s for s in samples if s[0] >= duration / 2]
     rss = [r for _, r in samples]
     mib = 1024
     lines = [
         "",
-        *machine_lines(__file__, "the agent as its own process, the emulators in the benchmark process on ptys, SQLite server"),
+        *header,
         "",
         f"{rounds} rounds in {samples[-1][0] / 60:.0f} min (one every {interval:g} s: card placed and read, ticket "
         f"issued and printed, card lifted; a call key press every third round); {printed} tickets printed.",
