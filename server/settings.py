@@ -31,6 +31,7 @@ class Settings:
     notify_webhook_secret: str | None = None  # HMAC-SHA256 key for X-OneWindow-Signature
     notify_ahead: int = 3  # text an applicant when this many are ahead of them
     clock_at: datetime | None = None  # demos and tests: the hall's clock starts at this instant, then runs
+    kiosk_issue_limit: int = 30  # tickets one kiosk may issue per minute (a stuck touch screen); 0: no limit
 
     @property
     def embedded(self) -> bool:
@@ -91,8 +92,14 @@ def load_settings(environ: os._Environ[str] | dict[str, str] | None = None) -> S
     if ahead < 1:
         raise SettingsError("ONEWINDOW_NOTIFY_AHEAD must be at least 1")
     clock_at = _instant(config("ONEWINDOW_CLOCK_AT", default=None) or None)
+    try:
+        kiosk_limit = config("ONEWINDOW_KIOSK_ISSUES_PER_MIN", cast=int, default=30)
+    except ValueError:
+        raise SettingsError("ONEWINDOW_KIOSK_ISSUES_PER_MIN must be a whole number (0: no limit)") from None
+    if kiosk_limit < 0:
+        raise SettingsError("ONEWINDOW_KIOSK_ISSUES_PER_MIN must be 0 or more")
     return Settings(database_url, redis_url, secret, demo, sync, config("ONEWINDOW_LOG_LEVEL", default="info"),
-                    ping, backlog, webhook_url, webhook_secret, ahead, clock_at)
+                    ping, backlog, webhook_url, webhook_secret, ahead, clock_at, kiosk_limit)
 
 
 def _instant(raw: str | None) -> datetime | None:

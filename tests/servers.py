@@ -61,7 +61,10 @@ class ServerProcess:
         self.workers = workers
         self.log_path = log_dir / f"server-{self.port}.log"
         self.env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "ONEWINDOW_DEMO")}
+        # The per-kiosk issuing limit is off by default here: load and replay tests issue thousands of
+        # tickets with the kiosk's token; tests of the limit pass ONEWINDOW_KIOSK_ISSUES_PER_MIN themselves.
         self.env.update({"DATABASE_URL": database_url, "SECRET_KEY": SECRET, "ONEWINDOW_LOG_LEVEL": "warning",
+                         "ONEWINDOW_KIOSK_ISSUES_PER_MIN": "0",
                          "PYTHONUNBUFFERED": "1"})
         if redis_url:
             self.env["REDIS_URL"] = redis_url

@@ -76,6 +76,14 @@ class CreateCase(Body):
         default_factory=list, description="materials of the item still missing: the case is then incomplete")
     counter: Annotated[int, Field(ge=1, le=9999)] | None = Field(
         default=None, description="where it is received (a clerk: the counter they hold)")
+    # KPIs (docs/kpis.md); all optional
+    channel: Literal["counter", "online"] | None = Field(
+        default=None, description="counter (default) or online: an application from the online hall (网上办理率)")
+    departments: Annotated[list[Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
+                                                                 max_length=100)]],
+                           Field(max_length=20)] = Field(
+        default_factory=list, description="further departments involved besides the item's own (联合办理率)")
+    paperless: bool | None = Field(default=None, description="received without paper materials (无纸化率)")
 
 
 class Collector(Body):
@@ -331,6 +339,8 @@ async def create_case(request: Request, body: CreateCase) -> Response:
         "accepted_at": now.astimezone(UTC) if status == CaseStatus.ACCEPTED else None, "due_at": due,
         "due_provisional": provisional, "ticket_id": body.ticket_id, "ticket_number": ticket_number,
         "counter": counter, "received_by": principal.name, "tracking_no": None, "updated_at": now.astimezone(UTC),
+        "channel": body.channel or "counter", "departments": list(dict.fromkeys(body.departments)) or None,
+        "paperless": body.paperless,
     }
     note = "一次性告知：缺 " + "、".join(missing) if missing else "材料齐全，予以受理"
     prefix = RECEIPT_PREFIXES.get(code, code[:2].upper())

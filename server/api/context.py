@@ -31,7 +31,11 @@ class AppContext:
     clock: Clock
     hub: Hub
     login_limiter: RateLimiter = field(default_factory=lambda: RateLimiter(5, 300))
+    kiosk_limiter: RateLimiter = field(init=False)
     _tokens: dict[str, tuple[float, Principal | None]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.kiosk_limiter = RateLimiter(self.settings.kiosk_issue_limit, 60.0)
 
     async def principal_for_token(self, token: str) -> Principal | None:
         hit = self._tokens.get(token)

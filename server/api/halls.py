@@ -62,6 +62,8 @@ async def issue_ticket(request: Request, body: IssueTicket) -> Response:
     if body.channel == Channel.APPOINTMENT and not body.appointment_code:
         raise ApiError(422, "invalid_field", "预约取号须提供预约号 (appointment tickets need appointment_code)",
                        "appointment_code")
+    if principal.kind == "device" and principal.role == "kiosk":
+        _kiosk_may_issue(context, code, principal.name)
     holder = _card_holder(context, body.card_token)
     token = secrets.token_urlsafe(16)
     claim: appointments.CheckIn | None = None
@@ -97,6 +99,19 @@ async def issue_ticket(request: Request, body: IssueTicket) -> Response:
     if principal.kind == "device" and principal.role == "kiosk":
         body_out["print"] = await print_for_kiosk(context, hall, principal.name, ticket, str(request.base_url))
     return JSONResponse(body_out, status_code=201)
+
+
+def _kiosk_may_issue(context: AppContext, hall: str, kiosk: str) -> None:
+    """A stuck touch screen must not drain a queue's numbers: a kiosk issues at most
+    ``settings.kiosk_issue_limit`` tickets a minute (per server process)."""
+    if context.settings.kiosk_issue_limit <= 0:
+        return
+    key = f"{hall}:{kiosk}"
+    wait = context.kiosk_limiter.blocked(key)
+    if wait > 0:
+        raise ApiError(429, "rate_limited", "取号过于频繁，请稍候再试；如屏幕异常请联系导办台 "
+                       "(this kiosk is issuing too fast; wait a moment)", headers={"Retry-After": str(int(wait) + 1)})
+    context.kiosk_limiter.hit(key)
 
 
 def _card_holder(context: AppContext, card_token: str | None) -> dict[str, str] | None:

@@ -39,3 +39,8 @@ class ShiftedClock:
 
     def now(self) -> datetime:
         return datetime.now(UTC) + self._offset
+
+    def advance(self, seconds: float) -> datetime:
+        """Jump ahead (demos and browser tests: ``POST /api/v1/system/clock``); time runs on from there."""
+        self._offset += timedelta(seconds=seconds)
+        return self.now()

@@ -408,6 +408,55 @@ class Hall:
                    reason=reason)
         return out
 
+    # ------------------------------------------------------------------ manager commands (issue 9)
+    def move_waiting(self, from_queue: str, to_queue: str, now: datetime, count: int | None = None,
+                     by: str | None = None) -> list[Event]:
+        """The manager moves waiting tickets (all, or the ``count`` longest waiting) to another
+        queue: one ``ticket.transferred`` per ticket, oldest first. Each keeps its arrival time
+        (``order_at``) and its calling class, so they keep their order among themselves and take
+        their place by arrival time among those already waiting there."""
+        if self.config.queue(from_queue) is None:
+            raise errors.UnknownQueue(f"没有 {from_queue} 类队列", f"no queue {from_queue!r} in this hall")
+        if self.config.queue(to_queue) is None:
+            raise errors.UnknownQueue(f"没有 {to_queue} 类队列 (to)", f"no queue {to_queue!r} in this hall (to)")
+        if from_queue == to_queue:
+            raise errors.InvalidTransfer("转去的队列 (to) 不能与原队列相同", "to must be another queue")
+        waiting = sorted(self.waiting_in(from_queue), key=lambda t: (t.issued_at, t.order_at, t.id))
+        if count is not None:
+            waiting = waiting[:count]
+        if not waiting:
+            return []
+        out = self.roll_day(now)
+        for ticket in sorted(waiting, key=lambda t: (t.order_at, t.id)):
+            current = self.tickets.get(ticket.id)
+            if current is None or current.status != TicketStatus.WAITING:
+                continue  # the day rolled over: it was cancelled
+            moved = replace(current, queue=to_queue, target_counter=None, transferred_from=from_queue)
+            self._emit(out, "ticket.transferred", now, moved, from_queue=from_queue, reason="manager_move", by=by)
+        return out
+
+    def set_counter_queues(self, number: int, queues: list[str] | tuple[str, ...], now: datetime,
+                           by: str | None = None) -> list[Event]:
+        """Which queues a counter serves, in the order it calls them (``counter.changed``): the
+        manager opens a counter to a second queue, or gives it back its own. The counter's next
+        calls follow the new list; its mode, clerk and current ticket stay as they are."""
+        counter = self.counter(number)
+        codes = tuple(queues)
+        if not codes:
+            raise errors.InvalidTransfer("queues 不能为空：窗口至少办理一类业务", "queues must name at least one queue")
+        for code in codes:
+            if self.config.queue(code) is None:
+                raise errors.UnknownQueue(f"没有 {code} 类队列 (queues)", f"no queue {code!r} in this hall (queues)")
+        if len(set(codes)) != len(codes):
+            raise errors.InvalidTransfer("queues 中有重复的队列", "queues lists a queue twice")
+        if codes == counter.queues:
+            return []
+        out = self.roll_day(now)
+        counter = self.counters[number]
+        self._emit(out, "counter.changed", now, counter=replace(counter, queues=codes),
+                   from_queues=list(counter.queues), queues=list(codes), by=by)
+        return out
+
     # ------------------------------------------------------------------ guards
     def active_counter(self, number: int) -> Counter:
         counter = self.counter(number)

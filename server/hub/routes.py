@@ -8,9 +8,11 @@ as a close frame with code 1008 (policy violation) and a reason a person can rea
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime, time
 from typing import Any
 
 import orjson
@@ -27,6 +29,8 @@ from server.auth import Principal
 from server.bus.base import Subscription as BusSubscription
 from server.domain.errors import DomainError
 from server.domain.views import public_ticket
+from server.engine import hall_channel
+from server.store import alerts as store_alerts
 from server.store import devices as store_devices
 from server.tasks import cancel_and_wait
 
@@ -139,6 +143,10 @@ async def dashboard(conn: HTTPConnection, context: AppContext) -> Subscription:
     principal = _staff_of(await _principal(conn, context), hall, "督查看板")
     if not principal.is_manager:
         raise Refused("督查看板仅限管理人员 (managers only)")
+    try:
+        await refresh_pauses(context, hall)  # the first snapshot's stats count today's earlier pauses
+    except Exception:
+        log.exception("dashboard %s: pauses unreadable", hall)
     return Subscription(hall, feeds.DASHBOARD, {})
 
 
@@ -259,17 +267,33 @@ def dashboard_channel(hall: str) -> str:
 
 
 class DashboardEndpoint(FeedEndpoint):
-    """The dashboard feed also carries the cases near or past their due date (``cases.due``): on
-    connecting, whenever a case changes (server/jobs/triggers.py publishes on ``dashboard:{hall}``),
-    and every few minutes, since a day turning makes cases overdue without any change."""
+    """The dashboard feed also carries:
+
+    - the cases near or past their due date (``cases.due``): on connecting, whenever a case
+      changes (server/jobs/triggers.py publishes on ``dashboard:{hall}``), and every few minutes,
+      since a day turning makes cases overdue without any change;
+    - the standing alerts (``{"type": "alerts", "at", "alerts": [...]}``, docs/alerts.md): on
+      connecting, then whenever the list changes (an alert comes or goes, is acknowledged, or its
+      title changes), checked every ``ALERTS_S`` seconds, on every hall event and on a wake-up on
+      ``dashboard:{hall}`` (acknowledgements, settings, case changes).
+
+    Neither has a ``seq``: they are not hall events and are not replayed on resumption."""
 
     REFRESH_S = 300.0
+    ALERTS_S = 5.0
+    SETTLE_S = 0.2  # a burst of hall events is one check
 
     async def serve(self, context: AppContext, sub: Subscription, client: Client, since: int | None,
                     receive: Receive) -> None:
-        async with context.bus.subscribe(dashboard_channel(sub.hall)) as messages:
-            tasks = [asyncio.create_task(self._forward(messages, client)),
-                     asyncio.create_task(self._refresh(context, sub.hall, client))]
+        wake = asyncio.Event()
+        joined = asyncio.Event()
+        sub.params["_wake"], sub.params["_joined"] = wake, joined
+        async with context.bus.subscribe(dashboard_channel(sub.hall)) as messages, \
+                context.bus.subscribe(hall_channel(sub.hall)) as hall_events:
+            tasks = [asyncio.create_task(self._forward(messages, client, wake)),
+                     asyncio.create_task(self._wake_on(hall_events, wake)),
+                     asyncio.create_task(self._refresh(context, sub.hall, client)),
+                     asyncio.create_task(self._alerts(context, sub.hall, client, wake, joined))]
             try:
                 await super().serve(context, sub, client, since, receive)
             finally:
@@ -277,19 +301,69 @@ class DashboardEndpoint(FeedEndpoint):
                     await cancel_and_wait(task)
 
     @staticmethod
-    async def _forward(messages: BusSubscription, client: Client) -> None:
+    async def _forward(messages: BusSubscription, client: Client, wake: asyncio.Event) -> None:
         async for message in messages:
             if message.get("type") == "cases.due":
                 client.push(outgoing(orjson.dumps(message).decode()))
+            if message.get("type") in ("cases.due", "alerts.changed"):
+                wake.set()
+
+    @staticmethod
+    async def _wake_on(hall_events: BusSubscription, wake: asyncio.Event) -> None:
+        async for _ in hall_events:
+            wake.set()
 
     async def _refresh(self, context: AppContext, hall: str, client: Client) -> None:
         while True:
             await asyncio.sleep(self.REFRESH_S)
-            await self.joined(context, Subscription(hall, feeds.DASHBOARD, {}), client)
+            message = await cases_due_message(context, hall)
+            client.push(outgoing(orjson.dumps(message).decode()))
+
+    async def _alerts(self, context: AppContext, hall: str, client: Client, wake: asyncio.Event,
+                      joined: asyncio.Event) -> None:
+        from server.api.alerts import alerts_message
+
+        await joined.wait()  # the snapshot goes first
+        last: list[Any] | None = None
+        while True:
+            wake.clear()
+            try:
+                await refresh_pauses(context, hall)
+                message = await alerts_message(context, hall)
+            except Exception:  # a database hiccup: try again at the next check
+                log.exception("dashboard %s: alerts check failed", hall)
+            else:
+                if message["alerts"] != last:
+                    last = message["alerts"]
+                    client.push(outgoing(orjson.dumps(message).decode()))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(wake.wait(), self.ALERTS_S)
+                await asyncio.sleep(self.SETTLE_S)
 
     async def joined(self, context: AppContext, sub: Subscription, client: Client) -> None:
         message = await cases_due_message(context, sub.hall)
         client.push(outgoing(orjson.dumps(message).decode()))
+        joined = sub.params.get("_joined")
+        if isinstance(joined, asyncio.Event):
+            joined.set()
+
+
+async def refresh_pauses(context: AppContext, code: str) -> feeds.PauseLedger:
+    """Brings the hall's pause ledger (today's pauses per counter, for ``stats``) up to date."""
+    hall = await context.engine.hall(code)
+    now = context.clock.now()
+    today = hall.local_day(now)
+    ledger = feeds.PAUSES.get(code)
+    if ledger is None or ledger.day != today:
+        ledger = feeds.PauseLedger(day=today)
+    if hall.seq > ledger.seq:
+        start = datetime.combine(today, time(0), tzinfo=hall.tz)
+        after = ledger.seq
+        rows = await context.engine.read(lambda conn: store_alerts.counter_events_since(conn, code, start, after))
+        ledger.fold(rows)
+        ledger.seq = max(ledger.seq, hall.seq)  # the query saw every event up to hall.seq, at least
+    feeds.PAUSES[code] = ledger
+    return ledger
 
 
 async def cases_due_message(context: AppContext, code: str) -> dict[str, Any]:

@@ -42,7 +42,13 @@ cases = Table(
     Column("received_by", String(64)),
     Column("tracking_no", String(64)),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    # KPIs (issue 9, docs/kpis.md): all nullable, absent on cases received before migration 0010
+    Column("channel", String(16)),  # counter (default) or online: 网上办理率
+    Column("departments", JSON),  # further departments involved besides the item's own: 联合办理率
+    Column("paperless", Boolean),  # 无纸化率
+    Column("standardized", Boolean),  # the item had a published standard when received: 标准化率
     Index("ix_cases_hall_status", "hall", "status"),
+    Index("ix_cases_hall_day", "hall", "day"),
 )
 
 # The timeline: one row per status (the first is the receiving itself).

@@ -94,3 +94,15 @@ def test_the_card_holder_is_on_the_clerks_screen_and_nowhere_public(sqlite_clien
     with sqlite_client.websocket_connect("/ws/halls/jinan/display") as ws:
         assert "张" not in str(ws.receive_json())
     assert "张" not in sqlite_client.get("/api/v1/halls/jinan/snapshot").text
+
+
+def test_a_stuck_kiosk_cannot_drain_a_queue(sqlite_client: TestClient) -> None:
+    codes = [sqlite_client.post("/api/v1/halls/jinan/tickets", json={"queue": "D"}, headers=KIOSK).status_code
+             for _ in range(31)]
+    assert codes[:30] == [201] * 30
+    refused = sqlite_client.post("/api/v1/halls/jinan/tickets", json={"queue": "D"}, headers=KIOSK)
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) >= 1
+    assert "取号过于频繁" in refused.json()["error"]["message"]
+    clerk = login(sqlite_client, "guide")  # the guide desk still issues
+    assert sqlite_client.post("/api/v1/halls/jinan/tickets", json={"queue": "D", "channel": "guide"},
+                              headers=clerk).status_code == 201

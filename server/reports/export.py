@@ -1,0 +1,79 @@
+"""A report as a file: xlsx (openpyxl) or CSV (UTF-8 with BOM, so that Excel reads the Chinese)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+COLUMNS: list[tuple[str, str]] = [
+    ("key", "编号"), ("label", "名称"), ("tickets", "取号数"), ("served", "办结数"), ("no_shows", "过号数"),
+    ("avg_wait_s", "平均等候(秒)"), ("p90_wait_s", "90%等候(秒)"), ("avg_service_s", "平均办理(秒)"),
+    ("p90_service_s", "90%办理(秒)"), ("within_15", "15分钟内呼叫率"), ("within_30", "30分钟内呼叫率"),
+    ("no_show_rate", "过号率"), ("ratings", "评价数"), ("satisfaction_rate", "满意率"), ("good_rate", "好评率"),
+    ("applications", "申请数"), ("cases", "受理办件数"), ("immediate_rate", "即办率"), ("online_rate", "网上办理率"),
+    ("comprehensive_rate", "综合办理率"), ("joint_rate", "联合办理率"), ("paperless_rate", "无纸化率"),
+    ("standard_rate", "标准化率"),
+]
+DIM_NAMES = {"hall": "大厅", "queue": "队列", "counter": "窗口", "clerk": "工作人员", "item": "事项"}
+PERIOD_NAMES = {"day": "日报", "week": "周报", "month": "月报"}
+TOTAL = "合计"
+
+
+def table(report: dict[str, Any]) -> list[list[Any]]:
+    """Header, one line per row, the totals line; missing figures (zero denominators) are blank."""
+    lines: list[list[Any]] = [[zh for _, zh in COLUMNS]]
+    for r in report["rows"]:
+        lines.append([r.get(k) for k, _ in COLUMNS])
+    total = dict(report["total"], key=TOTAL)
+    lines.append([total.get(k) for k, _ in COLUMNS])
+    return lines
+
+
+def title(report: dict[str, Any]) -> str:
+    return (f"{PERIOD_NAMES.get(report['period'], report['period'])} {report['from']}—{report['to']} "
+            f"按{DIM_NAMES.get(report['by'], report['by'])}")
+
+
+def to_csv(report: dict[str, Any]) -> bytes:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\r\n")
+    for line in table(report):
+        writer.writerow(["" if v is None else v for v in line])
+    return ("\ufeff" + buf.getvalue()).encode("utf-8")
+
+
+def to_xlsx(report: dict[str, Any]) -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = DIM_NAMES.get(report["by"], report["by"])
+    ws.append([title(report)])
+    ws["A1"].font = Font(bold=True)
+    lines = table(report)
+    for line in lines:
+        ws.append(line)
+    for cell in ws[2]:
+        cell.font = Font(bold=True)
+    for cell in ws[ws.max_row]:
+        cell.font = Font(bold=True)
+    rate_cols = [i + 1 for i, (k, _) in enumerate(COLUMNS) if k.endswith("_rate") or k.startswith("within")]
+    for r in range(3, ws.max_row + 1):
+        for c in rate_cols:
+            ws.cell(r, c).number_format = "0.0%"
+    ws.column_dimensions["B"].width = 28
+    ws.freeze_panes = "C3"
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue()
+
+
+def render(report: dict[str, Any], fmt: str) -> tuple[bytes, str, str]:
+    """(content, media type, file name)."""
+    name = f"{report['period']}-{report['from']}-{report['by']}"
+    if fmt == "csv":
+        return to_csv(report), "text/csv; charset=utf-8", f"{name}.csv"
+    return (to_xlsx(report), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", f"{name}.xlsx")
