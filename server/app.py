@@ -8,6 +8,7 @@ import contextlib
 import gc
 import logging
 from collections.abc import AsyncIterator
+from datetime import date
 from pathlib import Path
 
 from starlette.applications import Starlette
@@ -60,6 +61,17 @@ async def _roll_days(engine: HallEngine) -> None:
                     ended = hall.day
                     await engine.run(hall.config.code, lambda h, now: h.roll_day(now))
                     await appointments.mark_no_shows(engine, hall.config.code, ended)  # bookings nobody checked in
+                    await _roll_up(engine, hall.config.code, ended)
+
+
+async def _roll_up(engine: HallEngine, code: str, day: date) -> None:
+    """The closed day's report figures, so that a month's report reads ready-made days."""
+    from server.reports.rollup import ensure_days, hall_info
+
+    info = await engine.read(lambda conn: hall_info(conn, code))
+    if info is not None:
+        now = engine.clock.now()
+        await asyncio.to_thread(ensure_days, engine.db, info, [day], now)
 
 
 def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
