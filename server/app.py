@@ -109,6 +109,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
               Mount("/static", StaticFiles(directory=STATIC), name="static")]
     middleware = [Middleware(live.KeepRawSend),
                   Middleware(SessionMiddleware, secret_key=settings.secret_key, session_cookie="onewindow_session",
-                             same_site="lax", https_only=False, max_age=12 * 3600)]
+                             same_site="lax", https_only=False, max_age=12 * 3600),
+                  Middleware(audit.AuditTrail)]  # after the session: it names who acted
     return Starlette(routes=routes, middleware=middleware, exception_handlers=EXCEPTION_HANDLERS,
                      lifespan=lifespan)

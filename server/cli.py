@@ -116,6 +116,21 @@ def _read_password() -> str:
     return line
 
 
+def _audit(conn: Connection, action: str, hall: str | None, target: str, detail: dict[str, object]) -> None:
+    """Records a CLI change in the audit trail (who ran it on this machine), never a secret."""
+    import getpass
+    from datetime import UTC, datetime
+
+    from server.store import audit
+
+    try:
+        who = getpass.getuser()
+    except Exception:
+        who = "?"
+    audit.add_entry(conn, at=datetime.now(UTC), actor=f"cli:{who}", kind="cli", role="cli", hall=hall,
+                    action=action, target=target, detail=detail)
+
+
 def cmd_user_add(args: argparse.Namespace) -> None:
     from server.auth import hash_password
     from server.store import accounts, repo
@@ -134,6 +149,8 @@ def cmd_user_add(args: argparse.Namespace) -> None:
             _check_hall(conn, args.hall, args.counter, repo)
             accounts.upsert_user(conn, args.name, hash_password(password), args.role, args.hall, args.counter,
                                  department=department)
+            _audit(conn, "user.add", args.hall, f"user {args.name}",
+                   {"role": args.role, "counter": args.counter, "department": department})
     finally:
         db.dispose()
     print(f"user {args.name} ({args.role}) saved")
@@ -167,12 +184,15 @@ def cmd_token_add(args: argparse.Namespace) -> None:
                 if row is None:
                     raise CliError(f"no user {args.user!r}: add it with onewindow user add")
                 accounts.add_token(conn, token, user_id=row.id)
+                _audit(conn, "token.add", row.hall, f"user {row.username}", {"for": "user"})
             else:
                 if not args.hall or not args.name:
                     raise CliError("a device token needs --hall H and --name NAME")
                 _check_hall(conn, args.hall, args.counter, repo)
                 accounts.add_token(conn, token, device_kind=args.device, hall=args.hall, name=args.name,
                                    counter=args.counter)
+                _audit(conn, "token.add", args.hall, f"{args.device} {args.name}",
+                       {"for": "device", "kind": args.device, "counter": args.counter})
     finally:
         db.dispose()
     print(token)

@@ -17,13 +17,15 @@ from starlette.routing import Route
 from server.api.cases import case_by_token, notice_document, receipt_document
 from server.api.context import ctx
 from server.api.halls import locate_ticket
+from server.api.ratings import phone_ratable
 from server.domain.cases import label
 from server.domain.errors import UnknownHall
 from server.domain.hall import Hall
-from server.domain.model import Counter
+from server.domain.model import Counter, Ticket, TicketStatus
 from server.domain.ratings import LEVELS, REASONS, UNHAPPY
 from server.domain.views import hall_info, public_counter, public_ticket
 from server.store import cases as case_store
+from server.store import ratings as ratings_store
 from server.store import repo
 
 TEMPLATES = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"),
@@ -67,8 +69,19 @@ async def ticket_page(request: Request) -> Response:
         "counter": public_counter(counter) if counter else None,
         "hall": {"code": hall.config.code, "name": hall.config.name, "timezone": hall.config.timezone},
         "queues": {q.code: q.name for q in hall.config.queues},
+        "rating": await _rating_for_page(request, ticket),
     }
     return render("ticket.html", page=page, ticket=public, hall=hall.config, queue=hall.config.queue(ticket.queue))
+
+
+async def _rating_for_page(request: Request, ticket: Ticket) -> dict[str, object]:
+    """What the ticket page needs to ask for a 好差评 once the service is done (and not yet rated);
+    ``expired``: done more than 24 hours ago, too late to rate."""
+    context = ctx(request)
+    rated = await context.engine.read(lambda conn: ratings_store.is_rated(conn, ticket.id))
+    expired = ticket.status == TicketStatus.DONE and not phone_ratable(context, ticket)
+    return {"rated": rated, "expired": expired, "levels": [{"level": level, "label": label} for level, label in LEVELS.items()],
+            "reasons": list(REASONS), "unhappy": UNHAPPY}
 
 
 def _not_found(title: str, title_en: str) -> Response:
@@ -125,6 +138,24 @@ async def counter_page(request: Request) -> Response:
     others = [{"number": c.number, "name": c.name} for c in hall.config.counters if c.number != counter.number]
     return render("counter.html", hall=hall.config, counter=counter, user=user,
                   page={"hall": hall_info(hall), "counter": counter.number, "user": user, "others": others})
+
+
+async def dashboard_page(request: Request) -> Response:
+    """The manager's dashboard (督查看板): managers and admins only, live over the dashboard feed."""
+    context = ctx(request)
+    user_id = request.session.get("uid")
+    principal = await context.principal_for_user(int(user_id)) if user_id else None
+    if principal is None:
+        return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+    hall = await _public_hall(request)
+    if hall is None:
+        return _not_found("没有找到这个大厅", "Hall not found")
+    if not principal.is_manager or not principal.in_hall(hall.config.code):
+        return render("dashboard.html", status=403, forbidden=True, hall=hall.config,
+                      user={"name": principal.display_name or principal.name})
+    user = {"username": principal.name, "role": principal.role, "name": principal.display_name}
+    page = {"hall": hall_info(hall), "user": user, "today": hall.local_day(context.clock.now()).isoformat()}
+    return render("dashboard.html", hall=hall.config, user=user, page=page)
 
 
 async def rate_page(request: Request) -> Response:
@@ -297,7 +328,7 @@ PAGE_ROUTES = [
     Route("/display/{hall}/counter/{number}", counter_screen_page),
     Route("/counter/{hall}/{number}", counter_page),
     Route("/counter/{hall}/{number}/rate", rate_page),
-    Route("/dashboard/{hall}", _staff_page("督查看板")),  # type: ignore[arg-type]
+    Route("/dashboard/{hall}", dashboard_page),
     Route("/book/{hall}", book_page),
     Route("/c/{status_token}", case_page),
     Route("/c/{status_token}/receipt", case_receipt_page),

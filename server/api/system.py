@@ -11,6 +11,7 @@ from starlette.responses import Response
 from server.auth import verify_password
 from server.store import accounts
 
+from . import audit
 from .context import ctx, require_principal
 from .declare import endpoint, openapi
 from .errors import ApiError, JSONResponse
@@ -26,6 +27,9 @@ async def login(request: Request, body: Login) -> Response:
     keys = (f"user:{body.username}", f"addr:{address}")
     wait = max(context.login_limiter.blocked(k) for k in keys)
     if wait > 0:
+        hall = await context.engine.read(lambda conn: _hall_of(conn, body.username))
+        await audit.record(context, actor=body.username, kind="anonymous", action="auth.login.blocked", hall=hall,
+                           status=429, detail={"address": address})
         raise ApiError(429, "too_many_attempts", f"登录失败次数过多，请 {int(wait) + 1} 秒后再试 "
                        f"(too many failed sign-ins; retry in {int(wait) + 1} s)",
                        headers={"Retry-After": str(int(wait) + 1)})
@@ -36,14 +40,24 @@ async def login(request: Request, body: Login) -> Response:
     if row is None:
         for key in keys:
             context.login_limiter.hit(key)
+        hall = await context.engine.read(lambda conn: _hall_of(conn, body.username))  # its manager sees it
+        await audit.record(context, actor=body.username, kind="anonymous", action="auth.login.failed", hall=hall,
+                           status=401, detail={"address": address})
         raise ApiError(401, "bad_credentials", "用户名或密码错误 (wrong username or password)", "password")
     token = accounts.new_token()
     await context.engine.write(lambda conn: accounts.add_token(conn, token, user_id=row.id))
     context.login_limiter.reset(keys[0])
     request.session["uid"] = row.id
+    await audit.record(context, actor=row.username, kind="user", role=row.role, hall=row.hall, action="auth.login",
+                       status=200, detail={"address": address})
     user = {"username": row.username, "role": row.role, "hall": row.hall, "counter": row.counter,
             "display_name": row.display_name, "staff_no": row.staff_no}
     return JSONResponse({"token": token, "user": user})
+
+
+def _hall_of(conn: Connection, username: str) -> str | None:
+    row = accounts.find_user(conn, username)
+    return row.hall if row is not None else None
 
 
 def _verified_user(conn: Connection, username: str, password: str) -> Any:

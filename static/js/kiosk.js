@@ -42,6 +42,13 @@ const TEXT = {
     receiptLabel: "受理编号（见接件回执）",
     checkLabel: "申请人身份证号或手机号后四位",
     lookUp: "查询", pickup: "取号领取", del: "删除",
+    rate: "服务评价", rateNumber: "请输入您的排队号码（如 A012）", rateHow: "请评价本次服务",
+    rateWhy: "不满意的原因（可多选）", rateSend: "提交评价",
+    level5: "非常满意", level4: "满意", level3: "基本满意", level2: "不满意", level1: "非常不满意",
+    reasons: {},
+    rateNeedNumber: "请先输入您的排队号码", rateNeedLevel: "请选择一项评价",
+    rateNoTicket: "今天没有这个号码，请核对后重新输入",
+    rateThanks: "感谢您的评价！我们会认真改进。", rateAlready: "这次服务已经评价过了，谢谢。",
     notFound: "未找到该办件，请核对受理编号和后四位",
     tooMany: "查询次数过多，请稍后再试或到导办台咨询",
     due: (d, provisional) => `承诺办结日期 ${d}${provisional ? "（暂定）" : ""}`,
@@ -87,6 +94,15 @@ const TEXT = {
     receiptLabel: "Receipt number (on your acceptance receipt)",
     checkLabel: "Last four characters of the applicant's ID or phone",
     lookUp: "Look up", pickup: "Take a number to collect", del: "Delete",
+    rate: "Rate our service", rateNumber: "Type your ticket number (e.g. A012)", rateHow: "How was the service?",
+    rateWhy: "What went wrong? (choose any)", rateSend: "Send my rating",
+    level5: "Very satisfied", level4: "Satisfied", level3: "Fair", level2: "Dissatisfied", level1: "Very dissatisfied",
+    reasons: { "等候时间长": "Long wait", "服务态度差": "Poor attitude", "业务不熟练": "Not competent",
+      "材料要求不清": "Unclear requirements", "其他": "Other" },
+    rateNeedNumber: "Type your ticket number first", rateNeedLevel: "Choose a rating",
+    rateNoTicket: "No such number today: please check it",
+    rateThanks: "Thank you for your rating! We will keep improving.",
+    rateAlready: "This service has already been rated. Thank you.",
     notFound: "No case found: please check the receipt number and the last four characters",
     tooMany: "Too many attempts: please try again later or ask at the guide desk",
     due: (d, provisional) => `Promised by ${d}${provisional ? " (provisional)" : ""}`,
@@ -121,7 +137,9 @@ const minutes = (s) => Math.max(1, Math.round((s || 0) / 60));
 
 // ------------------------------------------------------------------ screens
 function show(screen) {
-  for (const id of ["home", "priority", "ticket", "checkin-screen", "case-screen"]) $(id).hidden = id !== screen;
+  for (const id of ["home", "priority", "ticket", "checkin-screen", "case-screen", "rate-screen"]) {
+    $(id).hidden = id !== screen;
+  }
   $("kiosk").dataset.screen = screen;
   $("error").hidden = true;
 }
@@ -145,6 +163,7 @@ function render() {
   if (shown) renderTicket();
   renderPrinter();
   renderEntries();
+  renderRating();
   renderResults();
 }
 
@@ -279,7 +298,8 @@ function printResult(msg) {
 
 function home() {
   clearTimeout(printTimer);
-  entry = { code: "", receipt: "", check: "" };
+  entry = { code: "", receipt: "", check: "", number: "" };
+  rating = { level: null, reasons: new Set(), done: null, sending: false };
   booked = null;
   found = null;
   visitor = null;
@@ -315,8 +335,11 @@ function cardRead(msg) {
 // ------------------------------------------------------------------ 预约签到 and 办件查询
 const CODE_KEYS = "34679ACDEFGHJKMNPQRTUVWXY"; // the booking codes' alphabet: nothing easily misread
 const CASE_KEYS = "1234567890JAX";
-const LIMITS = { code: 6, receipt: 20, check: 4 };
-let entry = { code: "", receipt: "", check: "" };
+const NUMBER_KEYS = [..."1234567890", ...new Set((hall.queues ?? []).map((q) => q.code).filter((c) => /^[A-Z]+$/.test(c)))];
+const LIMITS = { code: 6, receipt: 20, check: 4, number: 7 };
+const UNHAPPY = 2; // 不满意 and below may give reasons
+let entry = { code: "", receipt: "", check: "", number: "" };
+let rating = { level: null, reasons: new Set(), done: null, sending: false }; // 服务评价
 let field = "code";
 let booked = null; // today's booking of the card just read: {code, queue, queue_name, slot, name}
 let found = null; // the case looked up: {receipt_no, status, …}
@@ -468,6 +491,54 @@ async function pickup() {
   }
 }
 
+// ------------------------------------------------------------------ 服务评价
+function openRating() {
+  field = "number";
+  rating = { level: null, reasons: new Set(), done: null, sending: false };
+  entry.number = "";
+  show("rate-screen");
+  render();
+}
+
+function renderRating() {
+  const text = t();
+  for (const el of document.querySelectorAll(".rate-level")) {
+    el.setAttribute("aria-checked", String(Number(el.dataset.level) === rating.level));
+  }
+  for (const el of document.querySelectorAll(".rate-reason")) {
+    el.textContent = text.reasons[el.dataset.reason] ?? el.dataset.reason;
+    el.setAttribute("aria-pressed", String(rating.reasons.has(el.dataset.reason)));
+  }
+  $("rate-why").hidden = rating.level === null || rating.level > UNHAPPY;
+  $("rate-form").hidden = rating.done !== null;
+  $("rate-go").hidden = rating.done !== null;
+  $("rate-thanks").hidden = rating.done === null;
+  if (rating.done !== null) $("rate-thanks").textContent = text[rating.done];
+  $("rate-back").textContent = rating.done !== null ? text.backHome : text.back;
+  $("rate-go").disabled = rating.sending;
+}
+
+async function sendRating() {
+  const number = entry.number;
+  if (!/^[A-Z]{1,2}[0-9]{3,5}$/.test(number)) { fail(t().rateNeedNumber); return; }
+  if (rating.level === null) { fail(t().rateNeedLevel); return; }
+  rating.sending = true;
+  renderRating();
+  try {
+    const body = { ticket_number: number, level: rating.level, reasons: [...rating.reasons] };
+    const { status, answer } = await api("POST", `/halls/${encodeURIComponent(hall.code)}/ratings`, body);
+    if (status === 201) rating.done = "rateThanks";
+    else if (answer.error?.code === "already_rated") rating.done = "rateAlready";
+    else if (status === 404) fail(t().rateNoTicket);
+    else fail(answer.error?.message ? zh(answer.error.message) : t().failed);
+  } catch {
+    fail(t().failed);
+  } finally {
+    rating.sending = false;
+    renderRating();
+  }
+}
+
 function printState(print) {
   return print === "sent" ? "printing" : !print || print === "no_printer" ? "none" : print;
 }
@@ -499,6 +570,26 @@ function start() {
   }
   keypad("code-keys", CODE_KEYS);
   keypad("case-keys", CASE_KEYS);
+  keypad("number-keys", NUMBER_KEYS);
+  $("rate").addEventListener("click", openRating);
+  $("rate-go").addEventListener("click", sendRating);
+  $("rate-back").addEventListener("click", home);
+  for (const el of document.querySelectorAll(".rate-level")) {
+    el.addEventListener("click", () => {
+      rating.level = Number(el.dataset.level);
+      if (rating.level > UNHAPPY) rating.reasons.clear();
+      $("error").hidden = true;
+      renderRating();
+    });
+  }
+  for (const el of document.querySelectorAll(".rate-reason")) {
+    el.addEventListener("click", () => {
+      const reason = el.dataset.reason;
+      if (rating.reasons.has(reason)) rating.reasons.delete(reason);
+      else rating.reasons.add(reason);
+      renderRating();
+    });
+  }
   for (const el of document.querySelectorAll(".entry")) el.addEventListener("click", () => chooseField(el.dataset.field));
   $("checkin").addEventListener("click", openCheckin);
   $("cases").addEventListener("click", openCases);

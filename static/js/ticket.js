@@ -30,6 +30,14 @@ const TEXT = {
     tapToClose: "轻触任意处关闭",
     reconnecting: "正在重新连接…",
     refused: "无法获取实时状态：",
+    rateTitle: "请评价本次服务",
+    rateWhy: "不满意的原因（可多选）",
+    rateSend: "提交评价",
+    rateThanks: "感谢您的评价！我们会认真改进。",
+    rateAlready: "本次服务已经评价过了，谢谢。",
+    rateFailed: "未能提交：",
+    levels: { 5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "非常不满意" },
+    reasons: {},
   },
   en: {
     htmlLang: "en",
@@ -60,6 +68,15 @@ const TEXT = {
     tapToClose: "Tap anywhere to close",
     reconnecting: "Reconnecting…",
     refused: "No live updates: ",
+    rateTitle: "Please rate this service",
+    rateWhy: "What went wrong? (choose any)",
+    rateSend: "Send my rating",
+    rateThanks: "Thank you for your rating! We will keep improving.",
+    rateAlready: "This service has already been rated. Thank you.",
+    rateFailed: "Could not send: ",
+    levels: { 5: "Very satisfied", 4: "Satisfied", 3: "Fair", 2: "Dissatisfied", 1: "Very dissatisfied" },
+    reasons: { "等候时间长": "Long wait", "服务态度差": "Poor attitude", "业务不熟练": "Not competent",
+      "材料要求不清": "Unclear requirements", "其他": "Other" },
   },
 };
 const LANG_KEY = "onewindow.lang";
@@ -69,6 +86,9 @@ const $ = (id) => document.getElementById(id);
 const data = JSON.parse($("ticket-data").textContent);
 const state = { ticket: data.ticket, counter: data.counter, hall: data.hall, queues: data.queues,
   lang: readLang(), alerted: callKey(data.ticket), feed: "connecting", troubled: false, refusal: "" };
+// 好差评: asked once the service is done, until rated (here, at the tablet, the keypad or the kiosk).
+const rating = { ...(data.rating ?? { rated: true, levels: [], reasons: [], unhappy: 2 }),
+  level: null, chosen: new Set(), outcome: null, sending: false };
 let audio = null;
 
 function readLang() {
@@ -132,7 +152,88 @@ function render() {
   $("sound").hidden = FINAL.includes(t.status);
   $("hint").hidden = FINAL.includes(t.status);
   if (!$("overlay").hidden) renderOverlay();
+  renderRating();
   renderFeed();
+}
+
+// ---------------------------------------------------------------- 好差评
+function buildRating() {
+  $("rate-levels").replaceChildren(...rating.levels.map(({ level }) => {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = `rate-level l${level}`;
+    button.dataset.level = String(level);
+    button.addEventListener("click", () => chooseLevel(level));
+    return button;
+  }));
+  $("rate-reasons").replaceChildren(...rating.reasons.map((reason) => {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "rate-reason";
+    button.dataset.reason = reason;
+    button.addEventListener("click", () => {
+      if (rating.chosen.has(reason)) rating.chosen.delete(reason);
+      else rating.chosen.add(reason);
+      renderRating();
+    });
+    return button;
+  }));
+  $("rate-send").addEventListener("click", sendRating);
+}
+
+function chooseLevel(level) {
+  rating.level = level;
+  if (level > rating.unhappy) rating.chosen.clear();
+  $("rate-error").textContent = "";
+  renderRating();
+}
+
+function renderRating() {
+  const T = text(), ask = state.ticket.status === "done" && !rating.rated && !rating.expired;
+  $("rate").hidden = !ask;
+  $("rate-thanks").hidden = rating.outcome === null;
+  if (rating.outcome !== null) $("rate-thanks").textContent = T[rating.outcome];
+  for (const button of $("rate-levels").children) {
+    const level = Number(button.dataset.level);
+    button.textContent = T.levels[level] ?? level;
+    button.setAttribute("aria-pressed", String(rating.level === level));
+  }
+  for (const button of $("rate-reasons").children) {
+    button.textContent = T.reasons[button.dataset.reason] ?? button.dataset.reason;
+    button.setAttribute("aria-pressed", String(rating.chosen.has(button.dataset.reason)));
+  }
+  $("rate-why").hidden = rating.level === null || rating.level > rating.unhappy;
+  $("rate-send").disabled = rating.level === null || rating.sending;
+}
+
+async function sendRating() {
+  if (rating.level === null || rating.sending) return;
+  const T = text();
+  rating.sending = true;
+  $("rate-error").textContent = "";
+  renderRating();
+  try {
+    const token = encodeURIComponent(state.ticket.status_token);
+    const response = await fetch(`/api/v1/tickets/${token}/rating`, {
+      method: "POST", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ level: rating.level, reasons: [...rating.chosen] }),
+    });
+    const body = await response.json().catch(() => ({}));
+    if (response.ok) {
+      rating.rated = true;
+      rating.outcome = "rateThanks";
+    } else if (body.error?.code === "already_rated") {
+      rating.rated = true;
+      rating.outcome = "rateAlready";
+    } else {
+      $("rate-error").textContent = T.rateFailed + (body.error?.message ?? response.status);
+    }
+  } catch {
+    $("rate-error").textContent = T.rateFailed + T.offline;
+  } finally {
+    rating.sending = false;
+    renderRating();
+  }
 }
 
 function renderOverlay() {
@@ -249,6 +350,7 @@ document.addEventListener("keydown", (event) => {
   if (event.key === "Escape") $("overlay").hidden = true;
 });
 
+buildRating();
 applyLang();
 new window.LiveFeed(`/ws/tickets/${encodeURIComponent(data.ticket.status_token)}`, {
   onSnapshot: onMessage, onEvent: onMessage, onState, gapless: false,

@@ -1,0 +1,291 @@
+// The dashboard's other tabs, each asking the API when opened: 好差评整改 (follow-ups of bad
+// ratings: assign, call back, fix, close), 报表 (reports on screen, exported to Excel or CSV with a
+// progress bar) and 审计 (the audit trail, searched).
+import {
+  $, api, confirmThen, counterNames, duration, element, HALL, hallPath, percent, refusal, runDialog, stamp,
+} from "./dashboard_common.js";
+
+const LEVELS = { 5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "非常不满意" };
+const FOLLOWUP_STATUS = { open: "待整改", overdue: "已超期", closed: "已办结" };
+const EXPORT_POLL_MS = 500;
+
+const listOf = (body, ...keys) => {
+  if (Array.isArray(body)) return body;
+  for (const key of keys) if (Array.isArray(body?.[key])) return body[key];
+  return [];
+};
+
+// ------------------------------------------------------------------ 好差评整改
+function followupFacts(f) {
+  const rating = f.rating ?? f;
+  const level = rating.level ?? f.level;
+  const reasons = rating.reasons ?? f.reasons ?? [];
+  const ticket = f.ticket?.number ?? f.ticket_number ?? f.ticket ?? "";
+  const counter = f.counter?.name ?? counterNames.get(f.counter?.number ?? f.counter) ?? (f.counter ? `${f.counter}号窗口` : "");
+  const clerk = f.clerk?.name ?? f.clerk_name ?? (typeof f.clerk === "string" ? f.clerk : "");
+  return { level, label: rating.label ?? f.level_label ?? LEVELS[level] ?? "", reasons, ticket, counter, clerk };
+}
+
+function followupItem(f) {
+  const facts = followupFacts(f);
+  const status = f.status ?? "open";
+  const li = element("li", `followup ${status}`);
+  li.dataset.id = f.id;
+  li.dataset.status = status;
+  const head = element("div", "f-head");
+  head.append(element("span", "chip", FOLLOWUP_STATUS[status] ?? status),
+    element("b", "f-level", `${facts.label}${facts.level ? `（${facts.level}星）` : ""}`),
+    element("span", "f-where", [facts.ticket, facts.counter, facts.clerk].filter(Boolean).join(" · ")));
+  const body = element("dl", "f-facts");
+  const fact = (label, value) => {
+    if (value === null || value === undefined || value === "") return;
+    const div = element("div");
+    div.append(element("dt", null, label), element("dd", null, value));
+    body.append(div);
+  };
+  fact("原因", facts.reasons.length ? facts.reasons.join("、") : "未选择");
+  fact("评价时间", stamp(f.rated_at ?? f.rating?.at ?? f.opened_at ?? f.created_at));
+  fact("整改期限", `${f.due_date ?? f.due_at ?? "—"}${f.due_provisional ? "（暂定）" : ""}`);
+  fact("责任人", f.assignee || "未指派");
+  const callback = f.callback ?? null;
+  fact("回访", callback ? `${callback.reached === false ? "未联系到" : "已联系"}：${callback.note ?? ""}` : "未回访");
+  fact("整改", f.fix ? `${f.fix.note ?? ""}` : "未整改");
+  if (f.closed) fact("办结", `${stamp(f.closed.at)} · ${f.closed.by ?? ""}`);
+  li.append(head, body);
+  if (status !== "closed") {
+    const actions = element("div", "f-actions");
+    const button = (text, handler, cls = "ghost") => {
+      const b = element("button", `small ${cls}`, text);
+      b.type = "button";
+      b.addEventListener("click", handler);
+      actions.append(b);
+    };
+    button("指派", () => editFollowup(f, "assignee"));
+    button("回访", () => editFollowup(f, "callback"));
+    button("整改", () => editFollowup(f, "fix"));
+    button("办结", () => closeFollowup(f), "go");
+    li.append(actions);
+  }
+  return li;
+}
+
+async function patchFollowup(f, body) {
+  const result = await api("PATCH", `/api/v1/followups/${encodeURIComponent(f.id)}`, body);
+  if (!result.ok) return refusal(result);
+  loadFollowups();
+  return null;
+}
+
+function editFollowup(f, step) {
+  const dialog = $("followup-dialog");
+  const titles = { assignee: "指派责任人", callback: "回访评价人", fix: "整改措施" };
+  return runDialog(dialog, {
+    prepare: (form) => {
+      const facts = followupFacts(f);
+      dialog.querySelector(".followup-title").textContent = titles[step];
+      dialog.querySelector(".followup-facts").textContent =
+        `${facts.label} · ${[facts.ticket, facts.counter, facts.clerk].filter(Boolean).join(" · ")}`;
+      for (const set of form.querySelectorAll("fieldset[data-step]")) {
+        set.hidden = set.dataset.step !== step;
+        set.disabled = set.dataset.step !== step;
+      }
+      form.elements.assignee.value = f.assignee ?? "";
+      form.elements.assignee.required = false; // empty unassigns
+      form.elements.callback_note.required = step === "callback";
+      form.elements.fix_note.required = step === "fix";
+    },
+    submit: (form) => {
+      const e = form.elements;
+      if (step === "assignee") return patchFollowup(f, { assignee: e.assignee.value.trim() });
+      if (step === "callback") {
+        return patchFollowup(f, { callback: { note: e.callback_note.value.trim(), reached: e.reached.checked } });
+      }
+      return patchFollowup(f, { fix: { note: e.fix_note.value.trim() } });
+    },
+  });
+}
+
+function closeFollowup(f) {
+  return confirmThen("办结该整改事项？", "办结后不能再修改回访与整改记录。", () => patchFollowup(f, { close: true }));
+}
+
+export async function loadFollowups() {
+  const status = $("followup-status").value;
+  const result = await api("GET", `${hallPath}/followups?status=${status}`);
+  if (!result.ok) {
+    $("followup-list").replaceChildren();
+    $("followup-empty").hidden = false;
+    $("followup-empty").textContent = refusal(result, "无法读取整改事项");
+    return;
+  }
+  const items = listOf(result.body, "followups", "items");
+  $("followup-list").replaceChildren(...items.map(followupItem));
+  $("followup-empty").hidden = items.length > 0;
+  $("followup-empty").textContent = "没有符合条件的整改事项";
+  if (status === "open") {
+    $("followup-count").hidden = items.length === 0;
+    $("followup-count").textContent = items.length;
+  }
+}
+
+$("followup-status").addEventListener("change", loadFollowups);
+$("followup-reload").addEventListener("click", loadFollowups);
+
+// ------------------------------------------------------------------ 报表
+const COLUMNS = [
+  ["tickets", "n"], ["served", "n"], ["no_shows", "n"], ["no_show_rate", "%"], ["avg_wait_s", "t"],
+  ["p90_wait_s", "t"], ["avg_service_s", "t"], ["p90_service_s", "t"], ["within_15", "%"], ["within_30", "%"],
+  ["ratings", "n"], ["satisfaction_rate", "%"], ["cases", "n"], ["immediate_rate", "%"], ["online_rate", "%"],
+  ["comprehensive_rate", "%"], ["joint_rate", "%"], ["paperless_rate", "%"], ["standard_rate", "%"],
+];
+
+function cell(row, [key, kind]) {
+  const value = row?.[key];
+  const text = value === null || value === undefined ? "—"
+    : kind === "%" ? percent(value) : kind === "t" ? duration(value) : String(value);
+  const td = element("td", "num", text);
+  td.dataset.key = key;
+  return td;
+}
+
+function reportRow(row, tag = "td") {
+  const tr = element("tr");
+  tr.dataset.key = row.key ?? "";
+  tr.append(element(tag === "th" ? "th" : "td", "name", row.label ?? row.key ?? "合计"), ...COLUMNS.map((c) => cell(row, c)));
+  return tr;
+}
+
+function reportQuery() {
+  const f = $("report-form").elements;
+  return { period: f.period.value, date: f.date.value, by: f.by.value };
+}
+
+const PERIODS = { day: "日报", week: "周报", month: "月报" };
+
+export async function loadReport() {
+  const q = reportQuery();
+  const result = await api("GET", `${hallPath}/reports?${new URLSearchParams(q)}`);
+  if (!result.ok) {
+    $("report-rows").replaceChildren();
+    $("report-total").replaceChildren();
+    $("report-empty").hidden = false;
+    $("report-empty").textContent = refusal(result, "无法生成报表");
+    return;
+  }
+  const body = result.body ?? {};
+  const rows = body.rows ?? [];
+  $("report-rows").replaceChildren(...rows.map((r) => reportRow(r)));
+  $("report-total").replaceChildren(...(body.total ? [reportRow({ ...body.total, label: "合计" }, "th")] : []));
+  $("report-range").textContent = `${PERIODS[body.period ?? q.period] ?? ""} ${body.from ?? q.date}${body.to && body.to !== body.from ? ` 至 ${body.to}` : ""}`;
+  $("report-empty").hidden = rows.length > 0;
+  $("report-empty").textContent = "该期间没有数据";
+}
+
+$("report-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  loadReport();
+});
+
+const exporting = { id: null, timer: null };
+
+function exportState(label, progress, link) {
+  $("export").hidden = false;
+  $("export-label").textContent = label;
+  const value = Math.max(0, Math.min(100, Number(progress) || 0));
+  $("export-progress").value = value;
+  $("export-percent").textContent = `${Math.round(value)}%`;
+  $("export-link").hidden = !link;
+  if (link) {
+    $("export-link").href = link.url;
+    $("export-link").textContent = link.text;
+  }
+}
+
+async function startExport(format) {
+  clearTimeout(exporting.timer);
+  const name = format === "xlsx" ? "Excel" : "CSV";
+  for (const b of document.querySelectorAll("[data-export]")) b.disabled = true;
+  exportState(`正在导出 ${name}…`, 0, null);
+  $("export").dataset.status = "running";
+  const result = await api("POST", `${hallPath}/reports/exports`, { ...reportQuery(), format });
+  if (!result.ok) {
+    for (const b of document.querySelectorAll("[data-export]")) b.disabled = false;
+    exportState(refusal(result, "导出失败"), 0, null);
+    $("export").dataset.status = "failed";
+    return;
+  }
+  exporting.id = result.body.id;
+  poll(exporting.id, name);
+}
+
+async function poll(id, name) {
+  if (id !== exporting.id) return;
+  const result = await api("GET", `${hallPath}/reports/exports/${encodeURIComponent(id)}`);
+  const body = result.body ?? {};
+  const done = ["done", "finished", "ready", "complete", "completed"].includes(body.status) && body.file_url;
+  const failed = !result.ok || ["failed", "error"].includes(body.status);
+  if (done || failed) {
+    for (const b of document.querySelectorAll("[data-export]")) b.disabled = false;
+    $("export").dataset.status = done ? "done" : "failed";
+    if (done) exportState(`${name} 已生成`, 100, { url: body.file_url, text: `下载 ${name} 文件` });
+    else exportState(result.ok ? `导出失败：${body.error ?? "请稍后重试"}` : refusal(result, "导出失败"), body.progress, null);
+    return;
+  }
+  exportState(`正在导出 ${name}…`, body.progress, null);
+  exporting.timer = setTimeout(() => poll(id, name), EXPORT_POLL_MS);
+}
+
+for (const b of document.querySelectorAll("[data-export]")) {
+  b.addEventListener("click", () => startExport(b.dataset.export));
+}
+
+// ------------------------------------------------------------------ 审计
+// The common actions in Chinese (the raw name stays in the tooltip and in the search).
+const ACTIONS = {
+  "auth.login": "登录", "auth.login.failed": "登录失败", "auth.login.blocked": "登录被锁定", "auth.logout": "退出登录",
+  "counter.open": "窗口签到", "counter.close": "窗口签退", "counter.pause": "暂停窗口", "counter.resume": "恢复窗口",
+  "counter.call-next": "呼叫下一位", "counter.call": "特呼", "counter.recall": "重呼", "counter.start": "开始办理",
+  "counter.finish": "办结", "counter.no-show": "过号", "counter.transfer": "转移", "counter.reinstate": "回呼",
+  "counter.queues": "调整窗口队列", "counter.receive": "受理办件", "queue.move": "转移等候号",
+  "notice.set": "设置大厅公告", "ticket.create": "取号", "case.create": "受理办件", "alert.ack": "确认告警",
+  "alert-settings.set": "修改告警设置", "followup.update": "处理整改", "followups.settings.set": "修改整改期限",
+  "reports.exports": "导出报表", "token.add": "签发令牌", "token.revoke": "吊销令牌",
+};
+function actionCell(action) {
+  const td = element("td", "action", ACTIONS[action] ?? action);
+  td.title = action;
+  return td;
+}
+
+export async function loadAudit() {
+  const params = new URLSearchParams({ hall: HALL, limit: "200" });
+  for (const [key, value] of new FormData($("audit-form"))) if (String(value).trim()) params.set(key, String(value).trim());
+  const result = await api("GET", `/api/v1/audit?${params}`);
+  if (!result.ok) {
+    $("audit-rows").replaceChildren();
+    $("audit-empty").hidden = false;
+    $("audit-empty").textContent = refusal(result, "无法检索审计记录");
+    return;
+  }
+  const rows = listOf(result.body, "entries", "items", "events", "rows");
+  $("audit-rows").replaceChildren(...rows.map((r) => {
+    const tr = element("tr");
+    const detail = r.detail ?? r.details ?? r.data ?? "";
+    const target = r.target ?? r.object ?? r.subject ?? "";
+    tr.append(element("td", "when", stamp(r.at ?? r.time ?? r.created_at)),
+      element("td", null, r.actor_name ? `${r.actor_name}（${r.actor}）` : r.actor ?? ""),
+      actionCell(r.action ?? ""),
+      element("td", null, typeof target === "object" ? JSON.stringify(target) : String(target)),
+      element("td", "detail", typeof detail === "object" ? JSON.stringify(detail) : String(detail)));
+    return tr;
+  }));
+  $("audit-empty").hidden = rows.length > 0;
+  $("audit-empty").textContent = "没有符合条件的审计记录";
+}
+
+$("audit-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  loadAudit();
+});
+
+export const TAB_LOADERS = { followups: loadFollowups, audit: loadAudit, reports: () => {} };

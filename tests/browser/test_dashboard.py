@@ -1,0 +1,373 @@
+"""The manager's dashboard `/dashboard/{hall}` (督查看板) in Debian's Chromium against a real server
+whose clock starts on a Wednesday at 09:30 (ONEWINDOW_CLOCK_AT) and is moved ahead by the admin:
+a long wait becomes an alert that the manager acknowledges, a bad rating opens a follow-up that is
+called back, fixed and closed from the page, the day's report is exported to Excel through the
+page's link, and the manager's actions on counters show the server's refusals."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import httpx
+import pytest
+from openpyxl import load_workbook
+from playwright.sync_api import Page, expect
+
+from server.demo import DEMO_PASSWORD
+from tests.api.conftest import KIOSK
+from tests.servers import ServerProcess, seeded
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, BrowserContext, ViewportSize
+
+Shoot = Callable[[Page, str], Path]
+WIDE: ViewportSize = {"width": 1920, "height": 1080}
+DESK: ViewportSize = {"width": 1366, "height": 768}
+TODAY = "2026-11-25"  # a Wednesday, a working day
+PATH = "/dashboard/jinan"
+
+
+class Hall:
+    """The demo hall `jinan` over the server's HTTP API: the kiosk, a clerk, the manager, the admin."""
+
+    def __init__(self, server: ServerProcess) -> None:
+        self.server = server
+        self.tokens: dict[str, str] = {}
+
+    def url(self, path: str) -> str:
+        return f"{self.server.base}/api/v1{path}"
+
+    def auth(self, username: str) -> dict[str, str]:
+        if username not in self.tokens:
+            response = httpx.post(self.url("/auth/login"), json={"username": username, "password": DEMO_PASSWORD},
+                                  timeout=10)
+            assert response.status_code == 200, response.text
+            self.tokens[username] = response.json()["token"]
+        return {"Authorization": f"Bearer {self.tokens[username]}"}
+
+    def call(self, method: str, path: str, who: str | None = None, body: object = None,
+             expected: tuple[int, ...] = (200, 201, 204)) -> Any:
+        headers = KIOSK if who is None else self.auth(who)
+        response = httpx.request(method, self.url(path), json=body, headers=headers, timeout=10)
+        assert response.status_code in expected, f"{method} {path}: {response.status_code} {response.text}"
+        return response.json() if response.content else None
+
+    def issue(self, queue: str = "A") -> dict[str, Any]:
+        ticket: dict[str, Any] = self.call("POST", "/halls/jinan/tickets", None, {"queue": queue, "priority": "none"})
+        return ticket
+
+    def counter(self, number: int, action: str, who: str, body: object = None) -> Any:
+        return self.call("POST", f"/halls/jinan/counters/{number}/{action}", who, body or {})
+
+    def serve(self, number: int, who: str) -> dict[str, Any]:
+        """Calls the next ticket at the counter, starts and finishes it: the finished ticket."""
+        called = self.counter(number, "call-next", who)
+        self.counter(number, "start", who)
+        self.counter(number, "finish", who)
+        return dict(called)
+
+    def advance(self, seconds: float) -> None:
+        self.call("POST", "/system/clock", "admin", {"advance_s": seconds})
+
+
+@pytest.fixture
+def server(sqlite_url: str, tmp_path: Path) -> Iterator[ServerProcess]:
+    process = ServerProcess(seeded(sqlite_url), tmp_path,
+                            extra_env={"ONEWINDOW_CLOCK_AT": f"{TODAY}T09:30:00+08:00"}).start()
+    try:
+        yield process
+    finally:
+        process.stop()
+
+
+@pytest.fixture
+def hall(server: ServerProcess) -> Hall:
+    return Hall(server)
+
+
+@pytest.fixture
+def desk(browser: Browser, server: ServerProcess) -> Iterator[Callable[..., BrowserContext]]:
+    contexts: list[BrowserContext] = []
+
+    def open_(size: ViewportSize = WIDE) -> BrowserContext:
+        context = browser.new_context(viewport=size, locale="zh-CN", timezone_id="Asia/Shanghai",
+                                      base_url=server.base, accept_downloads=True)
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        return context
+
+    yield open_
+    for context in contexts:
+        context.close()
+
+
+def signed_in(desk: Callable[..., BrowserContext], username: str = "manager", size: ViewportSize = WIDE,
+              path: str = PATH, fake_clock: bool = False) -> Page:
+    """The dashboard, reached through the login page as the 督查科 does; with `fake_clock` the
+    browser's timers can be fast-forwarded (page.clock)."""
+    page = desk(size).new_page()
+    if fake_clock:
+        page.clock.install()
+    page.goto(path)
+    assert "/login" in page.url
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", DEMO_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"**{PATH}")
+    if "#" in path:  # the login page goes back to the path; the tab is in the fragment
+        page.goto(path)
+    expect(page.locator("html")).to_have_attribute("data-tab", path.partition("#")[2] or "live")
+    return page
+
+
+def live(page: Page) -> None:
+    expect(page.locator("html")).to_have_attribute("data-feed", "live")
+    expect(page.locator("#counter-cards li").first).to_be_visible()
+
+
+def test_a_long_wait_sounds_an_alert_until_the_manager_acknowledges_it(
+        desk: Callable[..., BrowserContext], hall: Hall, shoot: Shoot) -> None:
+    page = signed_in(desk, fake_clock=True)
+    live(page)
+    expect(page.locator("#alert-empty")).to_be_visible()
+    ticket = hall.issue("A")
+    row = page.locator("#queue-rows tr[data-queue=A]")
+    expect(row.locator("td.waiting")).to_have_text("1")
+    for chart in ("arrivals", "waits", "load"):
+        expect(page.locator(f"img[data-chart={chart}]")).to_have_js_property("complete", True)
+        assert page.locator(f"img[data-chart={chart}]").evaluate("img => img.naturalWidth") > 0, chart
+    shoot(page, "live")
+
+    hall.advance(21 * 60)
+    alert = page.locator(".alert-item[data-kind=long_wait]")
+    expect(alert).to_be_visible(timeout=15_000)
+    expect(alert).to_have_attribute("data-acked", "false")
+    expect(alert.locator(".a-action")).to_contain_text("处理建议")
+    expect(page.locator("#alerts-panel")).to_have_class("alerts card sounding")
+    expect(page.locator("#alerts-panel")).to_have_attribute("data-chimes", "1")  # rung once, at once
+    expect(row).to_have_class("long")
+    expect(row.locator("td").nth(2)).to_contain_text("21分")
+    shoot(page, "alert")
+    page.clock.fast_forward(31_000)  # still not acknowledged: it sounds again
+    expect(page.locator("#alerts-panel")).to_have_attribute("data-chimes", "2")
+
+    alert.get_by_role("button", name="确认").click()
+    expect(alert).to_have_attribute("data-acked", "true")
+    expect(alert.locator(".a-acked")).to_contain_text("已确认")
+    expect(page.locator("#alerts-panel")).to_have_attribute("data-unacked", "0")
+    standing = hall.call("GET", "/halls/jinan/alerts", "manager")["alerts"]
+    waits = [a for a in standing if a["kind"] == "long_wait"]
+    assert waits and all(a["acked"] and a["acked"]["by"] == "manager" for a in waits), standing
+    shoot(page, "acknowledged")
+    page.clock.fast_forward(31_000)  # acknowledged: silent
+    page.wait_for_timeout(300)
+    expect(page.locator("#alerts-panel")).to_have_attribute("data-chimes", "2")
+
+    page.reload()  # the acknowledgement is the server's, not the page's
+    expect(page.locator(".alert-item[data-kind=long_wait]")).to_have_attribute("data-acked", "true")
+    assert ticket["number"]
+
+
+def test_a_bad_rating_opens_a_follow_up_closed_from_the_page(
+        desk: Callable[..., BrowserContext], hall: Hall, shoot: Shoot) -> None:
+    hall.counter(1, "open", "clerk01")
+    hall.issue("A")
+    served = hall.serve(1, "clerk01")
+    hall.call("POST", "/halls/jinan/counters/1/rating", None,
+              {"ticket_id": served["id"], "level": 1, "reasons": ["服务态度差"]}, expected=(200, 201, 204))
+
+    page = signed_in(desk, path=f"{PATH}#followups")
+    item = page.locator("#followup-list li.followup").first
+    expect(item).to_be_visible()
+    expect(item).to_have_attribute("data-status", "open")
+    expect(item).to_contain_text("非常不满意")
+    expect(item).to_contain_text(served["number"])
+    expect(page.locator("#followup-count")).to_have_text("1")
+    shoot(page, "followup-open")
+
+    box = page.locator("#followup-dialog")
+    item.get_by_role("button", name="指派").click()
+    box.locator("input[name=assignee]").fill("nobody")
+    box.get_by_role("button", name="保存").click()
+    expect(box.locator(".problem")).to_be_visible()  # the server's refusal, in Chinese, in the dialog
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in box.locator(".problem").inner_text())
+    box.locator("input[name=assignee]").fill("clerk01")
+    box.get_by_role("button", name="保存").click()
+    expect(box).to_be_hidden()
+    expect(item).to_contain_text("责任人clerk01")
+
+    item.get_by_role("button", name="回访").click()
+    expect(box).to_be_visible()
+    box.locator("textarea[name=callback_note]").fill("已电话回访，群众反映等候时窗口人员态度生硬")
+    box.get_by_role("button", name="保存").click()
+    expect(box).to_be_hidden()
+    expect(item).to_contain_text("已联系：已电话回访")
+
+    item.get_by_role("button", name="整改").click()
+    box.locator("textarea[name=fix_note]").fill("对窗口人员进行服务规范培训")
+    shoot(page, "followup-fix")
+    box.get_by_role("button", name="保存").click()
+    expect(box).to_be_hidden()
+    expect(item).to_contain_text("对窗口人员进行服务规范培训")
+
+    item.get_by_role("button", name="办结").click()
+    confirm = page.locator("#confirm-dialog")
+    confirm.get_by_role("button", name="确认").click()
+    expect(confirm).to_be_hidden()
+    expect(page.locator("#followup-empty")).to_be_visible()  # no open one left
+    page.locator("#followup-status").select_option("closed")
+    closed = page.locator("#followup-list li.followup").first
+    expect(closed).to_have_attribute("data-status", "closed")
+    expect(closed.get_by_role("button", name="办结")).to_have_count(0)
+    shoot(page, "followup-closed")
+    body = hall.call("GET", "/halls/jinan/followups?status=closed", "manager")
+    assert [f["ticket"] for f in body["followups"]] == [served["number"]]
+    assert body["followups"][0]["callback"]["reached"] is True
+
+
+def test_the_days_report_exports_to_excel_through_the_page(
+        desk: Callable[..., BrowserContext], hall: Hall, shoot: Shoot, tmp_path: Path) -> None:
+    hall.counter(1, "open", "clerk01")
+    for queue in ("A", "A", "A", "B"):
+        hall.issue(queue)
+    hall.serve(1, "clerk01")
+    hall.serve(1, "clerk01")
+    hall.advance(120)
+
+    page = signed_in(desk, path=f"{PATH}#reports")
+    form = page.locator("#report-form")
+    expect(form.locator("input[name=date]")).to_have_value(TODAY)
+    form.locator("select[name=by]").select_option("queue")
+    form.get_by_role("button", name="查询").click()
+    total = page.locator("#report-total tr")
+    expect(total.locator("td[data-key=tickets]")).to_have_text("4")
+    expect(total.locator("td[data-key=served]")).to_have_text("2")
+    expect(page.locator("#report-rows tr[data-key=A] td[data-key=tickets]")).to_have_text("3")
+
+    form.get_by_role("button", name="导出 Excel").click()
+    link = page.locator("#export-link")
+    expect(link).to_be_visible(timeout=30_000)
+    expect(page.locator("#export-progress")).to_have_js_property("value", 100)
+    shoot(page, "exported")
+    with page.expect_download() as download:
+        link.click()
+    saved = tmp_path / "report.xlsx"
+    download.value.save_as(saved)
+    sheet = load_workbook(io.BytesIO(saved.read_bytes())).active
+    assert sheet is not None
+    lines = [list(r) for r in sheet.iter_rows(values_only=True)]
+    header = lines[1]
+    totals = lines[-1]
+    assert totals[0] == "合计", lines
+    assert totals[header.index("取号数")] == 4
+    assert totals[header.index("办结数")] == 2
+    by_key = {line[0]: line for line in lines[2:-1]}
+    assert by_key["A"][header.index("取号数")] == 3
+
+    form.get_by_role("button", name="导出 CSV").click()
+    expect(link).to_have_text("下载 CSV 文件", timeout=30_000)
+    with page.expect_download() as download:
+        link.click()
+    rows = list(csv.reader(io.StringIO(Path(download.value.path()).read_bytes().decode("utf-8-sig"))))
+    assert rows[-1][0] == "合计" and rows[-1][rows[0].index("取号数")] == "4", rows
+
+
+def test_the_manager_steers_counters_and_queues_and_sees_the_refusals(
+        desk: Callable[..., BrowserContext], hall: Hall, shoot: Shoot) -> None:
+    hall.counter(2, "open", "clerk02")
+    hall.issue("A")
+    hall.issue("A")
+    page = signed_in(desk, size=DESK)
+    live(page)
+    card = page.locator("#counter-cards li[data-number='2']")
+    expect(card).to_have_attribute("data-status", "idle")
+    case = hall.call("POST", "/halls/jinan/cases", "clerk02",
+                     {"item": "B01", "applicant": {"name": "张三"}, "counter": 2})  # due in one working day
+    due = page.locator("#due-list li.soon")
+    expect(due).to_contain_text(case["receipt_no"])
+    expect(due).to_contain_text("个体工商户设立登记")
+
+    card.get_by_role("button", name="暂停").click()
+    box = page.locator("#pause-dialog")
+    box.locator("select[name=reason]").select_option("业务培训")
+    box.get_by_role("button", name="确认暂停").click()
+    expect(box).to_be_hidden()
+    expect(card).to_have_attribute("data-status", "paused")
+    expect(card.locator(".chip")).to_have_text("暂停：业务培训")
+    card.get_by_role("button", name="恢复").click()
+    page.locator("#confirm-dialog").get_by_role("button", name="确认").click()
+    expect(card).to_have_attribute("data-status", "idle")
+
+    hall.counter(2, "call-next", "clerk02")  # a ticket at the window: closing it is refused
+    expect(card.locator(".c-facts")).to_contain_text("A001")
+    card.get_by_role("button", name="关闭").click()
+    confirm = page.locator("#confirm-dialog")
+    confirm.get_by_role("button", name="确认").click()
+    problem = confirm.locator(".problem")
+    expect(problem).to_be_visible()
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in problem.inner_text()), problem.inner_text()
+    shoot(page, "refused")
+    confirm.get_by_role("button", name="取消").click()
+
+    page.get_by_role("button", name="转移等候号").click()
+    move = page.locator("#move-dialog")
+    move.locator("select[name=from]").select_option("A")
+    move.locator("select[name=to]").select_option("B")
+    move.get_by_role("button", name="确认转移").click()
+    expect(move).to_be_hidden()
+    expect(page.locator("#queue-rows tr[data-queue=B] td.waiting")).to_have_text("1")
+    expect(page.locator("#queue-rows tr[data-queue=A] td.waiting")).to_have_text("0")
+
+    card.get_by_role("button", name="队列").click()
+    queues = page.locator("#queues-dialog")
+    queues.locator("input[value=B]").check()
+    queues.get_by_role("button", name="确认").click()
+    expect(queues).to_be_hidden()
+    expect(card.locator(".c-facts")).to_contain_text("B")
+
+    page.get_by_role("button", name="大厅公告").click()
+    notice = page.locator("#notice-dialog")
+    notice.locator("textarea").fill("今日下午三点起暂停办理不动产业务")
+    notice.get_by_role("button", name="发布公告").click()
+    expect(page.locator("#notice")).to_have_text("今日下午三点起暂停办理不动产业务")
+    shoot(page, "steered")
+
+    page.get_by_role("button", name="告警设置").click()
+    settings = page.locator("#settings-dialog")
+    expect(settings.locator("input[name=default]")).to_have_value("20")
+    settings.locator("input[name=target-B]").fill("30")
+    settings.get_by_role("button", name="保存").click()
+    expect(settings).to_be_hidden()
+    stored = hall.call("GET", "/halls/jinan/alert-settings", "manager")
+    assert stored["wait_target_min"]["B"] == 30 and stored["wait_target_min"]["default"] == 20, stored
+
+    page.locator("[data-tab=audit]").click()
+    page.locator("#audit-form input[name=actor]").fill("manager")
+    page.locator("#audit-form input[name=action]").fill("counter.pause")  # what the manager did here
+    page.locator("#audit-form").get_by_role("button", name="查询").click()
+    paused = page.locator("#audit-rows tr").first
+    expect(paused).to_contain_text("暂停窗口")
+    expect(paused).to_contain_text("counter 2")
+    expect(paused).to_contain_text("业务培训")
+    page.locator("#audit-form input[name=action]").fill("")
+    page.locator("#audit-form").get_by_role("button", name="查询").click()
+    expect(page.locator("#audit-rows")).to_contain_text("设置大厅公告")
+    shoot(page, "audit")
+
+
+def test_only_managers_see_the_dashboard(desk: Callable[..., BrowserContext], server: ServerProcess,
+                                        shoot: Shoot) -> None:
+    page = desk(DESK).new_page()
+    page.goto(PATH)
+    assert "/login" in page.url
+    page.fill("input[name=username]", "clerk01")
+    page.fill("input[name=password]", DEMO_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"**{PATH}")
+    expect(page.locator("h1")).to_have_text("没有权限查看督查看板")
+    shoot(page, "forbidden")
+    assert httpx.get(f"{server.base}{PATH}", timeout=10, follow_redirects=False).status_code == 303
