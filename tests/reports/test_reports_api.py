@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import time
+import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from typing import Any
@@ -147,3 +148,41 @@ def test_charts_are_svg_with_chinese_labels_for_managers_only(app: TestClient, c
         assert root.tag == "{http://www.w3.org/2000/svg}svg" and root.get("width") == "480"
         assert words in r.text
         assert app.get(f"{H}/charts/{name}.svg", headers=clerk).status_code == 403
+
+
+def test_with_redis_an_export_is_an_rq_job_a_worker_runs(app: TestClient, clock: FakeClock,
+                                                          database_url: str) -> None:
+    """REDIS_URL set: the export is queued for `rq worker` (here a real Worker in burst mode on a
+    private queue of the Redis at 127.0.0.1:6379, database 3)."""
+    from redis import Redis
+    from rq import Queue, Worker
+
+    from server.reports.jobs import RqExports
+    from server.store import reports as store
+    from server.store.db import open_database
+
+    seeded_day(app, clock)
+    db = open_database(database_url)
+    export_id = uuid.uuid4().hex[:16]
+    now = clock.now()
+    with db.writer.begin() as conn:
+        store.create_export(conn, {"id": export_id, "hall": "jinan", "status": "queued", "progress": 0,
+                                   "created_by": "manager", "created_at": now, "updated_at": now,
+                                   "params": {"period": "day", "date": "2026-11-25", "by": "hall",
+                                              "format": "xlsx", "now": now.isoformat()}})
+    db.dispose()
+    redis = Redis.from_url("redis://127.0.0.1:6379/3")
+    runner = RqExports("redis://127.0.0.1:6379/3", database_url)
+    runner.queue = Queue(f"onewindow-test-{uuid.uuid4().hex}", connection=redis)
+    try:
+        runner.enqueue(export_id)
+        Worker([runner.queue], connection=redis).work(burst=True)
+    finally:
+        runner.queue.delete(delete_jobs=True)
+    manager = login(app, "manager")
+    state = app.get(f"{H}/reports/exports/{export_id}", headers=manager).json()
+    assert state["status"] == "done" and state["progress"] == 100
+    sheet = load_workbook(io.BytesIO(app.get(state["file_url"], headers=manager).content)).active
+    assert sheet is not None
+    total = [c.value for c in list(sheet.iter_rows())[-1]]
+    assert total[0] == "合计" and total[2:5] == [3, 1, 1]
