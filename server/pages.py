@@ -40,15 +40,6 @@ async def login_page(request: Request) -> Response:
     return render("login.html", next=request.query_params.get("next", "/"))
 
 
-def _staff_page(title: str) -> object:
-    async def page(request: Request) -> Response:
-        if not request.session.get("uid"):
-            return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
-        return render("placeholder.html", title=title, path=request.url.path)
-
-    return page
-
-
 async def index(request: Request) -> Response:
     return render("index.html")
 
