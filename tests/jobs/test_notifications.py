@@ -370,7 +370,9 @@ def test_dashboard_lists_notifications_for_managers(sqlite_url: str) -> None:
 
     seed(sqlite_url)
     db_url = sqlite_url
-    run("embedded", DeliveryConfig(db_url), [called("t-1", "A001", 1), called("t-2", "A002", 2)], None)
+    # one after the other: the embedded runner delivers in parallel, and the list is newest first
+    run("embedded", DeliveryConfig(db_url), [called("t-1", "A001", 1)], None)
+    run("embedded", DeliveryConfig(db_url), [called("t-2", "A002", 2)], None)
     settings = Settings(db_url, None, SECRET, True, "NORMAL", "warning")
     with TestClient(create_app(settings), base_url="http://testserver") as client:
         path = f"/api/v1/halls/{HALL}/notifications"
