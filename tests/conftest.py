@@ -7,6 +7,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from typing import NoReturn
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -15,6 +16,14 @@ from server.domain.clock import FakeClock
 
 PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 IN_CI = os.environ.get("CI") == "true"
+
+
+def unavailable(what: str, remedy: str = "`make system` installs and starts it") -> NoReturn:
+    """Something a test needs from the machine is missing: in CI that is a failure (nothing may
+    skip there); elsewhere the test skips, saying what is missing and how to get it."""
+    if IN_CI:
+        pytest.fail(f"{what}; {remedy}")
+    pytest.skip(f"{what} (outside CI: {remedy})")
 
 # 09:00 in the hall (Asia/Shanghai) on an ordinary Wednesday.
 HALL_MORNING = datetime(2026, 11, 25, 1, 0, tzinfo=UTC)
@@ -39,9 +48,7 @@ def _pg_reachable() -> bool:
 @pytest.fixture(scope="session")
 def postgres_server() -> str:
     if not _pg_reachable():
-        if IN_CI:
-            pytest.fail(f"PostgreSQL is not reachable at {PG_ADMIN_URL}; scripts/services.sh should have started it")
-        pytest.skip(f"PostgreSQL not reachable at {PG_ADMIN_URL} (outside CI; run `make system`)")
+        unavailable(f"PostgreSQL is not reachable at {PG_ADMIN_URL}")
     return PG_ADMIN_URL
 
 

@@ -14,11 +14,9 @@ import time
 from pathlib import Path
 
 import httpx
-import pytest
 
 from tests.api.conftest import SECRET, seed
-
-IN_CI = os.environ.get("CI") == "true"
+from tests.conftest import unavailable
 
 
 def free_port() -> int:
@@ -120,9 +118,7 @@ class RedisProcess:
     def start(self) -> RedisProcess:
         binary = shutil.which("redis-server")
         if binary is None:
-            if IN_CI:
-                pytest.fail("redis-server is not installed; scripts/services.sh installs it")
-            pytest.skip("redis-server is not installed (outside CI; run `make system`)")
+            unavailable("redis-server is not installed")
         self.proc = subprocess.Popen(
             [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
              "--dir", str(self.dir)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

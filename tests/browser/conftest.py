@@ -17,7 +17,8 @@ from playwright.sync_api import expect, sync_playwright
 
 from server.demo import DEMO_PASSWORD
 from tests.api.conftest import KIOSK
-from tests.servers import IN_CI, ServerProcess, seeded
+from tests.conftest import unavailable
+from tests.servers import ServerProcess, seeded
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Locator, Page, ViewportSize
@@ -38,10 +39,7 @@ RECONNECT_S = 20  # the backoff may have reached several seconds while the serve
 def browser() -> Iterator[Browser]:
     missing = [package for package, path in REQUIRED.items() if not path.exists()]
     if missing:
-        message = f"not installed: {', '.join(missing)}; `make system` (scripts/browser.sh) installs them"
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message)
+        unavailable(f"not installed: {', '.join(missing)}", "`make system` (scripts/browser.sh) installs them")
     # As root Chromium refuses to start sandboxed; containers also have a tiny /dev/shm.
     args = ["--no-sandbox", "--disable-dev-shm-usage"] if os.geteuid() == 0 else ["--disable-dev-shm-usage"]
     with sync_playwright() as playwright:
@@ -95,10 +93,7 @@ def read_qr(locator: Locator, folder: Path) -> str:
     by zbar (Debian's zbar-tools)."""
     zbarimg = shutil.which("zbarimg")
     if zbarimg is None:
-        message = "zbarimg is not installed (zbar-tools); `make system` (scripts/browser.sh) installs it"
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message)
+        unavailable("zbarimg is not installed (zbar-tools)", "`make system` (scripts/browser.sh) installs it")
     shot = folder / "qr.png"
     locator.screenshot(path=str(shot))
     done = subprocess.run([zbarimg, "--raw", "-q", str(shot)], capture_output=True, text=True, timeout=30)

@@ -9,7 +9,7 @@ import uuid
 import pytest
 import redis
 
-from tests.conftest import IN_CI
+from tests.conftest import unavailable
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/3")
 
@@ -19,9 +19,7 @@ def redis_url() -> str:
     try:
         redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
     except redis.RedisError:
-        if IN_CI:
-            pytest.fail(f"Redis is not reachable at {REDIS_URL}; scripts/services.sh should have started it")
-        pytest.skip(f"Redis not reachable at {REDIS_URL} (outside CI; run `make system`)")
+        unavailable(f"Redis is not reachable at {REDIS_URL}")
     return REDIS_URL
 
 
