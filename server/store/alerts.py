@@ -9,10 +9,10 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, desc, insert, select, update
 
+from . import followups
 from .repo import utc
 from .tables import events, ratings
 from .tables_alerts import alert_acks, alert_settings
-from .tables_followups import followups
 
 log = logging.getLogger("onewindow.alerts")
 
@@ -61,12 +61,9 @@ def bad_ratings_since(conn: Connection, hall: str, since: datetime, worst: int =
 
 
 def overdue_followups(conn: Connection, hall: str, today: date) -> list[dict[str, Any]]:
-    """Open follow-ups (整改) past their due date."""
-    rows = conn.execute(select(followups.c.id, followups.c.due_date, followups.c.assignee, followups.c.counter)
-                        .where(followups.c.hall == hall, followups.c.closed_at.is_(None),
-                               followups.c.due_date < today)
-                        .order_by(followups.c.due_date)).mappings().all()
-    return [{"id": r["id"], "due": r["due_date"], "assignee": r["assignee"], "counter": r["counter"]} for r in rows]
+    """Open follow-ups (整改) past their due date, as the follow-ups store lists them."""
+    return [{"id": r["id"], "due": r["due_date"], "assignee": r["assignee"], "counter": r["counter"]}
+            for r in followups.for_hall(conn, hall, "overdue", today)]
 
 
 PAUSE_TYPES = ("counter.opened", "counter.paused", "counter.resumed", "counter.closed")

@@ -144,3 +144,20 @@ def test_a_bad_rating_today_is_an_alert(app: TestClient, clock: FakeClock, sqlit
     assert "服务态度差" in alert["title"] and "clerk01" not in str(alert)
     clock.advance(24 * 3600)  # tomorrow it is the follow-up's business, not an alert
     assert [a for a in app.get(ALERTS, headers=manager).json()["alerts"] if a["kind"] == "bad_rating"] == []
+
+
+def test_a_follow_up_past_its_due_date_is_an_alert(app: TestClient, clock: FakeClock) -> None:
+    clerk = login(app, "clerk01")
+    issue(app)
+    for action in ("open", "call-next", "finish"):
+        app.post(f"/api/v1/halls/jinan/counters/1/{action}", headers=clerk)
+    ticket_id = app.get("/api/v1/halls/jinan/counters/1/rating").json()["ticket"]["id"]
+    rated = app.post("/api/v1/halls/jinan/counters/1/rating", json={"ticket_id": ticket_id, "level": 1,
+                                                                    "reasons": ["服务态度差"]})
+    assert rated.status_code == 201, rated.text
+    manager = login(app, "manager")
+    kinds = [a["kind"] for a in app.get(ALERTS, headers=manager).json()["alerts"]]
+    assert "followup_overdue" not in kinds
+    clock.advance(10 * 24 * 3600)  # five working days and more: the follow-up is overdue
+    alerts = app.get(ALERTS, headers=login(app, "manager")).json()["alerts"]
+    assert any(a["kind"] == "followup_overdue" for a in alerts)
