@@ -33,12 +33,16 @@ def strict(config: PolicyConfig) -> Chooser:
 
 def guarded(config: PolicyConfig) -> Chooser:
     """Strict order, except that the oldest walk-in goes next when the counter has made K
-    non-walk-in calls in a row, or when that walk-in has waited T seconds or more."""
+    non-walk-in calls in a row *and* that walk-in has waited T seconds or more.
+
+    Both, not either: in a busy hall every walk-in at the head has waited T, so "or" would put
+    the special groups (seed art. 13: served first) behind every walk-in. The guard only keeps
+    walk-ins from starving when priority visitors never stop coming."""
 
     def choose(heads: Heads, streak: int, now: float) -> Ticket | None:
         walk_in = heads.get(WALK_IN_CLASS)
         if walk_in is not None and (
-            streak >= config.max_priority_streak or now - walk_in.order_at >= config.walk_in_max_wait_s
+            streak >= config.max_priority_streak and now - walk_in.order_at >= config.walk_in_max_wait_s
         ):
             return walk_in
         return _first_by_class(heads)

@@ -132,10 +132,11 @@ def test_priority_groups_before_walk_ins(hall: Hall, clock: FakeClock) -> None:
     assert call_next(hall, clock, 1) == elder
 
 
-def test_after_k_priority_calls_a_walk_in_is_called(hall: Hall, clock: FakeClock) -> None:
+def test_after_k_priority_calls_a_walk_in_who_waited_t_is_called(hall: Hall, clock: FakeClock) -> None:
     opened(hall, clock, 1)
     walk_in = issue(hall, clock)
     priority = [issue(hall, clock, priority=Priority.PREGNANT) for _ in range(5)]
+    clock.advance(JINAN.policy.walk_in_max_wait_s)
     calls = []
     for _ in range(4):
         calls.append(call_next(hall, clock, 1))
@@ -143,12 +144,27 @@ def test_after_k_priority_calls_a_walk_in_is_called(hall: Hall, clock: FakeClock
     assert calls == [*priority[:3], walk_in]  # K = 3 by default
 
 
-def test_a_walk_in_waiting_longer_than_t_goes_next(hall: Hall, clock: FakeClock) -> None:
+def test_k_priority_calls_alone_do_not_send_a_fresh_walk_in_ahead(hall: Hall, clock: FakeClock) -> None:
     opened(hall, clock, 1)
     walk_in = issue(hall, clock)
+    priority = [issue(hall, clock, priority=Priority.PREGNANT) for _ in range(5)]
+    calls = []
+    for _ in range(6):
+        calls.append(call_next(hall, clock, 1))
+        hall.finish(1, clock.now())
+    assert calls == [*priority, walk_in]  # it has not waited T: the special groups first
+
+
+def test_an_overdue_walk_in_does_not_overtake_priority_before_k_calls(hall: Hall, clock: FakeClock) -> None:
+    """The busy hall of issue 14: every walk-in at the head has waited T, yet an elderly visitor
+    who arrives after them is called first (seed art. 13), until K priority calls in a row."""
+    opened(hall, clock, 1)
+    walk_ins = [issue(hall, clock) for _ in range(3)]
     clock.advance(JINAN.policy.walk_in_max_wait_s)
-    issue(hall, clock, priority=Priority.DISABLED)
-    assert call_next(hall, clock, 1) == walk_in
+    elder = issue(hall, clock, priority=Priority.ELDERLY)
+    assert call_next(hall, clock, 1) == elder
+    hall.finish(1, clock.now())
+    assert call_next(hall, clock, 1) == walk_ins[0]
 
 
 def test_a_counter_helps_its_second_queue_when_its_own_is_empty(hall: Hall, clock: FakeClock) -> None:
