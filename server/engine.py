@@ -5,8 +5,9 @@ One writer task per hall takes the commands waiting for it as one batch (group c
 1. in the hall's database thread: begin, take the hall lock (SQLite ``BEGIN IMMEDIATE``,
    PostgreSQL ``SELECT … FOR UPDATE`` on the hall row) and read the events other processes
    wrote since our cached state;
-2. on the event loop: replay those events, then run each command against the state; a
-   command's DomainError refuses that command alone;
+2. on the event loop: replay those events, roll the hall over to today (its own events, stored
+   with the batch, so that no command sees yesterday's state), then run each command against
+   the state; a command's DomainError refuses that command alone;
 3. in the thread: append the events and projections, commit;
 4. on the event loop: answer every caller, then publish the events, only now that they are
    durable.
@@ -232,7 +233,9 @@ class HallEngine:
             for row in rows:
                 state.apply(repo.row_to_event(row))
             now = self.clock.now()
-            written: list[Event] = []
+            # The day change first: a command refused after it would otherwise have applied its
+            # events to the state without handing them over to be stored.
+            written: list[Event] = state.roll_day(now)
             outcomes: list[list[Event] | BaseException] = []
             for index, item in enumerate(batch):
                 try:

@@ -4,6 +4,12 @@ Commands validate first and raise a :class:`~server.domain.errors.DomainError` b
 anything; then they emit events, and every event is applied at once through :meth:`Hall.apply`,
 the same path that replays events written by another server process. So the state is always the
 fold of the event log, whoever wrote it.
+
+Every command first rolls the hall over to the day of ``now`` (:meth:`Hall.roll_day`), then
+validates against *today's* state: the first action after midnight, or after a server stopped
+overnight, must never call or finish a ticket that the day change cancels, nor act at a counter
+that it closes. A command refused after the roll leaves the roll applied; the engine, which
+stores every event, therefore rolls the day itself before running a batch of commands.
 """
 
 from __future__ import annotations
@@ -222,9 +228,9 @@ class Hall:
               channel: Channel = Channel.KIOSK, appointment_code: str | None = None,
               id_hash: str | None = None, visitor: str | None = None,
               case_receipt: str | None = None) -> list[Event]:
+        out = self.roll_day(now)
         if self.config.queue(queue) is None:
             raise errors.UnknownQueue(f"没有 {queue} 类队列", f"no queue {queue!r} in this hall")
-        out = self.roll_day(now)
         held = self.waiting_ticket_of(id_hash, queue) if id_hash else None
         if held is not None:
             raise errors.AlreadyWaiting(f"您已有 {held.number} 号在等候，请勿重复取号",
@@ -248,13 +254,13 @@ class Hall:
 
     def open_counter(self, number: int, clerk: str, now: datetime, clerk_name: str | None = None,
                      clerk_no: str | None = None) -> list[Event]:
+        out = self.roll_day(now)
         counter = self.counter(number)
         if counter.mode != CounterMode.CLOSED:
             if counter.clerk == clerk:
-                return []
+                return out
             holder = counter.clerk or "?"
             raise errors.CounterOccupied(f"{number} 号窗口已由 {holder} 签到", f"counter {number} is held by {holder}")
-        out = self.roll_day(now)
         self._emit(out, "counter.opened", now, counter=replace(counter, mode=CounterMode.OPEN, clerk=clerk,
                                                                 changed_at=now, priority_streak=0,
                                                                 clerk_name=clerk_name, clerk_no=clerk_no))
@@ -270,25 +276,25 @@ class Hall:
         return out
 
     def close_counter(self, number: int, now: datetime) -> list[Event]:
+        out = self.roll_day(now)
         counter = self.active_counter(number)
         self._require_free(counter)
-        out = self.roll_day(now)
         self._emit(out, "counter.closed", now, counter=self._closed(counter, now))
         return out
 
     def pause(self, number: int, reason: str, now: datetime) -> list[Event]:
+        out = self.roll_day(now)
         counter = self._open(number)
         self._require_free(counter)
-        out = self.roll_day(now)
         self._emit(out, "counter.paused", now, counter=replace(counter, mode=CounterMode.PAUSED,
                                                                 pause_reason=reason, changed_at=now), reason=reason)
         return out
 
     def resume(self, number: int, now: datetime) -> list[Event]:
+        out = self.roll_day(now)
         counter = self.active_counter(number)
         if counter.mode != CounterMode.PAUSED:
             raise errors.CounterNotPaused(f"{number} 号窗口没有暂停", f"counter {number} is not paused")
-        out = self.roll_day(now)
         self._emit(out, "counter.resumed", now, counter=replace(counter, mode=CounterMode.OPEN, pause_reason=None,
                                                                  changed_at=now))
         return out
@@ -306,39 +312,41 @@ class Hall:
         return None
 
     def call_next(self, number: int, now: datetime) -> list[Event]:
+        out = self.roll_day(now)
         counter = self._open(number)
         self._require_free(counter)
         ticket = self.next_for(counter, now)
-        if ticket is None:
-            return self.roll_day(now)
-        return self._call(counter, ticket, now)
+        if ticket is not None:
+            self._call(out, counter, ticket, now)
+        return out
 
     def call_number(self, number: int, ticket_number: str, now: datetime) -> list[Event]:
+        out = self.roll_day(now)
         counter = self._open(number)
         self._require_free(counter)
         ticket = self.ticket_by_number(ticket_number, self.local_day(now))
         if ticket.status != TicketStatus.WAITING:
             raise self._not_waiting(ticket)
-        return self._call(counter, ticket, now, out_of_turn=True)
+        self._call(out, counter, ticket, now, out_of_turn=True)
+        return out
 
-    def _call(self, counter: Counter, ticket: Ticket, now: datetime, out_of_turn: bool = False) -> list[Event]:
-        out = self.roll_day(now)
+    def _call(self, out: list[Event], counter: Counter, ticket: Ticket, now: datetime,
+              out_of_turn: bool = False) -> None:
         streak = 0 if ticket.calling_class == WALK_IN_CLASS else counter.priority_streak + 1
         called = replace(ticket, status=TicketStatus.CALLED, called_at=now, counter=counter.number,
                          target_counter=None, called_out_of_turn=out_of_turn)
         busy = replace(counter, ticket_id=ticket.id, priority_streak=streak, changed_at=now)
         self._emit(out, "ticket.called", now, called, busy)
-        return out
 
     def recall(self, number: int, now: datetime) -> list[Event]:
-        counter, ticket = self._with_ticket(number, TicketStatus.CALLED)
         out = self.roll_day(now)
+        counter, ticket = self._with_ticket(number, TicketStatus.CALLED)
         self._emit(out, "ticket.recalled", now, replace(ticket, recalls=ticket.recalls + 1, called_at=now), counter)
         return out
 
     def start(self, number: int, now: datetime) -> list[Event]:
-        counter, ticket = self._with_ticket(number, TicketStatus.CALLED)
         out = self.roll_day(now)
+        counter, ticket = self._with_ticket(number, TicketStatus.CALLED)
         self._emit(out, "ticket.serving", now, replace(ticket, status=TicketStatus.SERVING, started_at=now), counter)
         return out
 
@@ -349,14 +357,15 @@ class Hall:
         return self._end(number, now, TicketStatus.NO_SHOW, "ticket.no_show")
 
     def _end(self, number: int, now: datetime, status: TicketStatus, type_: str) -> list[Event]:
-        counter, ticket = self._with_ticket(number, None)
         out = self.roll_day(now)
+        counter, ticket = self._with_ticket(number, None)
         self._emit(out, type_, now, replace(ticket, status=status, finished_at=now, served_by=counter.clerk),
                    replace(counter, ticket_id=None, changed_at=now))
         return out
 
     def transfer(self, number: int, now: datetime, queue: str | None = None, to_counter: int | None = None,
                  reason: str | None = None) -> list[Event]:
+        out = self.roll_day(now)
         counter, ticket = self._with_ticket(number, None)
         if (queue is None) == (to_counter is None):
             raise errors.InvalidTransfer("请选择转去的队列或窗口（二选一）", "give either a queue or a counter")
@@ -374,13 +383,13 @@ class Hall:
         # Keeps order_at: the visitor keeps their place by arrival time in the new queue.
         moved = replace(moved, status=TicketStatus.WAITING, counter=None, called_at=None, started_at=None,
                         transferred_from=ticket.queue)
-        out = self.roll_day(now)
         self._emit(out, "ticket.transferred", now, moved, replace(counter, ticket_id=None, changed_at=now),
                    from_queue=ticket.queue, from_counter=counter.number, reason=reason)
         return out
 
     def reinstate(self, ticket_number: str, now: datetime) -> list[Event]:
         """回呼: a no-show who came back re-joins their class ``reinstate_places`` from the front."""
+        out = self.roll_day(now)
         ticket = self.ticket_by_number(ticket_number, self.local_day(now))
         if ticket.status != TicketStatus.NO_SHOW:
             raise errors.NotNoShow(f"{ticket.number} 不是过号状态", f"{ticket.number} is not a no-show")
@@ -396,14 +405,14 @@ class Hall:
             order_at = peers[-1][0] + 0.001
         back = replace(ticket, status=TicketStatus.WAITING, counter=None, called_at=None, started_at=None,
                        finished_at=None, order_at=order_at, reinstated=True)
-        out = self.roll_day(now)
         self._emit(out, "ticket.reinstated", now, back)
         return out
 
     def cancel(self, ticket: Ticket, now: datetime, reason: str = "visitor") -> list[Event]:
+        out = self.roll_day(now)
+        ticket = self.tickets.get(ticket.id, ticket)  # as it is today: the roll may have cancelled it
         if ticket.status != TicketStatus.WAITING:
             raise self._not_waiting(ticket)
-        out = self.roll_day(now)
         self._emit(out, "ticket.cancelled", now, replace(ticket, status=TicketStatus.CANCELLED, finished_at=now),
                    reason=reason)
         return out
@@ -415,6 +424,7 @@ class Hall:
         queue: one ``ticket.transferred`` per ticket, oldest first. Each keeps its arrival time
         (``order_at``) and its calling class, so they keep their order among themselves and take
         their place by arrival time among those already waiting there."""
+        out = self.roll_day(now)
         if self.config.queue(from_queue) is None:
             raise errors.UnknownQueue(f"没有 {from_queue} 类队列", f"no queue {from_queue!r} in this hall")
         if self.config.queue(to_queue) is None:
@@ -424,14 +434,8 @@ class Hall:
         waiting = sorted(self.waiting_in(from_queue), key=lambda t: (t.issued_at, t.order_at, t.id))
         if count is not None:
             waiting = waiting[:count]
-        if not waiting:
-            return []
-        out = self.roll_day(now)
         for ticket in sorted(waiting, key=lambda t: (t.order_at, t.id)):
-            current = self.tickets.get(ticket.id)
-            if current is None or current.status != TicketStatus.WAITING:
-                continue  # the day rolled over: it was cancelled
-            moved = replace(current, queue=to_queue, target_counter=None, transferred_from=from_queue)
+            moved = replace(ticket, queue=to_queue, target_counter=None, transferred_from=from_queue)
             self._emit(out, "ticket.transferred", now, moved, from_queue=from_queue, reason="manager_move", by=by)
         return out
 
@@ -440,6 +444,7 @@ class Hall:
         """Which queues a counter serves, in the order it calls them (``counter.changed``): the
         manager opens a counter to a second queue, or gives it back its own. The counter's next
         calls follow the new list; its mode, clerk and current ticket stay as they are."""
+        out = self.roll_day(now)
         counter = self.counter(number)
         codes = tuple(queues)
         if not codes:
@@ -450,9 +455,7 @@ class Hall:
         if len(set(codes)) != len(codes):
             raise errors.InvalidTransfer("queues 中有重复的队列", "queues lists a queue twice")
         if codes == counter.queues:
-            return []
-        out = self.roll_day(now)
-        counter = self.counters[number]
+            return out
         self._emit(out, "counter.changed", now, counter=replace(counter, queues=codes),
                    from_queues=list(counter.queues), queues=list(codes), by=by)
         return out
