@@ -16,7 +16,7 @@ from devices.emulation import PtyEmulator
 from devices.idcard import sam
 from devices.idcard.text import NATION_CODES, IdCard, encode_text
 
-DEMO_REGION = "110105"  # 北京市朝阳区: a region code stdnum knows for every birth year
+DEMO_REGION = "350111"  # 福州市晋安区, the demo hall's district (a code stdnum dates from 1983: issue 14)
 
 
 class IdCardEmulator(PtyEmulator):
@@ -96,7 +96,7 @@ def demo_photo() -> bytes:
 
 
 def demo_card(age: int, nation: str = "汉", name: str = "张三丰", today: date | None = None,
-              *, sequence: int = 123, valid_id: bool = True) -> IdCard:
+              *, sequence: int = 123, valid_id: bool = True, region: str = DEMO_REGION) -> IdCard:
     """A card for someone ``age`` years old today, with a correct GB 11643 check digit (or a wrong
     one when ``valid_id`` is False). The validity period follows the law on ID cards: 5 years under
     16, 10 to 25, 20 to 45, 长期 from 46."""
@@ -104,7 +104,7 @@ def demo_card(age: int, nation: str = "汉", name: str = "张三丰", today: dat
         raise ValueError("unknown nation")
     today = today or date.today()
     birth = _years_before(today, age)
-    body = f"{DEMO_REGION}{birth.year:04d}{birth.month:02d}{birth.day:02d}{sequence:03d}"
+    body = f"{region}{birth.year:04d}{birth.month:02d}{birth.day:02d}{sequence:03d}"
     check = ric.calc_check_digit(body + "0")
     if not valid_id:
         check = "0" if check != "0" else "1"
@@ -112,7 +112,7 @@ def demo_card(age: int, nation: str = "汉", name: str = "张三丰", today: dat
     years = 5 if age < 16 else 10 if age <= 25 else 20 if age <= 45 else None
     return IdCard(
         name=name, gender="男" if sequence % 2 else "女", nation=nation, birth_date=birth,
-        address="北京市朝阳区建国路88号", id_number=body + check, authority="北京市公安局朝阳分局",
+        address="福建省福州市晋安区福新中路88号", id_number=body + check, authority="福州市公安局晋安分局",
         valid_from=valid_from,
         valid_to=None if years is None else _years_before(valid_from, -years), photo=demo_photo(),
     )

@@ -202,9 +202,8 @@ async def book(request: Request) -> Response:
     hall = await context.engine.hall(code)
     try:
         number = validate_id_number(body.id_number)
-    except InvalidIdNumber:
-        raise ApiError(422, "invalid_id_number", "身份证号码有误（校验位不正确），请核对 (the ID number's check digit is wrong)",
-                       "id_number") from None
+    except InvalidIdNumber as exc:
+        raise ApiError(422, "invalid_id_number", str(exc), "id_number") from None
     holder = id_hash(context.settings.secret_key, number)
     now = context.clock.now()
     now_local = now.astimezone(hall.tz)

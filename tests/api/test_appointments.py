@@ -33,6 +33,12 @@ def idn(i: int) -> str:
     return body + ric.calc_check_digit(body + "0")
 
 
+def jinan(born: int, region: str = "350111") -> str:
+    """A valid number of a resident born in ``born``, of a district stdnum dates from later on."""
+    body = f"{region}{born}0312{born % 1000:03d}"
+    return body + ric.calc_check_digit(body + "0")
+
+
 def wrong_check_digit(number: str) -> str:
     return number[:17] + ("0" if number[17] != "0" else "1")
 
@@ -161,6 +167,22 @@ def test_an_item_of_another_queue_or_unknown_is_422(app: Client, item: str, code
     assert refused.json()["error"]["field"] == "item"
     assert refused.json()["error"]["code"] == code
     assert slot_of(client, "2026-11-25", "10:00")["booked"] == 0
+
+@pytest.mark.parametrize(("born", "region"), [(1950, "350111"), (1960, "350111"), (1950, "350181"),
+                                              (1960, "350181")])
+def test_older_residents_of_districts_named_since_may_book(app: Client, born: int, region: str) -> None:
+    client, _ = app
+    booked = client.post(BOOK, json={**booking(), "id_number": jinan(born, region)})
+    assert booked.status_code == 201, booked.text
+
+
+@pytest.mark.parametrize(("number", "part"), [(jinan(2027), "出生日期"), (wrong_check_digit(jinan(1950)), "校验位"),
+                                              (jinan(1950)[:17], "18位")])
+def test_a_refused_id_number_says_which_part_is_wrong(app: Client, number: str, part: str) -> None:
+    client, _ = app
+    refused = client.post(BOOK, json={**booking(), "id_number": number}).json()["error"]
+    assert refused["code"] == "invalid_id_number" and part in refused["message"], refused
+
 
 def test_unknown_queue_or_hall_is_404(app: Client) -> None:
     client, _ = app

@@ -74,6 +74,13 @@ def test_a_complete_case_is_accepted_with_its_due_date(app: TestClient, clerk: d
     assert receive(app, clerk)["receipt_no"] == "JA202611250002"
 
 
+def test_an_applicant_born_in_1950_in_jinan_is_accepted(app: TestClient, clerk: dict[str, str]) -> None:
+    elder = demo_card(76, name="林阿婆", today=TODAY, region="350111", sequence=222)
+    response = app.post("/api/v1/halls/jinan/cases", headers=clerk, json={
+        "item": "B02", "applicant": {"name": elder.name, "id_number": elder.id_number}})
+    assert response.status_code == 201, response.text
+
+
 def test_an_immediate_item_is_due_the_same_day(app: TestClient, clerk: dict[str, str]) -> None:
     assert receive(app, clerk, item="B10")["due_at"] == "2026-11-25"
 

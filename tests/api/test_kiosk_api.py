@@ -36,6 +36,19 @@ def test_card_read_from_the_agent_reaches_the_kiosk_feed(sqlite_client: TestClie
         assert "张小三" not in str(message)
 
 
+def test_a_jinan_resident_born_in_1950_gets_elderly_priority_at_the_kiosk(sqlite_client: TestClient) -> None:
+    elder = demo_card(76, name="林阿婆", today=date(2026, 11, 25), region="350111")
+    token = demo_token(SECRET, "kiosk", "kiosk-1")
+    with sqlite_client.websocket_connect(f"/ws/halls/jinan/kiosks/kiosk-1?token={token}") as ws:
+        assert ws.receive_json()["type"] == "snapshot"
+        response = sqlite_client.post(CARD_URL, headers=AGENT, json={"card": {
+            "name": elder.name, "gender": elder.gender, "nation": elder.nation,
+            "birth_date": elder.birth_date.isoformat(), "id_number": elder.id_number}})
+        assert response.status_code == 202, response.text
+        card = ws.receive_json()["card"]
+        assert (card["masked_name"], card["age"], card["priority_hint"]) == ("林*婆", 76, "elderly")
+
+
 def test_a_minority_card_suggests_minority_priority(sqlite_client: TestClient) -> None:
     young = demo_card(30, nation="回", today=date(2026, 11, 25))
     response = sqlite_client.post(CARD_URL, headers=AGENT, json={"card": {

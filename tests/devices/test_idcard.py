@@ -53,8 +53,8 @@ def test_each_presentation_is_read_once(emulator: IdCardEmulator, reader: IdCard
     assert card.gender == "男"
     assert card.nation == "汉"
     assert card.birth_date == date(1996, 11, 25)
-    assert card.address == "北京市朝阳区建国路88号"
-    assert card.authority == "北京市公安局朝阳分局"
+    assert card.address == "福建省福州市晋安区福新中路88号"
+    assert card.authority == "福州市公安局晋安分局"
     assert ric.is_valid(card.id_number) and card.id_number[6:14] == "19961125"
     assert card.valid_from == date(2025, 11, 25) and card.valid_to == date(2045, 11, 25)
     assert card.photo == demo_photo()  # holds the preamble, passed through undecoded
@@ -72,6 +72,18 @@ def test_each_presentation_is_read_once(emulator: IdCardEmulator, reader: IdCard
     assert reader.poll() is None
     assert emulator.reads_served == 2
     assert reader.status().state == OK
+
+
+@pytest.mark.parametrize(("region", "age"), [("350111", 76), ("350181", 66)])
+def test_an_elderly_card_from_a_district_named_since_is_read(emulator: IdCardEmulator, reader: IdCardReader,
+                                                             region: str, age: int) -> None:
+    """晋安区 (350111) and 福清市 (350181) numbers of residents born before stdnum dates those codes
+    (1983, 1990): the reader's SAM authenticated the card, so the agent reads it (issue 14)."""
+    card = demo_card(age, name="林阿婆", today=TODAY, region=region)
+    assert not ric.is_valid(card.id_number)  # stdnum refuses it for its region's history
+    emulator.present(card)
+    event = reader.poll()
+    assert isinstance(event, CardPresented) and event.card.id_number == card.id_number
 
 
 def test_long_term_card_of_another_nation(emulator: IdCardEmulator, reader: IdCardReader) -> None:
