@@ -29,12 +29,13 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Connection
 
-from server.bus import Bus
+from server.bus import Bus, BusUnavailable
 from server.domain.clock import Clock
 from server.domain.errors import DomainError, UnknownHall
 from server.domain.hall import Hall
 from server.domain.model import Event
 from server.domain.views import public_event
+from server.outage import STORAGE_ERRORS, Outage, describe
 from server.store import repo
 from server.store.db import Database
 
@@ -47,8 +48,12 @@ MAX_OUTBOX = 10_000
 CATCH_UP_LIMIT = 5000  # further behind than this, reloading the projections is cheaper
 
 
+READS, WRITES = "reads", "writes"
+
+
 class StorageError(Exception):
-    """The database refused or failed a write; the caller sees a 503, the command did not happen."""
+    """The database is unreachable or refused a write; the caller sees a 503 with Retry-After,
+    and a command that got it did not happen."""
 
 
 def hall_channel(code: str) -> str:
@@ -89,6 +94,8 @@ class HallEngine:
         # Called with (hall, public events) right after each commit, before the bus publish:
         # this process's own screens need not wait for a Redis round trip, nor for Redis at all.
         self.on_commit: list[Callable[[str, list[dict[str, Any]]], None]] = []
+        # One outage, reads and writes told apart: a full disk still answers every read.
+        self.storage = Outage("database", log)
 
     async def close(self) -> None:
         for rt in self._halls.values():
@@ -106,13 +113,13 @@ class HallEngine:
         self._reads.shutdown(wait=True)
 
     async def read(self, fn: Callable[[Connection], T]) -> T:
-        """Run a read-only query off the event loop."""
+        """Run a read-only query off the event loop. StorageError while the database is away."""
 
         def run() -> T:
             with self.db.reader.connect() as conn:
                 return fn(conn)
 
-        return await asyncio.get_running_loop().run_in_executor(self._reads, run)
+        return await self._guarded(READS, run)
 
     async def write(self, fn: Callable[[Connection], T]) -> T:
         """Run a small write outside the hall log (accounts, tokens) off the event loop."""
@@ -121,7 +128,16 @@ class HallEngine:
             with self.db.writer.begin() as conn:
                 return fn(conn)
 
-        return await asyncio.get_running_loop().run_in_executor(self._reads, run)
+        return await self._guarded(WRITES, run)
+
+    async def _guarded(self, kind: str, run: Callable[[], T]) -> T:
+        try:
+            result = await asyncio.get_running_loop().run_in_executor(self._reads, run)
+        except STORAGE_ERRORS as exc:
+            self.storage.failed(exc, kind)
+            raise StorageError(describe(exc)) from None
+        self.storage.ok(kind)
+        return result
 
     # ------------------------------------------------------------------ reading a hall
     async def hall(self, code: str) -> Hall:
@@ -211,11 +227,16 @@ class HallEngine:
             try:
                 await self._write_batch(rt, batch)
             except Exception as exc:  # the database failed: nothing in this batch happened
-                log.exception("hall %s: write failed, reloading state", rt.code)
+                if isinstance(exc, (*STORAGE_ERRORS, StorageError)):
+                    self.storage.failed(exc, WRITES)  # logged once per outage, not once per batch
+                else:
+                    log.exception("hall %s: write failed, reloading state", rt.code)
                 rt.state = None
                 for item in batch:
                     if not item.future.done():
-                        item.future.set_exception(StorageError(str(exc)))
+                        item.future.set_exception(StorageError(describe(exc)))
+            else:
+                self.storage.ok(WRITES)
 
     async def _write_batch(self, rt: HallRuntime, batch: list[_Pending]) -> None:
         if not batch:
@@ -295,6 +316,8 @@ class HallEngine:
             message = rt.outbox.popleft()
             try:
                 await self.bus.publish(channel, message)
+            except BusUnavailable:  # the bus logs its outage once; the other processes read the log
+                rt.outbox.clear()
             except Exception as exc:
                 log.warning("hall %s: publishing event %s failed (%s); dropping %d queued", rt.code,
                             message.get("seq"), exc, len(rt.outbox))

@@ -10,8 +10,10 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
+from server.bus import BusUnavailable
 from server.domain.errors import DomainError
 from server.engine import StorageError
+from server.outage import STORAGE_ERRORS
 
 log = logging.getLogger("onewindow.api")
 
@@ -52,9 +54,21 @@ async def on_domain_error(request: Request, exc: Exception) -> Response:
     return error_response(exc.status, exc.code, exc.message)
 
 
+RETRY_AFTER_S = "2"
+
+
 async def on_storage_error(request: Request, exc: Exception) -> Response:
+    """The database or the bus is away: 503 with Retry-After on every path. Logged once per
+    outage by the engine or the bus (server/outage.py), never a traceback per request."""
+    if isinstance(exc, BusUnavailable):
+        return error_response(503, "bus_unavailable", "实时消息服务暂时不可用，请稍后重试 (the event bus is unavailable; retry)",
+                              headers={"Retry-After": RETRY_AFTER_S})
+    if not isinstance(exc, StorageError):  # a path that queried the database without the engine
+        context = getattr(request.state, "ctx", None)
+        if context is not None:
+            context.engine.storage.failed(exc, "reads")
     return error_response(503, "storage_unavailable", "数据库暂时不可用，请稍后重试 (the database is unavailable; retry)",
-                          headers={"Retry-After": "2"})
+                          headers={"Retry-After": RETRY_AFTER_S})
 
 
 async def on_http_error(request: Request, exc: Exception) -> Response:
@@ -64,14 +78,18 @@ async def on_http_error(request: Request, exc: Exception) -> Response:
 
 
 async def on_unexpected(request: Request, exc: Exception) -> Response:
+    if isinstance(exc, OUTAGES):  # raised in a middleware, outside the routes' handlers
+        return await on_storage_error(request, exc)
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     return error_response(500, "internal_error", "服务器内部错误，已记录 (internal error; it has been logged)")
 
 
+OUTAGES: tuple[type[BaseException], ...] = (StorageError, BusUnavailable, *STORAGE_ERRORS)
+
 EXCEPTION_HANDLERS: dict[Any, Any] = {
     ApiError: on_api_error,
     DomainError: on_domain_error,
-    StorageError: on_storage_error,
+    **dict.fromkeys(OUTAGES, on_storage_error),
     HTTPException: on_http_error,
     Exception: on_unexpected,
 }

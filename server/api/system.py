@@ -9,12 +9,14 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from server.auth import verify_password
+from server.engine import WRITES, StorageError
 from server.store import accounts
+from server.store.health import probe_write
 
 from . import audit
 from .context import ctx, require_principal
 from .declare import endpoint, openapi
-from .errors import ApiError, JSONResponse
+from .errors import RETRY_AFTER_S, ApiError, JSONResponse
 from .schemas import Login
 
 
@@ -79,22 +81,32 @@ async def me(request: Request) -> Response:
     return JSONResponse({"kind": p.kind, "role": p.role, "name": p.name, "hall": p.hall, "counter": p.counter})
 
 
-@endpoint("GET", "/healthz", "200 while the database and the bus answer, else 503", auth=False, tag="system",
-          prefix="", responses={200: "ok", 503: "database or bus unreachable"})
+@endpoint("GET", "/healthz", "200 while the database (reads and writes) and the bus answer, else 503 naming the cause",
+          auth=False, tag="system", prefix="", responses={200: "ok", 503: "database or bus unreachable, or writes failing"})
 async def healthz(request: Request) -> Response:
     context = ctx(request)
-    problems = []
+    engine = context.engine
+    causes: dict[str, str] = {}
     try:
-        await context.engine.read(lambda conn: conn.exec_driver_sql("SELECT 1").scalar())
-    except Exception:
-        problems.append("database")
+        await engine.read(lambda conn: conn.exec_driver_sql("SELECT 1").scalar())
+    except StorageError as exc:
+        causes["database"] = str(exc)
+    if "database" not in causes and engine.storage.failing_for(WRITES):
+        # Reads answer on a full disk: while the hall's writes fail, try one, so that a load
+        # balancer stops sending traffic here, and sees this process come back once it can write.
+        now = context.clock.now()
+        try:
+            await engine.write(lambda conn: probe_write(conn, now))
+        except StorageError as exc:
+            causes["database"] = f"writes failing: {exc}"
     try:
         if not await context.bus.healthy():
-            problems.append("bus")
-    except Exception:
-        problems.append("bus")
-    if problems:
-        return JSONResponse({"status": "unavailable", "failing": problems}, status_code=503)
+            causes["bus"] = "the event bus does not answer"
+    except Exception as exc:
+        causes["bus"] = f"the event bus does not answer ({type(exc).__name__})"
+    if causes:
+        return JSONResponse({"status": "unavailable", "failing": sorted(causes), "causes": causes}, status_code=503,
+                            headers={"Retry-After": RETRY_AFTER_S})
     return JSONResponse({"status": "ok", "connections": context.hub.connections()})
 
 

@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from .base import Bus, Subscription
+from .base import Bus, BusUnavailable, Subscription
 from .memory import MemoryBus
 
 
@@ -21,4 +21,4 @@ def open_bus(url: str | None) -> Bus:
     raise ValueError(f"unsupported bus URL {url!r}: use redis://host:port/db or leave REDIS_URL unset")
 
 
-__all__ = ["Bus", "MemoryBus", "Subscription", "open_bus"]
+__all__ = ["Bus", "BusUnavailable", "MemoryBus", "Subscription", "open_bus"]

@@ -14,6 +14,11 @@ Message = dict[str, Any]
 RESET: Message = {"type": "bus.reset"}
 
 
+class BusUnavailable(Exception):
+    """The bus could not take a message (Redis is away). The backend logs the outage once; the
+    HTTP edge answers 503 with Retry-After; events are safe in the log either way."""
+
+
 class Subscription(Protocol):
     def __aiter__(self) -> AsyncIterator[Message]: ...
 

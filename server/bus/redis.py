@@ -22,10 +22,12 @@ import orjson
 import redis.asyncio as aioredis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
+from redis.exceptions import RedisError
 
+from server.outage import Outage, describe
 from server.tasks import cancel_and_wait
 
-from .base import RESET, LocalSubscribers, Message, QueueSubscription
+from .base import RESET, BusUnavailable, LocalSubscribers, Message, QueueSubscription
 
 log = logging.getLogger("onewindow.bus")
 BACKOFF_S = (0.1, 0.2, 0.5, 1.0, 2.0, 5.0)
@@ -42,6 +44,9 @@ class RedisBus:
         self._wanted = asyncio.Event()  # set while some channel has a local subscriber
         self._listening = asyncio.Event()  # set while the listening connection is subscribed
         self._confirmations: dict[str, asyncio.Event] = {}  # channels whose SUBSCRIBE Redis has not yet confirmed
+        # Publishers and the listener report to one outage: one warning when Redis goes, one when
+        # it is back, however many events fail in between.
+        self.outage = Outage("event bus (Redis)", log)
 
     async def connect(self) -> None:
         # No silent retries: a publish fails fast while Redis is away (the log covers it) and the
@@ -91,7 +96,8 @@ class RedisBus:
             try:
                 await self._open_pubsub()
                 if failures:
-                    log.warning("redis bus: reconnected after %d attempts; subscribers resynchronise", failures)
+                    self.outage.ok()
+                    log.info("redis bus: reconnected after %d attempts; subscribers resynchronise", failures)
                     self._local.deliver_everywhere(RESET)
                 failures = 0
                 while True:
@@ -112,8 +118,7 @@ class RedisBus:
             except Exception as exc:
                 delay = BACKOFF_S[min(failures, len(BACKOFF_S) - 1)]
                 failures += 1
-                if failures == 1:
-                    log.warning("redis bus: connection lost (%s); retrying", exc)
+                self.outage.failed(exc)
                 self._listening.clear()
                 await self._close_pubsub()
                 await asyncio.sleep(delay)
@@ -129,7 +134,13 @@ class RedisBus:
             self._local.deliver(channel, data)
 
     async def publish(self, channel: str, message: Message) -> None:
-        await self._redis.publish(channel, orjson.dumps(message))
+        try:
+            await self._redis.publish(channel, orjson.dumps(message))
+        except (RedisError, OSError) as exc:
+            self.outage.failed(exc)
+            raise BusUnavailable(describe(exc)) from None
+        if self.outage.failing and self._listening.is_set():
+            self.outage.ok()
 
     @asynccontextmanager
     async def subscribe(self, channel: str) -> AsyncIterator[QueueSubscription]:
@@ -142,8 +153,8 @@ class RedisBus:
                 try:
                     await self._pubsub.subscribe(channel)
                     await asyncio.wait_for(confirmed.wait(), CONNECT_WAIT_S)
-                except Exception:  # the listener resubscribes every channel when Redis is back
-                    log.warning("redis bus: subscribe to %s failed; will resubscribe on reconnect", channel)
+                except Exception as exc:  # the listener resubscribes every channel when Redis is back
+                    self.outage.failed(exc)
             yield sub
         finally:
             if self._local.remove(channel, sub) and self._pubsub is not None:

@@ -146,3 +146,12 @@ agent_events = Table(
     Column("result", JSON, nullable=False),  # the acknowledgement sent, to send again on a repeat
     Index("ix_agent_events_hall_at", "hall", "at"),
 )
+
+
+# One row per server process, written by /healthz while the hall's writes are failing (a full
+# disk answers every read): when this write succeeds again, so do the hall's.
+health_probe = Table(
+    "health_probe", metadata,
+    Column("process", String(128), primary_key=True),  # host:pid
+    Column("at", DateTime(timezone=True), nullable=False),
+)
