@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 from datetime import datetime
 
@@ -10,7 +11,7 @@ from starlette.responses import Response
 
 from server.agents.cards import InvalidCardToken, read_card_token
 from server.agents.printing import send_ticket_to_printer
-from server.auth import TICKET_ISSUERS
+from server.auth import TICKET_ISSUERS, Principal
 from server.domain.errors import AlreadyWaiting, UnknownTicket
 from server.domain.hall import Hall
 from server.domain.model import Channel, Event, Ticket
@@ -62,6 +63,11 @@ async def issue_ticket(request: Request, body: IssueTicket) -> Response:
     if body.channel == Channel.APPOINTMENT and not body.appointment_code:
         raise ApiError(422, "invalid_field", "预约取号须提供预约号 (appointment tickets need appointment_code)",
                        "appointment_code")
+    issue_key = _issue_key(request, principal)
+    if issue_key is not None:  # a retry of a press whose answer was lost: the same ticket, not a second
+        replayed = (await context.engine.hall(code)).ticket_by_issue_key(issue_key, context.clock.now())
+        if replayed is not None:
+            return await _issued(request, context, principal, replayed, None, status=200)
     if principal.kind == "device" and principal.role == "kiosk":
         _kiosk_may_issue(context, code, principal.name)
     holder = _card_holder(context, body.card_token)
@@ -77,7 +83,7 @@ async def issue_ticket(request: Request, body: IssueTicket) -> Response:
     def command(hall: Hall, now: datetime) -> list[Event]:
         return hall.issue(queue, now, token, body.priority, channel, claim.ticket_code if claim else None,
                           id_hash=holder["id_hash"] if holder else None,
-                          visitor=holder["masked_name"] if holder else None)
+                          visitor=holder["masked_name"] if holder else None, issue_key=issue_key)
 
     try:
         events = await context.engine.run(code, command)
@@ -88,8 +94,22 @@ async def issue_ticket(request: Request, body: IssueTicket) -> Response:
             return _already_waiting(await context.engine.hall(code), failed)
         raise
     hall = await context.engine.hall(code)
-    ticket = hall.tickets[events[-1].ticket.id] if events[-1].ticket else None
-    assert ticket is not None
+    issued = next((e.ticket for e in events if e.type == "ticket.issued"), None)
+    if issued is None:  # the same key issued it meanwhile (a retry racing its original)
+        if claim:
+            await appointments.release_check_in(context, claim)
+        assert issue_key is not None
+        replayed = hall.ticket_by_issue_key(issue_key, context.clock.now())
+        assert replayed is not None
+        return await _issued(request, context, principal, replayed, None, status=200)
+    return await _issued(request, context, principal, hall.tickets[issued.id], claim, status=201)
+
+
+async def _issued(request: Request, context: AppContext, principal: Principal, ticket: Ticket,
+                  claim: appointments.CheckIn | None, status: int) -> Response:
+    """The answer to an issue: 201 for a new ticket, 200 for the one an Idempotency-Key already
+    issued (printed again on a kiosk: the first answer, and maybe its slip, was lost)."""
+    hall = await context.engine.hall(request.path_params["hall"])
     body_out = public_ticket(hall, ticket, with_token=True)
     if claim:
         await appointments.finish_check_in(context, claim, ticket.id)
@@ -98,7 +118,22 @@ async def issue_ticket(request: Request, body: IssueTicket) -> Response:
             body_out["notice"] = claim.notice
     if principal.kind == "device" and principal.role == "kiosk":
         body_out["print"] = await print_for_kiosk(context, hall, principal.name, ticket, str(request.base_url))
-    return JSONResponse(body_out, status_code=201)
+    return JSONResponse(body_out, status_code=status)
+
+
+ISSUE_KEY = re.compile(r"^[\x21-\x7e]{1,128}$")
+
+
+def _issue_key(request: Request, principal: Principal) -> str | None:
+    """The ``Idempotency-Key`` header (docs/idempotency.md), scoped by the issuer so that two
+    kiosks that happen to pick the same key never share a ticket."""
+    raw = request.headers.get("idempotency-key")
+    if raw is None:
+        return None
+    if not ISSUE_KEY.match(raw):
+        raise ApiError(422, "invalid_field", "Idempotency-Key 应为1至128个可见ASCII字符 "
+                       "(Idempotency-Key must be 1 to 128 visible ASCII characters)", "Idempotency-Key")
+    return f"{principal.kind}:{principal.name}:{raw}"
 
 
 def _kiosk_may_issue(context: AppContext, hall: str, kiosk: str) -> None:

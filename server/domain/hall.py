@@ -51,6 +51,7 @@ class Hall:
         self.tickets: dict[str, Ticket] = {}
         self.by_token: dict[str, str] = {}
         self.by_number: dict[tuple[date, str], str] = {}
+        self.by_issue_key: dict[tuple[date, str], str] = {}
         self.counters = {c.number: Counter(c.number, c.name, c.queues) for c in config.counters}
         self.serials: dict[tuple[date, str], int] = {}
         self.services: dict[str, deque[float]] = {q.code: deque(maxlen=config.service_window) for q in config.queues}
@@ -89,6 +90,8 @@ class Hall:
         self.tickets[ticket.id] = ticket
         self.by_token[ticket.status_token] = ticket.id
         self.by_number[(ticket.day, ticket.number)] = ticket.id
+        if ticket.issue_key is not None:
+            self.by_issue_key[(ticket.day, ticket.issue_key)] = ticket.id
         prefix = ticket.number.rstrip("0123456789")
         key = (ticket.day, prefix)
         if ticket.serial > self.serials.get(key, 0):
@@ -119,6 +122,11 @@ class Hall:
 
     def ticket_by_token(self, token: str) -> Ticket | None:
         ticket_id = self.by_token.get(token)
+        return self.tickets.get(ticket_id) if ticket_id else None
+
+    def ticket_by_issue_key(self, key: str, at: datetime) -> Ticket | None:
+        """The ticket issued today under this idempotency key, if any."""
+        ticket_id = self.by_issue_key.get((self.local_day(at), key))
         return self.tickets.get(ticket_id) if ticket_id else None
 
     def ticket_by_number(self, number: str, day: date) -> Ticket:
@@ -216,6 +224,7 @@ class Hall:
             del self.tickets[ticket.id]
             self.by_token.pop(ticket.status_token, None)
             self.by_number.pop((ticket.day, ticket.number), None)
+        self.by_issue_key = {k: v for k, v in self.by_issue_key.items() if k[0] >= today}
         self.serials = {k: v for k, v in self.serials.items() if k[0] >= today}
 
     def _closed(self, counter: Counter, now: datetime) -> Counter:
@@ -227,8 +236,12 @@ class Hall:
     def issue(self, queue: str, now: datetime, status_token: str, priority: Priority = Priority.NONE,
               channel: Channel = Channel.KIOSK, appointment_code: str | None = None,
               id_hash: str | None = None, visitor: str | None = None,
-              case_receipt: str | None = None) -> list[Event]:
+              case_receipt: str | None = None, issue_key: str | None = None) -> list[Event]:
+        """A new ticket; or, when ``issue_key`` already issued one today (a retry after a lost
+        answer), no event at all: the caller finds that ticket with :meth:`ticket_by_issue_key`."""
         out = self.roll_day(now)
+        if issue_key is not None and self.ticket_by_issue_key(issue_key, now) is not None:
+            return out
         if self.config.queue(queue) is None:
             raise errors.UnknownQueue(f"没有 {queue} 类队列", f"no queue {queue!r} in this hall")
         held = self.waiting_ticket_of(id_hash, queue) if id_hash else None
@@ -242,7 +255,7 @@ class Hall:
             id=f"{self.config.code}-{day:%Y%m%d}-{number}", number=number, queue=queue, serial=serial, day=day,
             priority=priority, channel=channel, status=TicketStatus.WAITING, issued_at=now,
             status_token=status_token, order_at=now.timestamp(), appointment_code=appointment_code,
-            id_hash=id_hash, visitor=visitor, case_receipt=case_receipt,
+            id_hash=id_hash, visitor=visitor, case_receipt=case_receipt, issue_key=issue_key,
         )
         self._emit(out, "ticket.issued", now, ticket)
         return out

@@ -131,6 +131,7 @@ class Ticket:
     id_hash: str | None = None  # keyed hash of the ID card read for this ticket (server/domain/identity.py)
     visitor: str | None = None  # the card holder's masked name (张*三), for staff screens only
     case_receipt: str | None = None  # an L (查询发证) ticket taken to collect this case's result
+    issue_key: str | None = None  # the issuer's Idempotency-Key (scoped by issuer): a retry gets this ticket
 
     @property
     def calling_class(self) -> int:

@@ -131,6 +131,10 @@ let printer = null; // this kiosk's printer as its agent last reported it: {stat
 let printTimer = null;
 const printResults = new Map(); // ticket number → print.result: it may arrive before the issue's answer
 let idleTimer = null;
+// One Idempotency-Key per choice: a retry after a lost answer (a network blip, a server restarting)
+// gets the ticket the first try issued instead of a second one that a counter would call in vain.
+let issueKey = null;
+const ISSUE_TRIES = [0, 500, 1500, 3000]; // ms before each try
 
 const t = () => TEXT[lang];
 const minutes = (s) => Math.max(1, Math.round((s || 0) / 60));
@@ -241,9 +245,41 @@ function renderResults() {
 // ------------------------------------------------------------------ the visit
 function choose(queue, item = null) {
   choice = { queue, item };
+  issueKey = null;
   priority = visitor && visitor.priority_hint !== "none" ? visitor.priority_hint : "none";
   show("priority");
   render();
+}
+
+function newIssueKey() {
+  const bytes = crypto.getRandomValues(new Uint8Array(16)); // randomUUID needs https; a hall LAN may not have it
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+// POST a ticket under this press's key, trying again on a lost answer or a 5xx: the server gives
+// back the same ticket (200) for the same key.
+async function postTicket(body) {
+  issueKey = issueKey || newIssueKey();
+  let last = null;
+  for (const wait of ISSUE_TRIES) {
+    if (wait) await new Promise((resolve) => setTimeout(resolve, wait));
+    try {
+      const response = await fetch(`/api/v1/halls/${encodeURIComponent(hall.code)}/tickets`, {
+        method: "POST",
+        headers: { "Content-Type": "application/json", Authorization: `Bearer ${data.token}`,
+                   "Idempotency-Key": issueKey },
+        body: JSON.stringify(body),
+      });
+      if (response.status >= 500) { last = new Error(String(response.status)); continue; }
+      let answer = {};
+      try { answer = await response.json(); } catch { /* an empty answer */ }
+      if (response.status < 300 || response.status === 409) issueKey = null; // done: the next press is new
+      return { status: response.status, answer };
+    } catch (error) {
+      last = error; // no answer at all: try again with the same key
+    }
+  }
+  throw last;
 }
 
 async function issue() {
@@ -252,17 +288,12 @@ async function issue() {
   try {
     const body = { queue, priority, channel: "kiosk" };
     if (visitor?.card_token) body.card_token = visitor.card_token; // the server keeps one waiting ticket per card
-    const response = await fetch(`/api/v1/halls/${encodeURIComponent(hall.code)}/tickets`, {
-      method: "POST",
-      headers: { "Content-Type": "application/json", Authorization: `Bearer ${data.token}` },
-      body: JSON.stringify(body),
-    });
-    const answer = await response.json();
-    if (response.status === 409 && answer.error?.code === "already_waiting" && answer.ticket) {
+    const { status, answer } = await postTicket(body);
+    if (status === 409 && answer.error?.code === "already_waiting" && answer.ticket) {
       present(answer.ticket, true, "none");
       return;
     }
-    if (response.status !== 201) throw new Error(String(response.status));
+    if (status !== 201 && status !== 200) throw new Error(String(status));
     present(answer, false, printState(answer.print));
   } catch {
     $("error").textContent = t().failed;
@@ -304,6 +335,7 @@ function home() {
   found = null;
   visitor = null;
   choice = null;
+  issueKey = null;
   shown = null;
   priority = "none";
   $("search").value = "";
@@ -413,6 +445,7 @@ function renderEntries() {
 
 function openCheckin() {
   field = "code";
+  issueKey = null;
   if (booked) entry.code = booked.code;
   show("checkin-screen");
   render();
@@ -444,8 +477,8 @@ async function checkIn() {
   try {
     const body = { queue: booked?.queue ?? "A", channel: "kiosk", appointment_code: entry.code };
     if (visitor?.card_token) body.card_token = visitor.card_token;
-    const { status, answer } = await api("POST", `/halls/${encodeURIComponent(hall.code)}/tickets`, body);
-    if (status === 201) {
+    const { status, answer } = await postTicket(body);
+    if (status === 201 || status === 200) {
       present(answer, false, printState(answer.print), answer.notice ?? null);
     } else if (status === 409 && answer.ticket) {
       present(answer.ticket, true, "none");

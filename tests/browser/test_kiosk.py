@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import httpx
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Route, expect
 
 from devices.idcard.emulator import demo_card
 from devices.printer.emulator import PrinterEmulator
@@ -116,6 +116,33 @@ def test_theme_priority_ticket_with_qr(open_kiosk: Callable[..., Page], hall: Ha
     assert hall.ticket(src.split("/")[2])["priority"] == "pregnant"
     page.get_by_role("button", name="完成").click()
     expect(page.locator("#home")).to_be_visible()
+
+
+def test_a_lost_answer_is_retried_and_gives_the_same_ticket(open_kiosk: Callable[..., Page],
+                                                            hall: HallClient) -> None:
+    """The server issues A001 but its answer never reaches the kiosk (a blip, a restart): the
+    kiosk tries again under the same Idempotency-Key and shows A001, and no second ticket exists."""
+    page = open_kiosk()
+    keys: list[str | None] = []
+
+    def lose_first_answer(route: Route) -> None:
+        keys.append(route.request.header_value("idempotency-key"))
+        if len(keys) == 1:
+            route.fetch()  # the server issues it ...
+            route.abort("connectionreset")  # ... and the answer is lost on the way back
+        else:
+            route.continue_()
+
+    page.route("**/api/v1/halls/jinan/tickets", lose_first_answer)
+    take(page, "A")
+    expect(page.locator("#slip-number")).to_have_text("A001")
+    assert len(keys) == 2 and keys[0] and keys[0] == keys[1]
+    snapshot = httpx.get(f"{hall.server.base}/api/v1/halls/jinan/snapshot").json()
+    assert next(q for q in snapshot["queues"] if q["code"] == "A")["waiting"] == 1
+    page.get_by_role("button", name="完成").click()
+    take(page, "A")  # a new press is a new ticket
+    expect(page.locator("#slip-number")).to_have_text("A002")
+    assert len(keys) == 3 and keys[2] != keys[0]
 
 
 def test_search_by_pinyin_initials_leads_to_queue_b(open_kiosk: Callable[..., Page], shoot: Shoot) -> None:
