@@ -16,7 +16,8 @@ QUEUES = (
 _COUNTER_QUEUES = {1: "A", 2: "A", 3: "A", 4: "B", 5: "B", 6: "B", 7: "C", 8: "C", 9: "D", 10: "D",
                    11: "LZ", 12: "VA"}
 COUNTERS = tuple(CounterConfig(n, f"{n}号窗口", tuple(q)) for n, q in _COUNTER_QUEUES.items())
-JINAN = HallConfig(code="jinan", name="晋安区行政服务中心", queues=QUEUES, counters=COUNTERS)
+JINAN = HallConfig(code="jinan", name="晋安区行政服务中心", queues=QUEUES, counters=COUNTERS,
+                   phone="87711892")  # the seed's consultation line (art. 15)
 
 # (code, name, pinyin initials, queue, department, time limit in working days, materials)
 ITEMS: list[tuple[str, str, str, str, str, int, list[str]]] = [

@@ -14,7 +14,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from server.api.cases import case_by_token, notice_document, receipt_document
+from server.api.cases import case_by_token, has_receipt, notice_document, receipt_document
 from server.api.context import ctx
 from server.api.halls import locate_ticket
 from server.api.ratings import phone_ratable
@@ -273,6 +273,10 @@ async def case_receipt_page(request: Request) -> Response:
     if found is None:
         return _case_not_found()
     hall, row = found
+    if not has_receipt(row):
+        return render("not_found.html", status=404, title="尚未受理，没有接件回执", title_en="No receipt yet",
+                      message="材料尚不齐全，该申请尚未正式受理：只出具一次性告知书，材料补齐受理后再出具接件回执。",
+                      message_en="Not accepted yet: an incomplete application gets the one-time notice only.")
     code = row["item_code"]
     item = await ctx(request).engine.read(lambda conn: case_store.item(conn, hall.config.code, code))
     document = receipt_document(hall, row, list(item["materials"]) if item else [], str(request.base_url))

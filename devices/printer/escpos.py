@@ -129,6 +129,7 @@ class CaseReceipt:
     due_at: str
     materials: tuple[str, ...]
     qr_url: str
+    contact: str = ""  # "咨询电话：87711892", the hall's line; older servers send none
 
 
 @dataclass(frozen=True)
@@ -139,7 +140,7 @@ class MissingNotice:
     missing: tuple[str, ...]
     counter: str
     issued_at: str
-    contact: str  # "咨询电话：12345"
+    contact: str  # "咨询电话：87711892", the hall's line (empty: none set)
 
 
 def _numbered(doc: Document, items: Iterable[str]) -> None:
@@ -181,6 +182,8 @@ def case_receipt(r: CaseReceipt) -> bytes:
     doc.rule()
     doc.qr(r.qr_url)
     doc.line("凭此回执查询办理进度、领取办理结果", align=CENTER)
+    if r.contact:
+        doc.line(r.contact, align=CENTER)
     return doc.cut().bytes()
 
 
@@ -196,7 +199,8 @@ def missing_materials_notice(n: MissingNotice) -> bytes:
     doc.rule()
     doc.wrapped(f"办理窗口：{n.counter}", indent=10)
     doc.wrapped(f"告知时间：{n.issued_at}", indent=10)
-    doc.wrapped(n.contact)
+    if n.contact:
+        doc.wrapped(n.contact)
     return doc.cut().bytes()
 
 

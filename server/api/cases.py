@@ -45,7 +45,6 @@ PICKUP_QUEUE = "L"  # 查询发证
 RECEIPT_PREFIXES = {"jinan": "JA"}  # 晋安; other halls: the first two letters of their code
 LOOKUP_MISSES = 5  # wrong checks per client address and per receipt …
 LOOKUP_WINDOW_S = 600.0  # … in this many seconds, then 429
-NOTICE_CONTACT = "咨询电话：12345"
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=30)]
 IdNumber = Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, min_length=15, max_length=18)]
@@ -193,6 +192,17 @@ def _local(at: datetime | None, hall: Hall) -> str:
     return at.astimezone(hall.tz).strftime("%Y-%m-%d %H:%M") if at else ""
 
 
+def has_receipt(row: dict[str, Any]) -> bool:
+    """Only a case formally accepted (正式受理) has a 接件回执 (seed art. 16(三)); an incomplete
+    application gets the 一次性告知书 alone (art. 11, 26), and its number is a record, not a receipt."""
+    return row["accepted_at"] is not None
+
+
+def contact_line(hall: Hall) -> str:
+    """咨询电话：87711892, the hall's own line (a hall setting); empty while the hall has set none."""
+    return f"咨询电话：{hall.config.phone}" if hall.config.phone else ""
+
+
 def receipt_document(hall: Hall, row: dict[str, Any], materials: list[str], base_url: str) -> dict[str, Any]:
     """devices.printer.escpos.CaseReceipt's fields (接件回执); the applicant masked."""
     due = _date(row["due_at"]) or "材料补齐后计算"
@@ -203,7 +213,7 @@ def receipt_document(hall: Hall, row: dict[str, Any], materials: list[str], base
             "department": row["department"], "applicant_masked": mask_name(row["applicant_name"]),
             "accepted_at": _local(row["accepted_at"] or row["received_at"], hall), "due_at": due,
             "materials": [m for m in materials if m not in missing],
-            "qr_url": f"{base_url.rstrip('/')}/c/{row['status_token']}"}
+            "qr_url": f"{base_url.rstrip('/')}/c/{row['status_token']}", "contact": contact_line(hall)}
 
 
 def notice_document(hall: Hall, row: dict[str, Any], counter: int, now: datetime) -> dict[str, Any]:
@@ -212,7 +222,7 @@ def notice_document(hall: Hall, row: dict[str, Any], counter: int, now: datetime
     return {"hall_name": hall.config.name, "item_name": row["item_name"],
             "applicant_masked": mask_name(row["applicant_name"]), "missing": list(row["materials_missing"]),
             "counter": config.name if config else f"{counter}号窗口", "issued_at": _local(now, hall),
-            "contact": NOTICE_CONTACT}
+            "contact": contact_line(hall)}
 
 
 # ---------------------------------------------------------------- helpers
@@ -361,7 +371,7 @@ async def create_case(request: Request, body: CreateCase) -> Response:
     case = await _full(context, row)
     await on_case_changed(context, case)
     out = {**case, "item": row["item_code"], "item_name": row["item_name"], "department": row["department"],
-           "case": case, "receipt_url": f"/c/{row['status_token']}/receipt",
+           "case": case, "receipt_url": f"/c/{row['status_token']}/receipt" if has_receipt(row) else None,
            "notice_url": f"/c/{row['status_token']}/notice", "notice": notice_data(row)}
     return JSONResponse(out, status_code=201)
 
@@ -536,7 +546,8 @@ async def pickup_ticket(request: Request, body: Check) -> Response:
 # ---------------------------------------------------------------- paper
 @endpoint("POST", "/cases/{receipt_no}/print", "Print the receipt (接件回执) or the one-time notice at a counter",
           body=PrintCase, tag="cases", responses={202: "sent to the counter's printer", 404: "unknown receipt",
-                                                  409: "no notice: nothing is missing"})
+                                                  409: "no notice (nothing is missing) or no receipt "
+                                                       "(not yet accepted)"})
 async def print_case(request: Request, body: PrintCase) -> Response:
     from server.agents.printing import send_to_counter_printer
 
@@ -558,6 +569,9 @@ async def print_case(request: Request, body: PrintCase) -> Response:
             raise ApiError(409, "no_notice", "该办件材料齐全，没有一次性告知书 (nothing is missing)")
         document = notice_document(hall, row, body.counter, context.clock.now())
     else:
+        if not has_receipt(row):
+            raise ApiError(409, "not_accepted", "材料不齐的申请尚未正式受理，不出具接件回执，请打印一次性告知书 "
+                           "(not accepted yet: an incomplete application gets the one-time notice, not a receipt)")
         item = await context.engine.read(lambda conn: store.item(conn, row["hall"], row["item_code"]))
         document = receipt_document(hall, row, list(item["materials"]) if item else [], str(request.base_url))
     job = f"{row['receipt_no']}-{body.what}-{secrets.token_hex(4)}"

@@ -23,7 +23,7 @@ from . import appointments
 from .context import AppContext, ctx, forbid, require_principal
 from .declare import endpoint
 from .errors import ApiError, JSONResponse
-from .schemas import IssueTicket, Notice
+from .schemas import IssueTicket, Notice, Phone
 
 
 @endpoint("GET", "/halls/{hall}", "The hall: queues and counters", auth=False, tag="public")
@@ -191,6 +191,20 @@ async def set_notice(request: Request, body: Notice) -> Response:
     return JSONResponse({"notice": (await context.engine.hall(code)).notice})
 
 
+@endpoint("PUT", "/halls/{hall}/phone", "Set the hall's consultation telephone (managers)", body=Phone,
+          responses={200: "the telephone as notices, receipts and kiosks now show it",
+                     403: "not a manager of this hall"})
+async def set_phone(request: Request, body: Phone) -> Response:
+    context = ctx(request)
+    code = request.path_params["hall"]
+    principal = await require_principal(request)
+    await context.engine.hall(code)
+    if not principal.is_manager or not principal.in_hall(code):
+        raise forbid("只有本大厅的管理人员可以设置咨询电话", "only the hall's managers may set the telephone")
+    await context.engine.run(code, lambda hall, now: hall.set_phone(body.phone, now))
+    return JSONResponse({"phone": (await context.engine.hall(code)).config.phone})
+
+
 async def locate_ticket(context: AppContext, token: str) -> tuple[Hall, Ticket] | None:
     """The ticket behind a status token: live in a loaded hall, else from the store (an earlier day's)."""
     for hall in await context.engine.loaded_halls():
@@ -237,4 +251,4 @@ async def cancel_ticket(request: Request) -> Response:
     return JSONResponse(body)
 
 
-ROUTES = [get_hall, get_items, get_snapshot, issue_ticket, get_ticket, cancel_ticket, set_notice]
+ROUTES = [get_hall, get_items, get_snapshot, issue_ticket, get_ticket, cancel_ticket, set_notice, set_phone]

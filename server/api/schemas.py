@@ -58,6 +58,12 @@ class Notice(Body):
         description="the scrolling line on the hall's screens; empty clears it")
 
 
+class Phone(Body):
+    phone: Annotated[str, StringConstraints(strip_whitespace=True, max_length=40,
+                                            pattern=r"^[0-9][0-9 ()+-]{2,39}$|^$")] = Field(
+        description="the hall's consultation telephone (咨询电话), e.g. 87711892 or 0591-87711892; empty clears it")
+
+
 class Empty(Body):
     pass
 

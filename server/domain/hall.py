@@ -79,6 +79,8 @@ class Hall:
             self.recent_calls.appendleft((event.ticket.id, event.counter.number, event.at))
         if event.type == "hall.notice":
             self.notice = event.extra.get("notice") or None
+        if event.type == "hall.phone":
+            self.config = replace(self.config, phone=event.extra.get("phone") or "")
         if event.type == "ticket.done" and event.ticket and event.ticket.called_at:
             span = (event.at - event.ticket.called_at).total_seconds()
             self.services[event.ticket.queue].append(span)
@@ -286,6 +288,15 @@ class Hall:
             return []
         out: list[Event] = []
         self._emit(out, "hall.notice", now, notice=notice)
+        return out
+
+    def set_phone(self, phone: str, now: datetime) -> list[Event]:
+        """The hall's consultation telephone, printed on notices and receipts and shown on kiosks."""
+        phone = phone.strip()
+        if phone == self.config.phone:
+            return []
+        out: list[Event] = []
+        self._emit(out, "hall.phone", now, phone=phone)
         return out
 
     def close_counter(self, number: int, now: datetime) -> list[Event]:

@@ -90,6 +90,7 @@ class HallConfig:
     default_service_s: float = 300.0
     service_window: int = 20  # services in the rolling average per queue
     recent_calls: int = 10
+    phone: str = ""  # the hall's consultation telephone (咨询电话, seed art. 15): notices, receipts, kiosk
 
     def queue(self, code: str) -> QueueConfig | None:
         for q in self.queues:

@@ -107,6 +107,8 @@ def public_event(hall: Hall, event: Event) -> dict[str, Any]:
         out["counter"] = public_counter(event.counter)
     if event.type == "hall.notice":
         out["notice"] = event.extra.get("notice")
+    if event.type == "hall.phone":
+        out["phone"] = event.extra.get("phone")
     for key in ("reason", "from_queue", "from_counter"):
         if event.extra.get(key) is not None:
             out[key] = event.extra[key]
@@ -139,7 +141,7 @@ def snapshot(hall: Hall, now: datetime) -> dict[str, Any]:
 def hall_info(hall: Hall) -> dict[str, Any]:
     cfg = hall.config
     return {
-        "code": cfg.code, "name": cfg.name, "timezone": cfg.timezone,
+        "code": cfg.code, "name": cfg.name, "timezone": cfg.timezone, "phone": cfg.phone,
         "queues": [{"code": q.code, "name": q.name} for q in cfg.queues],
         "counters": [{"number": c.number, "name": c.name, "queues": list(c.queues)} for c in cfg.counters],
     }

@@ -30,7 +30,7 @@ from server.domain.views import (
 
 from . import tables as t
 
-_CONFIG_KEYS = ("timezone", "reinstate_places", "default_service_s", "service_window", "recent_calls")
+_CONFIG_KEYS = ("timezone", "reinstate_places", "default_service_s", "service_window", "recent_calls", "phone")
 
 
 def config_to_json(cfg: HallConfig) -> dict[str, Any]:
@@ -141,9 +141,13 @@ def write_events(conn: Connection, code: str, events: Sequence[Event], public: S
         conn.execute(update(t.counters).where(t.counters.c.hall == code, t.counters.c.number == counter.number)
                      .values(state=counter_state(counter)))
     notices = [e for e in events if e.type == "hall.notice"]
-    if notices:  # kept beside the config, so that a reload needs no search through the log
+    phones = [e for e in events if e.type == "hall.phone"]
+    if notices or phones:  # kept in the config, so that a reload needs no search through the log
         config = dict(hall_row(conn, code).config)
-        config["notice"] = notices[-1].extra.get("notice")
+        if notices:
+            config["notice"] = notices[-1].extra.get("notice")
+        if phones:
+            config["phone"] = phones[-1].extra.get("phone") or ""
         conn.execute(update(t.halls).where(t.halls.c.code == code).values(config=config))
     conn.execute(update(t.halls).where(t.halls.c.code == code).values(seq=events[-1].seq))
 

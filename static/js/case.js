@@ -40,6 +40,9 @@ function render() {
   $("missing").hidden = missing.length === 0;
   $("missing-list").replaceChildren(...missing.map((m) => el("li", "", m)));
   $("notice-link").hidden = missing.length === 0;
+  // Only a formally accepted case has a 接件回执; before that its number is a record (登记编号).
+  $("receipt-link").hidden = !c.accepted_at;
+  $("receipt-label").textContent = c.accepted_at ? "受理编号" : "登记编号";
   const steps = [...(c.timeline ?? [])].reverse();
   $("timeline").replaceChildren(...steps.map((step) => {
     const li = el("li");

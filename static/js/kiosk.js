@@ -9,6 +9,7 @@ const TEXT = {
     htmlLang: "zh-CN", other: "English",
     queue: { A: "社会民生类", B: "注册登记类", C: "经营许可类", D: "投资建设类", L: "查询发证", Z: "咨询", V: "代办" },
     chooseTheme: "请选择办理事项类别",
+    phone: "咨询电话",
     wait: (n, m) => (n === null ? "" : n === 0 ? "无需等候" : `等候 ${n} 人 · 约 ${m} 分钟`),
     searchLabel: "搜索事项（名称或拼音首字母，如 yyzz）",
     noResults: "没有找到相关事项，请选择上方类别或咨询导办台",
@@ -61,6 +62,7 @@ const TEXT = {
     queue: { A: "Social affairs", B: "Registration", C: "Business licences", D: "Investment & construction",
       L: "Results & certificates", Z: "Consultation", V: "Assisted service" },
     chooseTheme: "Choose the kind of service",
+    phone: "Enquiries by phone",
     wait: (n, m) => (n === null ? "" : n === 0 ? "No waiting" : `${n} waiting · about ${m} min`),
     searchLabel: "Search a service (name or pinyin initials, e.g. yyzz)",
     noResults: "No matching service; choose a category above or ask at the guide desk",
@@ -647,7 +649,14 @@ function start() {
   const feed = new window.LiveFeed(url.href, {
     gapless: true,
     onSnapshot: (msg) => { model.snapshot(msg); renderWaits(); },
-    onEvent: (msg) => { model.apply(msg); renderWaits(); },
+    onEvent: (msg) => {
+      model.apply(msg);
+      renderWaits();
+      if (msg.type === "hall.phone") { // the manager changed the hall's consultation line
+        $("phone-number").textContent = msg.phone ?? "";
+        $("hall-phone").hidden = !msg.phone;
+      }
+    },
     onMessage: (msg) => {
       if (msg.type === "card.read") cardRead(msg);
       else if (msg.type === "print.result") printResult(msg);

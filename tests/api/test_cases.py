@@ -254,11 +254,34 @@ def test_print_sends_the_receipt_and_the_notice(app: TestClient, clerk: dict[str
     assert document["missing"] == ["公司章程", "设立登记申请书"] and document["applicant_masked"] == "王*明"
     assert set(document) == {"hall_name", "item_name", "applicant_masked", "missing", "counter", "issued_at",
                              "contact"}
+    assert document["contact"] == "咨询电话：87711892"  # the hall's own line (seed art. 15), not 12345
+    # Not yet accepted: the one-time notice alone, no 接件回执 (seed art. 11, 16, 26).
+    early = app.post(url, json={"what": "receipt", "counter": 4}, headers=clerk)
+    assert early.status_code == 409 and early.json()["error"]["code"] == "not_accepted"
+    assert case["receipt_url"] is None and case["notice_url"]
+    assert move(app, clerk, case["receipt_no"], "accepted", note="材料已补齐").status_code == 200
     receipt = app.post(url, json={"what": "receipt", "counter": 4}, headers=clerk).json()["document"]
     assert set(receipt) == {"hall_name", "receipt_no", "item_name", "department", "applicant_masked",
-                            "accepted_at", "due_at", "materials", "qr_url"}
-    assert receipt["materials"] == ["股东身份证明", "住所使用证明"]
+                            "accepted_at", "due_at", "materials", "qr_url", "contact"}
+    assert set(receipt["materials"]) == {"股东身份证明", "住所使用证明", "公司章程", "设立登记申请书"}  # all received now
+    assert receipt["contact"] == "咨询电话：87711892"
     assert app.post(url, json={"what": "receipt", "counter": 5}, headers=clerk).status_code in (403, 409)
+
+
+def test_an_incomplete_application_has_no_receipt_page_until_it_is_accepted(app: TestClient,
+                                                                             clerk: dict[str, str]) -> None:
+    case = receive(app, clerk, materials_missing=["公司章程"])
+    token = case["status_token"]
+    page = app.get(f"/c/{token}/receipt")
+    assert page.status_code == 404 and "尚未受理，没有接件回执" in page.text and "<h1>接件回执</h1>" not in page.text
+    notice = app.get(f"/c/{token}/notice")
+    assert notice.status_code == 200 and "登记编号" in notice.text and "受理编号" not in notice.text
+    assert "87711892" in notice.text
+    status = app.get(f"/c/{token}")
+    assert "登记编号" in status.text
+    move(app, clerk, case["receipt_no"], "accepted", note="材料已补齐")
+    receipt = app.get(f"/c/{token}/receipt")
+    assert receipt.status_code == 200 and "<h1>接件回执</h1>" in receipt.text and "87711892" in receipt.text
 
 
 def test_managers_list_cases_due_soon_and_overdue(app: TestClient, clerk: dict[str, str],

@@ -170,3 +170,27 @@ def test_the_notice_survives_a_restart(sqlite_url: str) -> None:
     settings = Settings(sqlite_url, None, SECRET, True, "NORMAL", "warning")
     with TestClient(create_app(settings)) as again:
         assert again.get("/api/v1/halls/jinan/snapshot").json()["notice"] == "请保管好随身物品"
+
+
+def test_the_consultation_telephone_is_a_hall_setting(client: TestClient) -> None:
+    """The seed's line is 87711892 (art. 15): the demo hall has it; a manager changes it; it is what
+    GET /halls/{hall} says and what the next one-time notice prints."""
+    assert client.get("/api/v1/halls/jinan").json()["phone"] == "87711892"
+    manager, clerk = login(client, "manager"), login(client, "clerk04")
+    assert client.put("/api/v1/halls/jinan/phone", json={"phone": "0591-87711892"}, headers=clerk).status_code == 403
+    bad = client.put("/api/v1/halls/jinan/phone", json={"phone": "call us"}, headers=manager)
+    assert bad.status_code == 422 and bad.json()["error"]["field"] == "phone"
+    with client.websocket_connect("/ws/halls/jinan/display") as feed:
+        feed.receive_json()
+        changed = client.put("/api/v1/halls/jinan/phone", json={"phone": "0591-87711892"}, headers=manager)
+        assert changed.status_code == 200 and changed.json() == {"phone": "0591-87711892"}
+        event = feed.receive_json()
+        assert (event["type"], event["phone"]) == ("hall.phone", "0591-87711892")
+    assert client.get("/api/v1/halls/jinan").json()["phone"] == "0591-87711892"
+    client.post("/api/v1/halls/jinan/counters/4/open", headers=clerk)
+    case = client.post("/api/v1/halls/jinan/cases", headers=clerk, json={
+        "item": "B02", "applicant": {"name": "王小明"}, "materials_missing": ["公司章程"]})
+    assert case.status_code == 201, case.text
+    notice = client.post(f"/api/v1/cases/{case.json()['receipt_no']}/print", json={"what": "notice", "counter": 4},
+                         headers=clerk)
+    assert notice.json()["document"]["contact"] == "咨询电话：0591-87711892"

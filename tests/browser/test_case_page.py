@@ -155,6 +155,8 @@ def test_incomplete_case_has_a_one_time_notice(phone: Page, hall: HallClient, cl
     expect(phone.locator("#status")).to_have_text("待补正材料")
     expect(phone.locator("#due")).to_have_text("材料补齐后计算")
     expect(phone.locator("#missing-list li")).to_have_text(missing)
+    expect(phone.locator("#receipt-label")).to_have_text("登记编号")  # a record, not yet a receipt
+    expect(phone.locator("#receipt-link")).to_be_hidden()
     shoot(phone, "incomplete")
     phone.get_by_role("link", name="查看 / 打印一次性告知书").click()
     expect(phone.get_by_role("heading", name="一次性告知书")).to_be_visible()
@@ -162,14 +164,14 @@ def test_incomplete_case_has_a_one_time_notice(phone: Page, hall: HallClient, cl
     expect(phone.locator("#law")).to_contain_text("一次性告知")
     expect(phone.locator("#counter")).to_contain_text(str(CLERK_COUNTER))
     expect(phone.locator("#issued-at")).to_contain_text(case["received_at"][:10])
-    expect(phone.locator("#contact")).to_contain_text("12345")
+    expect(phone.locator("#contact")).to_have_text("咨询电话：87711892")  # the hall's line (seed art. 15)
     assert_private(phone)
     assert_fits(phone)
     shoot(phone, "notice")
     assert pdf_pages(phone) == 1
 
     receipt = phone.request.get(f"/c/{case['status_token']}/receipt")
-    assert receipt.status == 200 and "材料补齐后计算" in receipt.text()
+    assert receipt.status == 404 and "尚未受理，没有接件回执" in receipt.text()  # art. 16(三): on acceptance only
     # The materials are supplied: the case page drops the notice live; the notice is gone.
     phone.go_back()
     expect(phone.locator("html")).to_have_attribute("data-feed", "live")
@@ -177,6 +179,8 @@ def test_incomplete_case_has_a_one_time_notice(phone: Page, hall: HallClient, cl
     expect(phone.locator("#status")).to_have_text("已受理")
     expect(phone.locator("#notice-link")).to_be_hidden()
     expect(phone.locator("#missing")).to_be_hidden()
+    expect(phone.locator("#receipt-label")).to_have_text("受理编号")
+    expect(phone.locator("#receipt-link")).to_be_visible()
     assert phone.request.get(f"/c/{case['status_token']}/notice").status == 404
 
 

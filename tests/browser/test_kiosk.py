@@ -92,6 +92,7 @@ def test_theme_priority_ticket_with_qr(open_kiosk: Callable[..., Page], hall: Ha
     expect(page.locator(".theme[data-queue='A']")).to_contain_text("社会民生类")
     expect(page.locator("[data-covers='A']")).to_contain_text("城乡居民基本养老保险参保登记")
     expect(page.locator(".theme-wait[data-wait='A']")).to_contain_text("等候 1 人")
+    expect(page.locator("#hall-phone")).to_have_text("咨询电话 87711892")  # the seed's line, a hall setting
     shoot(page, "home-portrait")
     page.locator(".theme[data-queue='A']").click()
     expect(page.get_by_role("radio", name="普通")).to_have_attribute("aria-checked", "true")
