@@ -224,7 +224,7 @@ class AgentSession:
         hall.counter(number)
         ticket = last_finished(hall, number)
         if ticket is None:
-            raise NotRatable(f"{number} 号窗口还没有办结的业务可以评价", f"counter {number} has nothing to rate")
+            raise NotRatable(f"{number}号窗口还没有办结的业务可以评价", f"counter {number} has nothing to rate")
         await store_rating(context, self.hall, number, ticket, level, [], None, "evaluator")
         return {"ticket": ticket.number}
 
@@ -233,7 +233,7 @@ class AgentSession:
         if not _is_number(number):
             raise BadMessage("counter must be a counter number")
         if self.bound_counter is not None and number != self.bound_counter:
-            raise CounterNotBound(f"此设备代理只能操作 {self.bound_counter} 号窗口",
+            raise CounterNotBound(f"此设备代理只能操作 {self.bound_counter}号窗口",
                                   f"this agent drives counter {self.bound_counter} only")
         return number
 

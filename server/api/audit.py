@@ -24,6 +24,8 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server.auth import Principal
+from server.domain import audit_text
+from server.store import accounts
 from server.store import audit as store
 from server.store.repo import utc
 
@@ -46,9 +48,10 @@ PRIVATE_PARAMS = frozenset({"status_token", "token"})  # capabilities: never sto
 
 
 def _singular(word: str) -> str:
+    """cases → case, followups → followup, addresses → address, categories → category."""
     if word.endswith("ies"):
         return word[:-3] + "y"
-    if word.endswith("ses"):
+    if word.endswith(("sses", "xes", "ches", "shes")):
         return word[:-2]
     return word[:-1] if word.endswith("s") and not word.endswith("ss") else word
 
@@ -208,7 +211,13 @@ async def search_audit(request: Request) -> Response:
     rows = await context.engine.read(lambda conn: store.search(
         conn, hall=hall, actor=query.get("actor") or None, action=query.get("action") or None, start=start,
         end=end, q=(query.get("q") or "").strip()[:100] or None, limit=int(raw_limit)))
-    entries = [{**row, "at": utc(row["at"]).astimezone(CHINA).isoformat(timespec="seconds")} for row in rows]
+    names = await context.engine.read(lambda conn: accounts.display_names(conn, {row["actor"] for row in rows}))
+    entries = [{**row, "at": utc(row["at"]).astimezone(CHINA).isoformat(timespec="seconds"),
+                "actor_name": names.get(row["actor"]), "action_label": audit_text.action_text(row["action"]),
+                "target_label": audit_text.target_text(row["target"]),
+                "detail_label": audit_text.detail_text(row["detail"]),
+                "sentence": audit_text.sentence(row, names.get(row["actor"]) if row["kind"] == "user" else None)}
+               for row in rows]
     return JSONResponse({"entries": entries})
 
 

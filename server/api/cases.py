@@ -310,7 +310,7 @@ async def create_case(request: Request, body: CreateCase) -> Response:
             raise forbid("请先在窗口签到再收件", "sign in at a counter first")
         counter = held
     elif counter is not None and counter not in hall.counters:
-        raise ApiError(404, "unknown_counter", f"没有 {counter} 号窗口 (no such counter)", "counter")
+        raise ApiError(404, "unknown_counter", f"没有 {counter}号窗口 (no such counter)", "counter")
     item = await context.engine.read(lambda conn: store.item(conn, code, body.item))
     if item is None:
         raise ApiError(404, "unknown_item", f"本大厅没有事项 {body.item} (no such item in this hall)", "item")

@@ -28,7 +28,7 @@ PATH = "/halls/{hall}/counters/{number}"
 def counter_number(request: Request) -> int:
     raw = request.path_params["number"]
     if not raw.isdigit():
-        raise UnknownCounter(f"没有 {raw} 号窗口", f"no counter {raw!r}")
+        raise UnknownCounter(f"没有 {raw}号窗口", f"no counter {raw!r}")
     return int(raw)
 
 
@@ -50,7 +50,7 @@ def _authorise(principal: Principal, hall: Hall, number: int, opening: bool) -> 
         return
     if opening:
         if principal.counter is not None and principal.counter != number:
-            raise forbid(f"您的账号只能在 {principal.counter} 号窗口签到",
+            raise forbid(f"您的账号只能在 {principal.counter}号窗口签到",
                          f"this clerk may only open counter {principal.counter}")
         return
     hall.require_holder(number, principal.name)

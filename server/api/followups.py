@@ -94,13 +94,16 @@ def _iso(at: datetime | None) -> str | None:
     return utc(at).astimezone(HALL_TZ).isoformat(timespec="seconds") if at is not None else None
 
 
-def view(row: dict[str, Any], today: date) -> dict[str, Any]:
-    """A follow-up as its managers see it (with the ticket number: never shown to the clerk rated)."""
+def view(row: dict[str, Any], today: date, names: dict[str, str] | None = None) -> dict[str, Any]:
+    """A follow-up as its managers see it (with the ticket number: never shown to the clerk rated);
+    ``names``: staff usernames → the names people know them by (林晓燕), shown beside the username."""
+    names = names or {}
     closed = row["closed_at"] is not None
     status = domain.status(row["due_date"], closed, today)
     return {
         "id": row["id"], "hall": row["hall"], "status": status, "overdue": status == "overdue",
         "ticket": row["ticket_number"], "counter": row["counter"], "clerk": row["clerk"],
+        "clerk_name": names.get(row["clerk"] or ""), "assignee_name": names.get(row["assignee"] or ""),
         "rating": {"id": row["rating_id"], "level": row["level"], "label": LEVELS.get(row["level"]),
                    "reasons": list(row["reasons"] or []), "comment": row["comment"], "source": row["source"],
                    "at": _iso(row["rated_at"])},
@@ -177,14 +180,20 @@ async def list_followups(request: Request) -> Response:
     today = await _today(context, code)
     rows = await context.engine.read(lambda conn: store.for_hall(conn, code, status, today))
     days = await context.engine.read(lambda conn: store.due_days(conn, code))
-    return JSONResponse({"followups": [view(row, today) for row in rows], "due_days": days})
+    names = await _names(context, rows)
+    return JSONResponse({"followups": [view(row, today, names) for row in rows], "due_days": days})
+
+
+async def _names(context: AppContext, rows: list[dict[str, Any]]) -> dict[str, str]:
+    people = {row[k] for row in rows for k in ("clerk", "assignee") if row[k]}
+    return await context.engine.read(lambda conn: accounts.display_names(conn, people))
 
 
 @endpoint("GET", "/followups/{id}", "One follow-up (managers of its hall)", tag="manage",
           responses={200: "the follow-up", 404: "no such follow-up in the caller's halls"})
 async def get_followup(request: Request) -> Response:
     _, row = await _load(request)
-    return JSONResponse(view(row, await _today(ctx(request), row["hall"])))
+    return JSONResponse(view(row, await _today(ctx(request), row["hall"]), await _names(ctx(request), [row])))
 
 
 @endpoint("PATCH", "/followups/{id}", "Assign, record the call-back or the fix, close (managers)",
@@ -221,7 +230,7 @@ async def change_followup(request: Request, body: FollowupChange) -> Response:
         await context.engine.write(lambda conn: store.change(conn, row["id"], values))
     fresh = await context.engine.read(lambda conn: store.get(conn, row["id"]))
     assert fresh is not None
-    return JSONResponse(view(fresh, await _today(context, row["hall"])))
+    return JSONResponse(view(fresh, await _today(context, row["hall"]), await _names(context, [fresh])))
 
 
 @endpoint("GET", "/halls/{hall}/followups/settings", "The hall's follow-up due days (managers)", tag="manage")

@@ -77,7 +77,7 @@ def _ratable(hall: Hall, number: int, ticket_id: str) -> Ticket:
         raise UnknownTicket("没有这张票", f"no ticket {ticket_id!r}")
     latest = last_finished(hall, number)
     if latest is None or latest.id != ticket.id:
-        raise NotRatable(f"{ticket.number} 不是 {number} 号窗口刚办结的业务，不能评价",
+        raise NotRatable(f"{ticket.number} 不是 {number}号窗口刚办结的业务，不能评价",
                          f"{ticket.number} is not the service counter {number} just finished")
     return ticket
 

@@ -103,8 +103,8 @@ def long_waits(hall: Hall, now: datetime, settings: AlertSettings) -> list[Alert
             if waited > target:
                 out.append(Alert(
                     f"long_wait:{ticket.id}", "long_wait", "critical" if waited > 2 * target else "warning",
-                    f"{ticket.number} 已等候 {_minutes(waited)} 分钟（转至 {number} 号窗口）",
-                    f"请 {number} 号窗口尽快呼叫 {ticket.number}",
+                    f"{ticket.number} 已等候 {_minutes(waited)} 分钟（转至 {number}号窗口）",
+                    f"请 {number}号窗口尽快呼叫 {ticket.number}",
                     ticket.issued_at + timedelta(seconds=target), subject={"queue": ticket.queue, "ticket": ticket.number,
                                                                   "counter": number}))
     return out
@@ -142,8 +142,8 @@ def long_pauses(hall: Hall, now: datetime, settings: AlertSettings) -> list[Aler
         reason = f"（{counter.pause_reason}）" if counter.pause_reason else ""
         out.append(Alert(
             f"long_pause:{number}", "long_pause", "critical" if paused > 2 * limit else "warning",
-            f"{counter.name or str(number) + ' 号窗口'}已暂停 {_minutes(paused)} 分钟{reason}",
-            f"请联系 {number} 号窗口{counter.clerk_name or ''}尽快恢复办理，或安排其他人员顶岗",
+            f"{counter.name or str(number) + '号窗口'}已暂停 {_minutes(paused)} 分钟{reason}",
+            f"请联系 {number}号窗口{counter.clerk_name or ''}尽快恢复办理，或安排其他人员顶岗",
             counter.changed_at + timedelta(seconds=limit), subject={"counter": number}))
     return out
 
@@ -205,7 +205,7 @@ def bad_ratings(hall: Hall, now: datetime, ratings: Iterable[Mapping[str, Any]])
             continue
         reasons = "、".join(r.get("reasons") or [])
         ticket = str(r.get("ticket_id") or "").rsplit("-", 1)[-1]
-        title = f"{r['counter']} 号窗口收到差评「{LEVELS[int(r['level'])]}」" + (f"：{reasons}" if reasons else "")
+        title = f"{r['counter']}号窗口收到差评「{LEVELS[int(r['level'])]}」" + (f"：{reasons}" if reasons else "")
         out.append(Alert(f"bad_rating:{r['id']}", "bad_rating", "critical" if int(r["level"]) == 1 else "warning",
                          title, f"请核实 {ticket} 的办理情况，联系办事人回访并跟进整改", at,
                          subject={"counter": r["counter"], "ticket": ticket, "rating": r["id"]}))

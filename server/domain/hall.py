@@ -120,7 +120,7 @@ class Hall:
         try:
             return self.counters[number]
         except KeyError:
-            raise errors.UnknownCounter(f"没有 {number} 号窗口", f"no counter {number}") from None
+            raise errors.UnknownCounter(f"没有 {number}号窗口", f"no counter {number}") from None
 
     def ticket_by_token(self, token: str) -> Ticket | None:
         ticket_id = self.by_token.get(token)
@@ -275,7 +275,7 @@ class Hall:
             if counter.clerk == clerk:
                 return out
             holder = counter.clerk or "?"
-            raise errors.CounterOccupied(f"{number} 号窗口已由 {holder} 签到", f"counter {number} is held by {holder}")
+            raise errors.CounterOccupied(f"{number}号窗口已由 {holder} 签到", f"counter {number} is held by {holder}")
         self._emit(out, "counter.opened", now, counter=replace(counter, mode=CounterMode.OPEN, clerk=clerk,
                                                                 changed_at=now, priority_streak=0,
                                                                 clerk_name=clerk_name, clerk_no=clerk_no))
@@ -318,7 +318,7 @@ class Hall:
         out = self.roll_day(now)
         counter = self.active_counter(number)
         if counter.mode != CounterMode.PAUSED:
-            raise errors.CounterNotPaused(f"{number} 号窗口没有暂停", f"counter {number} is not paused")
+            raise errors.CounterNotPaused(f"{number}号窗口没有暂停", f"counter {number} is not paused")
         self._emit(out, "counter.resumed", now, counter=replace(counter, mode=CounterMode.OPEN, pause_reason=None,
                                                                  changed_at=now))
         return out
@@ -488,40 +488,40 @@ class Hall:
     def active_counter(self, number: int) -> Counter:
         counter = self.counter(number)
         if counter.mode == CounterMode.CLOSED:
-            raise errors.CounterClosed(f"{number} 号窗口未开放，请先签到开窗", f"counter {number} is closed; open it first")
+            raise errors.CounterClosed(f"{number}号窗口未开放，请先签到开窗", f"counter {number} is closed; open it first")
         return counter
 
     def require_holder(self, number: int, clerk: str) -> None:
         counter = self.active_counter(number)  # closed: 409 before anything else
         if counter.clerk != clerk:
             holder = f"由 {counter.clerk} 签到" if counter.clerk else "未签到"
-            raise errors.NotHolder(f"{number} 号窗口{holder}，您不能操作", f"counter {number} is not held by you")
+            raise errors.NotHolder(f"{number}号窗口{holder}，您不能操作", f"counter {number} is not held by you")
 
     def _open(self, number: int) -> Counter:
         counter = self.active_counter(number)
         if counter.mode == CounterMode.PAUSED:
-            raise errors.CounterPaused(f"{number} 号窗口暂停中，请先恢复", f"counter {number} is paused; resume first")
+            raise errors.CounterPaused(f"{number}号窗口暂停中，请先恢复", f"counter {number} is paused; resume first")
         return counter
 
     def _require_free(self, counter: Counter) -> None:
         current = self.current_ticket(counter)
         if current is not None:
             raise errors.CounterBusy(
-                f"{counter.number} 号窗口的 {current.number} 尚未办结，请先办结、过号或转移",
+                f"{counter.number}号窗口的 {current.number} 尚未办结，请先办结、过号或转移",
                 f"counter {counter.number} still has {current.number}; finish, no-show or transfer it first")
 
     def _with_ticket(self, number: int, needed: TicketStatus | None) -> tuple[Counter, Ticket]:
         counter = self.active_counter(number)
         ticket = self.current_ticket(counter)
         if ticket is None:
-            raise errors.NoCurrentTicket(f"{number} 号窗口当前没有号码", f"counter {number} has no current ticket")
+            raise errors.NoCurrentTicket(f"{number}号窗口当前没有号码", f"counter {number} has no current ticket")
         if needed is not None and ticket.status != needed:
             raise errors.TicketNotCalled(f"{ticket.number} 已在办理中", f"{ticket.number} is already being served")
         return counter, ticket
 
     def _not_waiting(self, ticket: Ticket) -> errors.TicketNotWaiting:
         if ticket.status in (TicketStatus.CALLED, TicketStatus.SERVING) and ticket.counter is not None:
-            return errors.TicketNotWaiting(f"{ticket.number} 已被 {ticket.counter} 号窗口呼叫",
+            return errors.TicketNotWaiting(f"{ticket.number} 已被 {ticket.counter}号窗口呼叫",
                                            f"{ticket.number} was already called at counter {ticket.counter}")
         labels = {TicketStatus.DONE: ("已办结", "is done"), TicketStatus.NO_SHOW: ("已过号", "is a no-show"),
                   TicketStatus.CANCELLED: ("已取消", "is cancelled")}

@@ -119,7 +119,7 @@ async def counter(conn: HTTPConnection, context: AppContext) -> Subscription:
     except ValueError:
         raise Refused("窗口号须为数字 (number must be a counter number)") from None
     if number not in (await context.engine.hall(hall)).counters:
-        raise Refused(f"没有 {number} 号窗口 (no such counter)")
+        raise Refused(f"没有 {number}号窗口 (no such counter)")
     principal = _staff_of(await _principal(conn, context), hall, "窗口")
     allowed = principal.is_manager or (principal.kind == "user" and principal.role == "clerk") or (
         principal.kind == "device" and principal.role in ("counter", "agent") and principal.counter == number)

@@ -74,8 +74,8 @@ def ahead_text(hall_name: str, ticket_number: str, ahead: int) -> str:
 
 
 def called_text(hall_name: str, ticket_number: str, counter: int) -> str:
-    """【晋安区行政服务中心】请 A012 到 3 号窗口办理。"""
-    return f"【{hall_name}】请 {_ticket(ticket_number)} 到 {int(counter)} 号窗口办理。"
+    """【晋安区行政服务中心】请 A012 到 3号窗口办理。"""
+    return f"【{hall_name}】请 {_ticket(ticket_number)} 到 {int(counter)}号窗口办理。"
 
 
 def case_ready_text(hall_name: str, receipt_no: str) -> str:

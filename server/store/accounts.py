@@ -73,3 +73,12 @@ def lookup_token(conn: Connection, token: str) -> dict[str, Any] | None:
 
 def user_by_id(conn: Connection, user_id: int) -> Any:
     return conn.execute(select(t.users).where(t.users.c.id == user_id)).first()
+
+
+def display_names(conn: Connection, usernames: set[str]) -> dict[str, str]:
+    """The names people know staff by (张三), for the usernames that have one."""
+    if not usernames:
+        return {}
+    rows = conn.execute(select(t.users.c.username, t.users.c.display_name)
+                        .where(t.users.c.username.in_(sorted(usernames)[:1000])))
+    return {r.username: r.display_name for r in rows if r.display_name}

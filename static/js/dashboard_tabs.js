@@ -22,7 +22,7 @@ function followupFacts(f) {
   const reasons = rating.reasons ?? f.reasons ?? [];
   const ticket = f.ticket?.number ?? f.ticket_number ?? f.ticket ?? "";
   const counter = f.counter?.name ?? counterNames.get(f.counter?.number ?? f.counter) ?? (f.counter ? `${f.counter}号窗口` : "");
-  const clerk = f.clerk?.name ?? f.clerk_name ?? (typeof f.clerk === "string" ? f.clerk : "");
+  const clerk = f.clerk_name ?? (typeof f.clerk === "string" ? f.clerk : "");
   return { level, label: rating.label ?? f.level_label ?? LEVELS[level] ?? "", reasons, ticket, counter, clerk };
 }
 
@@ -46,7 +46,7 @@ function followupItem(f) {
   fact("原因", facts.reasons.length ? facts.reasons.join("、") : "未选择");
   fact("评价时间", stamp(f.rated_at ?? f.rating?.at ?? f.opened_at ?? f.created_at));
   fact("整改期限", `${f.due_date ?? f.due_at ?? "—"}${f.due_provisional ? "（暂定）" : ""}`);
-  fact("责任人", f.assignee || "未指派");
+  fact("责任人", f.assignee ? (f.assignee_name ? `${f.assignee_name}（${f.assignee}）` : f.assignee) : "未指派");
   const callback = f.callback ?? null;
   fact("回访", callback ? `${callback.reached === false ? "未联系到" : "已联系"}：${callback.note ?? ""}` : "未回访");
   fact("整改", f.fix ? `${f.fix.note ?? ""}` : "未整改");
@@ -132,11 +132,15 @@ $("followup-status").addEventListener("change", loadFollowups);
 $("followup-reload").addEventListener("click", loadFollowups);
 
 // ------------------------------------------------------------------ 报表
-const COLUMNS = [
+// Two tables (queueing and ratings; cases), each narrow enough to show whole on a 1280 px desk.
+const QUEUE_COLUMNS = [
   ["tickets", "n"], ["served", "n"], ["no_shows", "n"], ["no_show_rate", "%"], ["avg_wait_s", "t"],
   ["p90_wait_s", "t"], ["avg_service_s", "t"], ["p90_service_s", "t"], ["within_15", "%"], ["within_30", "%"],
-  ["ratings", "n"], ["satisfaction_rate", "%"], ["cases", "n"], ["immediate_rate", "%"], ["online_rate", "%"],
-  ["comprehensive_rate", "%"], ["joint_rate", "%"], ["paperless_rate", "%"], ["standard_rate", "%"],
+  ["ratings", "n"], ["satisfaction_rate", "%"],
+];
+const CASE_COLUMNS = [
+  ["cases", "n"], ["immediate_rate", "%"], ["online_rate", "%"], ["comprehensive_rate", "%"], ["joint_rate", "%"],
+  ["paperless_rate", "%"], ["standard_rate", "%"],
 ];
 
 function cell(row, [key, kind]) {
@@ -148,11 +152,16 @@ function cell(row, [key, kind]) {
   return td;
 }
 
-function reportRow(row, tag = "td") {
+function reportRow(row, columns, tag = "td") {
   const tr = element("tr");
   tr.dataset.key = row.key ?? "";
-  tr.append(element(tag === "th" ? "th" : "td", "name", row.label ?? row.key ?? "合计"), ...COLUMNS.map((c) => cell(row, c)));
+  tr.append(element(tag === "th" ? "th" : "td", "name", row.label ?? row.key ?? "合计"), ...columns.map((c) => cell(row, c)));
   return tr;
+}
+
+function fillReport(rowsId, totalId, columns, rows, total) {
+  $(rowsId).replaceChildren(...rows.map((r) => reportRow(r, columns)));
+  $(totalId).replaceChildren(...(total ? [reportRow({ ...total, label: "合计" }, columns, "th")] : []));
 }
 
 function reportQuery() {
@@ -166,16 +175,16 @@ export async function loadReport() {
   const q = reportQuery();
   const result = await api("GET", `${hallPath}/reports?${new URLSearchParams(q)}`);
   if (!result.ok) {
-    $("report-rows").replaceChildren();
-    $("report-total").replaceChildren();
+    fillReport("report-rows", "report-total", QUEUE_COLUMNS, [], null);
+    fillReport("case-rows", "case-total", CASE_COLUMNS, [], null);
     $("report-empty").hidden = false;
     $("report-empty").textContent = refusal(result, "无法生成报表");
     return;
   }
   const body = result.body ?? {};
   const rows = body.rows ?? [];
-  $("report-rows").replaceChildren(...rows.map((r) => reportRow(r)));
-  $("report-total").replaceChildren(...(body.total ? [reportRow({ ...body.total, label: "合计" }, "th")] : []));
+  fillReport("report-rows", "report-total", QUEUE_COLUMNS, rows, body.total);
+  fillReport("case-rows", "case-total", CASE_COLUMNS, rows, body.total);
   $("report-range").textContent = `${PERIODS[body.period ?? q.period] ?? ""} ${body.from ?? q.date}${body.to && body.to !== body.from ? ` 至 ${body.to}` : ""}`;
   $("report-empty").hidden = rows.length > 0;
   $("report-empty").textContent = "该期间没有数据";
@@ -240,20 +249,11 @@ for (const b of document.querySelectorAll("[data-export]")) {
 }
 
 // ------------------------------------------------------------------ 审计
-// The common actions in Chinese (the raw name stays in the tooltip and in the search).
-const ACTIONS = {
-  "auth.login": "登录", "auth.login.failed": "登录失败", "auth.login.blocked": "登录被锁定", "auth.logout": "退出登录",
-  "counter.open": "窗口签到", "counter.close": "窗口签退", "counter.pause": "暂停窗口", "counter.resume": "恢复窗口",
-  "counter.call-next": "呼叫下一位", "counter.call": "特呼", "counter.recall": "重呼", "counter.start": "开始办理",
-  "counter.finish": "办结", "counter.no-show": "过号", "counter.transfer": "转移", "counter.reinstate": "回呼",
-  "counter.queues": "调整窗口队列", "counter.receive": "受理办件", "queue.move": "转移等候号",
-  "notice.set": "设置大厅公告", "ticket.create": "取号", "case.create": "受理办件", "alert.ack": "确认告警",
-  "alert-settings.set": "修改告警设置", "followup.update": "处理整改", "followups.settings.set": "修改整改期限",
-  "reports.exports": "导出报表", "token.add": "签发令牌", "token.revoke": "吊销令牌",
-};
-function actionCell(action) {
-  const td = element("td", "action", ACTIONS[action] ?? action);
-  td.title = action;
+// The server words each entry as a Chinese sentence (server/domain/audit_text.py); the raw action
+// name stays in the tooltip, which is what the 操作 search box takes.
+function actionCell(entry) {
+  const td = element("td", "action", entry.action_label || entry.action || "");
+  td.title = entry.action ?? "";
   return td;
 }
 
@@ -270,13 +270,7 @@ export async function loadAudit() {
   const rows = listOf(result.body, "entries", "items", "events", "rows");
   $("audit-rows").replaceChildren(...rows.map((r) => {
     const tr = element("tr");
-    const detail = r.detail ?? r.details ?? r.data ?? "";
-    const target = r.target ?? r.object ?? r.subject ?? "";
-    tr.append(element("td", "when", stamp(r.at ?? r.time ?? r.created_at)),
-      element("td", null, r.actor_name ? `${r.actor_name}（${r.actor}）` : r.actor ?? ""),
-      actionCell(r.action ?? ""),
-      element("td", null, typeof target === "object" ? JSON.stringify(target) : String(target)),
-      element("td", "detail", typeof detail === "object" ? JSON.stringify(detail) : String(detail)));
+    tr.append(element("td", "when", stamp(r.at)), actionCell(r), element("td", "sentence", r.sentence ?? ""));
     return tr;
   }));
   $("audit-empty").hidden = rows.length > 0;

@@ -13,6 +13,7 @@ from starlette.testclient import TestClient
 
 from server.api.audit import AuditTrail, describe, summarize
 from server.app import create_app
+from server.domain.audit_text import ACTIONS
 from server.domain.clock import FakeClock
 from server.settings import Settings
 from server.store.db import open_database
@@ -143,3 +144,44 @@ def test_cli_users_and_tokens_are_recorded(tmp_path: Any) -> None:
         ("token.add", "jinan", "kiosk k2", "cli")]
     assert all(r.actor.startswith("cli:") for r in rows)
     assert token not in str(rows) and "s3cret-pass" not in str(rows)
+
+
+def _recordable_actions() -> set[str]:
+    """Every action the middleware can record: one per non-GET /api/v1 route."""
+    application = create_app(Settings("sqlite:///:memory:", None, SECRET, True, "NORMAL", "warning"))
+    actions = set()
+    for route in application.routes:
+        path = getattr(route, "path", "")
+        for method in getattr(route, "methods", None) or ():
+            if path.startswith("/api/v1/") and method not in ("GET", "HEAD"):
+                actions.add(describe(path, method, {})[0])
+    return actions
+
+
+def test_case_actions_are_named_case_and_every_action_has_chinese_words() -> None:
+    assert describe("/api/v1/halls/{hall}/cases", "POST", {"hall": "jinan"})[0] == "case.create"
+    assert describe("/api/v1/cases/{receipt_no}/events", "POST", {"receipt_no": "JA1"})[:2] == (
+        "case.events", "case JA1")
+    recorded = _recordable_actions() | {"auth.login", "auth.login.failed", "auth.login.blocked", "user.add",
+                                        "token.add"}
+    missing = sorted(a for a in recorded if a not in ACTIONS)
+    assert missing == [], f"no Chinese words for {missing} in server/domain/audit_text.py"
+
+
+def test_each_entry_reads_as_a_chinese_sentence(app: tuple[TestClient, FakeClock]) -> None:
+    client, _ = app
+    serve(client, counter=3, clerk="clerk03")
+    manager = login(client, "manager")
+    client.put(f"{HALL}/notice", json={"notice": "今天下午系统维护"}, headers=manager)
+    clerk = login(client, "clerk04")
+    client.post(f"{HALL}/counters/4/open", headers=clerk)
+    client.post(f"{HALL}/cases", headers=clerk, json={"item": "B02", "applicant": {"name": "王小明"},
+                                                      "materials_missing": ["公司章程"]})
+    entries = {e["action"]: e for e in trail(client, manager)}
+    call = entries["counter.call-next"]["sentence"]
+    assert call.endswith("（clerk03，窗口人员）在3号窗口呼叫下一位。") and not call.startswith("clerk03"), call
+    assert entries["notice.set"]["sentence"].endswith("设置了大厅滚动公告（公告：今天下午系统维护）。")
+    case = entries["case.create"]
+    assert case["action_label"] == "受理了办件" and "提交了" in case["sentence"] and "申请人" in case["sentence"]
+    assert "{" not in case["sentence"] and "fields" not in case["sentence"] and "王小明" not in case["sentence"]
+    assert "登录系统（来源地址：" in entries["auth.login"]["sentence"]

@@ -58,7 +58,7 @@ def test_only_the_counters_just_finished_ticket(client: TestClient) -> None:
     wrong = client.post(RATE.format(2), json={"ticket_id": ticket["id"], "level": 5})
     assert wrong.status_code == 409
     assert wrong.json()["error"]["code"] == "not_ratable"
-    assert "不是 2 号窗口刚办结的业务" in wrong.json()["error"]["message"]
+    assert "不是 2号窗口刚办结的业务" in wrong.json()["error"]["message"]
     unknown = client.post(RATE.format(1), json={"ticket_id": "jinan-20000101-A001", "level": 5})
     assert unknown.status_code == 404
     assert client.post(RATE.format(99), json={"ticket_id": ticket["id"], "level": 5}).status_code == 404

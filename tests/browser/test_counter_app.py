@@ -181,7 +181,7 @@ def test_two_browsers_on_one_counter(open_page: Callable[..., Page], hall: HallC
     manager = signed_in(open_page, "manager")
     expect(manager.locator("#holder")).to_have_text("本窗口已由 clerk01 签到")
     manager.get_by_role("button", name="签到").click()
-    expect(manager.locator("#alert-text")).to_contain_text("1 号窗口已由 clerk01 签到")
+    expect(manager.locator("#alert-text")).to_contain_text("1号窗口已由 clerk01 签到")
     manager.get_by_role("button", name="接管本窗口").click()
     expect(manager.locator("#holder")).to_have_text("已签到")
     expect(first.locator("#holder")).to_have_text("本窗口已由 manager 签到")

@@ -198,7 +198,7 @@ def test_a_bad_rating_opens_a_follow_up_closed_from_the_page(
     box.locator("input[name=assignee]").fill("clerk01")
     box.get_by_role("button", name="保存").click()
     expect(box).to_be_hidden()
-    expect(item).to_contain_text("责任人clerk01")
+    expect(item).to_contain_text("责任人林晓燕（clerk01）")
 
     item.get_by_role("button", name="回访").click()
     expect(box).to_be_visible()
@@ -350,12 +350,11 @@ def test_the_manager_steers_counters_and_queues_and_sees_the_refusals(
     page.locator("#audit-form input[name=action]").fill("counter.pause")  # what the manager did here
     page.locator("#audit-form").get_by_role("button", name="查询").click()
     paused = page.locator("#audit-rows tr").first
-    expect(paused).to_contain_text("暂停窗口")
-    expect(paused).to_contain_text("counter 2")
-    expect(paused).to_contain_text("业务培训")
+    expect(paused).to_contain_text("暂停了窗口")
+    expect(paused).to_contain_text("督查科（manager，管理人员）在2号窗口暂停了窗口（原因：业务培训")  # a sentence
     page.locator("#audit-form input[name=action]").fill("")
     page.locator("#audit-form").get_by_role("button", name="查询").click()
-    expect(page.locator("#audit-rows")).to_contain_text("设置大厅公告")
+    expect(page.locator("#audit-rows")).to_contain_text("设置了大厅滚动公告")
     shoot(page, "audit")
 
 
@@ -371,3 +370,69 @@ def test_only_managers_see_the_dashboard(desk: Callable[..., BrowserContext], se
     expect(page.locator("h1")).to_have_text("没有权限查看督查看板")
     shoot(page, "forbidden")
     assert httpx.get(f"{server.base}{PATH}", timeout=10, follow_redirects=False).status_code == 303
+
+
+# ---------------------------------------------------------------- the widths of a 督查科 desk (issue 14)
+CLIPPED = """(selector) => [...document.querySelectorAll(selector)]
+  .filter((el) => el.offsetParent !== null && (el.scrollWidth > el.clientWidth + 1))
+  .map((el) => el.textContent.trim())"""
+
+
+WRAPPED = """(selector) => [...document.querySelectorAll(selector)]
+  .filter((el) => {
+    if (el.offsetParent === null) return false;
+    const style = getComputedStyle(el);
+    const line = parseFloat(style.lineHeight) || parseFloat(style.fontSize) * 1.4;
+    const inner = el.clientHeight - parseFloat(style.paddingTop) - parseFloat(style.paddingBottom);
+    return el.textContent.trim() !== "" && inner > line * 1.5;
+  })
+  .map((el) => el.textContent.trim())"""
+
+
+def busy_hall(hall: Hall) -> None:
+    for number in (1, 2):
+        hall.counter(number, "open", f"clerk0{number}")
+    for queue in ("A", "A", "A", "A", "B"):
+        hall.issue(queue)
+    served = hall.serve(1, "clerk01")
+    hall.serve(2, "clerk02")
+    hall.call("POST", "/halls/jinan/counters/1/rating", None,
+              {"ticket_id": served["id"], "level": 1, "reasons": ["服务态度差"]})
+    hall.counter(2, "pause", "clerk02", {"reason": "业务培训"})
+    hall.advance(25 * 60)  # a long pause: an alert about counter 2
+
+
+@pytest.mark.parametrize("width", [1280, 1440, 1920])
+def test_the_dashboard_fits_and_reads_right(desk: Callable[..., BrowserContext], hall: Hall,
+                                            shoot: Shoot, width: int) -> None:
+    busy_hall(hall)
+    page = signed_in(desk, size={"width": width, "height": 900})
+    live(page)
+    cards = page.locator("#counter-cards li")
+    expect(cards.first).to_be_visible()
+    pause = page.locator(".alert-item[data-kind=long_pause]")
+    expect(pause).to_be_visible(timeout=15_000)
+    shoot(page, f"live-{width}")
+    assert page.evaluate(CLIPPED, "#counter-cards li, #counter-cards li *") == []
+    assert page.evaluate(WRAPPED, "#queue-table td, #queue-table button, .c-name") == []
+    expect(pause).to_contain_text("2号窗口")
+    assert " 号窗口" not in page.locator("#alerts-panel").inner_text()
+
+    page.locator("[data-tab=reports]").click()
+    form = page.locator("#report-form")
+    date = form.locator("input[name=date]")
+    expect(date).to_have_value("2026-11-25")
+    assert date.evaluate("el => el.type") == "text"  # not the browser's mm/dd/yyyy picker
+    form.locator("select[name=by]").select_option("hall")
+    form.get_by_role("button", name="查询").click()
+    first_cell = page.locator("#report-rows tr td").first
+    expect(first_cell).to_contain_text("晋安区行政服务中心")
+    for table in ("#report-table", "#case-table"):  # whole: every column in sight, no sideways scrolling
+        assert page.evaluate(CLIPPED, f"{table}, .table-wrap:has({table})") == [], table
+        assert page.evaluate(WRAPPED, f"{table} td") == [], table  # no name one character a line
+    shoot(page, f"report-{width}")
+
+    page.locator("[data-tab=followups]").click()
+    item = page.locator("#followup-list li.followup").first
+    expect(item).to_contain_text("林晓燕")  # clerk01 by name, as the staff list knows them
+    shoot(page, f"followups-{width}")

@@ -205,7 +205,7 @@ def test_special_call_names_the_counter_that_already_called(hall: Hall, clock: F
     assert ticket is not None and ticket.called_out_of_turn
     with pytest.raises(errors.TicketNotWaiting) as exc:
         hall.call_number(1, target, clock.now())
-    assert exc.value.zh == "A002 已被 3 号窗口呼叫"
+    assert exc.value.zh == "A002 已被 3号窗口呼叫"
     with pytest.raises(errors.UnknownTicket):
         hall.call_number(1, "A999", clock.now())
 

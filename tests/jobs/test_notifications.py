@@ -197,7 +197,7 @@ MOBILE = re.compile(r"1[3-9]\d{9}")
 
 def test_the_four_texts() -> None:
     assert ahead_text(HALL_NAME, "A012", 3) == "【晋安区行政服务中心】您的号码 A012 前面还有 3 人，请留意叫号。"
-    assert called_text(HALL_NAME, "A012", 3) == "【晋安区行政服务中心】请 A012 到 3 号窗口办理。"
+    assert called_text(HALL_NAME, "A012", 3) == "【晋安区行政服务中心】请 A012 到 3号窗口办理。"
     assert case_ready_text(HALL_NAME, "JA-20261126-001234") == \
         "【晋安区行政服务中心】您的办件 …1234 已办结，请到查询发证窗口领取。"
     start = datetime(2026, 11, 27, 9, 0)
