@@ -56,9 +56,11 @@ async def main(duration: float, interval: float) -> None:
         env = server_env(f"sqlite:///{work}/onewindow.db")
         kiosk = load_demo(env, work)
         token = load_demo(env, work, "agent")
-        idcard = IdCardEmulator(link=str(work / "idcard")).start()
-        printer = PrinterEmulator(link=str(work / "printer")).start()
-        bus = CounterBusEmulator(link=str(work / "counterbus")).start()
+        idcard = IdCardEmulator(link=str(work / "idcard"))
+        printer = PrinterEmulator(link=str(work / "printer"))
+        bus = CounterBusEmulator(link=str(work / "counterbus"))
+        for emulator in (idcard, printer, bus):
+            emulator.start()  # (it returns the base PtyEmulator type: keep the names typed as their class)
         async with serving(env, work, "agent-memory") as (_, port):
             base = f"http://127.0.0.1:{port}"
             config = work / "agent.toml"
@@ -141,7 +143,8 @@ def report(header: list[str], samples: list[tuple[float, int]], rounds: int, pri
         "| agent VmRSS | MiB |",
         "|---|---|",
         f"| after start-up (first sample) | {rss[0] / mib:.1f} |",
-        f"| median after the first {min(300.0, duration / 4) / 60:.0f} min | {median(r for _, r in settled) / mib:.1f} |",
+        f"| median after the first {min(300.0, duration / 4) / 60:.0f} min | "
+        f"{median(r for _, r in settled) / mib:.1f} |",
         f"| maximum | {max(rss) / mib:.1f} |",
         f"| at the end | {rss[-1] / mib:.1f} |",
         f"| growth over the second half (least squares) | {slope_kib_per_hour(second_half) / mib:+.2f} MiB/hour |",

@@ -37,11 +37,17 @@ from collections import defaultdict
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 import orjson
-from common import (
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
+
+# `python bench/fanout.py` puts only bench/ on the path; bench.common needs the root
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import (  # noqa: E402
     DOC,
     HOST,
     PYTHON,
@@ -64,8 +70,6 @@ from common import (
     stop,
     write_doc,
 )
-from websockets.asyncio.client import connect
-from websockets.exceptions import ConnectionClosed
 
 START, END = "<!-- bench:fanout:start -->", "<!-- bench:fanout:end -->"
 DISPLAY = "/ws/halls/jinan/display"
@@ -154,7 +158,7 @@ class RawDisplay(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]
+        self.transport = cast(asyncio.Transport, transport)  # create_connection's: a stream transport
         self.transport.write(self.request)
 
     def data_received(self, data: bytes) -> None:
@@ -203,6 +207,7 @@ class RawDisplay(asyncio.Protocol):
 
 async def raw_display(url: str, tally: Tally) -> Callable[[], None]:
     parts = urlsplit(url)
+    assert parts.hostname is not None and parts.port is not None, url
     request = (f"GET {parts.path} HTTP/1.1\r\nHost: {parts.netloc}\r\nUpgrade: websocket\r\n"
                "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
                "Sec-WebSocket-Version: 13\r\n\r\n").encode()
@@ -294,7 +299,8 @@ class Fleet:
                 fleet.procs.append(await child("displays", "--url", urls[i % len(urls)], "--count", str(share),
                                                "--batch", str(max(1, batch // procs)), "--client", client))
             hello = [await p.stdout.readline() for p in fleet.procs if p.stdout is not None]
-            said = [json.loads(line) if line else {"connected": 0, "failed": 1, "error": "exited"} for line in hello]
+            exited = {"connected": 0, "failed": 1, "error": "exited"}
+            said: list[dict[str, Any]] = [json.loads(line) if line else exited for line in hello]
             failed = sum(s["failed"] for s in said)
             if failed:
                 raise RuntimeError(f"{failed} of {count} displays could not connect: {said}")
@@ -368,7 +374,8 @@ class Point:
     def row(self) -> str:
         lat = sorted(self.latency)
         if not lat:
-            return f"| {self.scenario.label} | {self.displays:,} | 0 | - | - | - | - | - | {self.misses} | - | - | - | - |"
+            return (f"| {self.scenario.label} | {self.displays:,} | 0 | - | - | - | - | - | "
+                    f"{self.misses} | - | - | - | - |")
         p99 = lat[min(len(lat) - 1, int(len(lat) * 0.99))]
         issues = f"{self.issues:,.0f}" if self.issues is not None else "-"
         return (f"| {self.scenario.label} | {self.displays:,} | {len(lat)} | {statistics.median(lat):.1f} | "
@@ -474,7 +481,8 @@ async def started(scenario: Scenario, displays: int, args: argparse.Namespace, w
         env = server_env(url, **extra)
         servers = Servers([], load_demo(env, workdir))
         for i in range(scenario.servers):
-            servers.procs.append(await stack.enter_async_context(serving(env, workdir, f"{scenario.key}-{displays}-{i}")))
+            servers.procs.append(
+                await stack.enter_async_context(serving(env, workdir, f"{scenario.key}-{displays}-{i}")))
         await saturate(servers.port, servers.kiosk, 4, 120, ("A",), count=args.calls // 4 + 10)
         for _, port in servers.procs:
             await one_display(port)
@@ -552,7 +560,8 @@ def machine(args: argparse.Namespace) -> list[str]:
     gap = f"{args.gap[0] * 1e3:.0f}–{args.gap[1] * 1e3:.0f} ms"
     return [*machine_lines(__file__, f"servers: `onewindow serve` processes (uvicorn, 1 worker each, {loop_name()}); "
                                      f"displays: {args.procs} processes of {client}; all on the same 2 cores"),
-            f"- calls at counter 1 ({args.calls} per row, a quarter of that in (b)), each {gap} after the previous event "
+            f"- calls at counter 1 ({args.calls} per row, a quarter of that in (b)), each {gap} "
+            "after the previous event "
             "reached every display; latency is from writing call-next to the last display reading `ticket.called`",
             f"- (b): a separate process issues into queue A flat out over {args.issuers} keep-alive connections; "
             "CPU columns are % of one core over the calls (server: all processes and threads; other: "

@@ -12,11 +12,15 @@ import argparse
 import asyncio
 import re
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
 
-from common import (
+# `python bench/load.py` puts only bench/ on the path; bench.common needs the root
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.common import (  # noqa: E402
     DOC,
     MAX_OPS,
     Conn,

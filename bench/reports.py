@@ -205,7 +205,8 @@ def main() -> None:
         for backend in (("postgresql", "sqlite") if args.backend == "all" else (args.backend,)):
             mine = [r for r in rows if r.startswith("| " + ("PostgreSQL" if backend == "postgresql" else "SQLite"))]
             heads_b = [h for h in heads if h.startswith("- " + ("PostgreSQL" if backend == "postgresql" else "SQLite"))]
-            write_doc(Path(args.output), [*machine_lines(__file__, "reports computed in-process (server/reports), no HTTP"),
+            write_doc(Path(args.output), [*machine_lines(__file__,
+                                                         "reports computed in-process (server/reports), no HTTP"),
                                           *heads_b, "", "| backend | report | median s | p99 s |", "|---|---|---|---|",
                                           *mine], START.replace("reports", f"reports:{backend}"),
                       END.replace("reports", f"reports:{backend}"))

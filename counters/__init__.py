@@ -1,1 +1,1 @@
-"""The clerk's counter front (/counter/{hall}/{number}): built by issue 5."""
+"""The clerk's counter app (/counter/{hall}/{number}) and the rating tablet facing the visitor (…/rate)."""

@@ -1,1 +1,1 @@
-"""Wall displays and counter screens (/display/{hall}): built by issue 4."""
+"""The hall's screens: the wall display (/display/{hall}), the counter screen and the call announcer."""

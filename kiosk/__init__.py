@@ -1,1 +1,1 @@
-"""The ticket kiosk front (/kiosk/{hall}): built by issue 6."""
+"""The self-service ticket kiosk (/kiosk/{hall}): its page, template, script and styles."""

@@ -4,7 +4,7 @@
     .venv/bin/python scripts/voice.py  # rewrites static/sounds/*.wav and manifest.json
 
 The clips are committed, so a display PC needs neither a Chinese voice nor the internet:
-static/js/announcer.js fetches them once and schedules them back to back with WebAudio.
+displays/static/js/announcer.js fetches them once and schedules them back to back with WebAudio.
 
 Voice: espeak-ng `cmn-latn-pinyin`. Debian 12's espeak-ng 1.51 `cmn` voice reads Chinese through
 its pinyin but says that pinyin with the English voice ("请" comes out as "king three"); the

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from collections import deque
 from dataclasses import dataclass
@@ -9,6 +10,8 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+
+from server.domain.errors import RateLimited
 
 _hasher = PasswordHasher()
 # Verifying against this when the user is unknown keeps the timing the same either way.
@@ -77,6 +80,14 @@ class RateLimiter:
         if len(hits) < self.limit:
             return 0.0
         return hits[0] + self.window - now
+
+    def check(self, *keys: str, zh: str, en: str, code: str = "rate_limited") -> None:
+        """Raises RateLimited (429 with Retry-After at the edge) while any of ``keys`` is blocked;
+        ``{s}`` in the messages becomes the seconds to wait."""
+        wait = max((self.blocked(key) for key in keys), default=0.0)
+        if wait > 0:
+            seconds = math.ceil(wait)
+            raise RateLimited(zh.format(s=seconds), en.format(s=seconds), wait, code)
 
     def hit(self, key: str, now: float | None = None) -> None:
         self._hits.setdefault(key, deque()).append(time.monotonic() if now is None else now)

@@ -220,7 +220,8 @@ def cmd_serve(args: argparse.Namespace) -> None:
                 # broadcast frames are serialised once and sent as they are: compressing them per
                 # client would cost more CPU than the whole fan-out
                 ws_per_message_deflate=False, ws_ping_interval=settings.ws_ping_s, ws_ping_timeout=settings.ws_ping_s,
-                ws_max_size=64 * 1024, access_log=False)  # every change is in the event log; per-request lines cost ~10% CPU
+                # every change is in the event log; per-request lines cost ~10% CPU
+                ws_max_size=64 * 1024, access_log=False)
 
 
 def cmd_agent(args: argparse.Namespace) -> None:

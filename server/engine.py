@@ -30,6 +30,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection
 
 from server.bus import Bus, BusUnavailable
+from server.channels import hall_channel
 from server.domain.clock import Clock
 from server.domain.errors import DomainError, UnknownHall
 from server.domain.hall import Hall
@@ -54,11 +55,6 @@ READS, WRITES = "reads", "writes"
 class StorageError(Exception):
     """The database is unreachable or refused a write; the caller sees a 503 with Retry-After,
     and a command that got it did not happen."""
-
-
-def hall_channel(code: str) -> str:
-    return f"hall:{code}"
-
 
 @dataclass
 class _Pending:

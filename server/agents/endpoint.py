@@ -22,26 +22,23 @@ from sqlalchemy.exc import IntegrityError
 from starlette.requests import HTTPConnection
 from starlette.types import Receive, Scope, Send
 
-from server.api.context import AppContext, ctx, current_principal
-from server.api.errors import ApiError
-from server.api.kiosks import kiosk_channel, publish_card
-from server.api.ratings import NotRatable, last_finished, store_rating
 from server.auth import Principal
 from server.bus.base import Subscription
-from server.domain.errors import DomainError
+from server.channels import agent_channel, counter_print_channel, hall_channel, kiosk_channel
+from server.context import AppContext, current_principal
+from server.domain.errors import DomainError, Forbidden, InvalidInput
 from server.domain.keypad import ACTIONS, key_command
 from server.domain.model import TicketStatus
 from server.domain.views import iso
-from server.engine import hall_channel
+from server.services.cards import holder_from_agent, kiosk_card
+from server.services.kiosks import publish_card
+from server.services.ratings import Given, NotRatable, last_finished, store_rating
+from server.sockets import Refused, SocketEndpoint
 from server.store import devices
 from server.tasks import cancel_and_wait
 
-from .cards import holder_from_agent, kiosk_card
-from .printing import agent_channel, counter_print_channel
-
 log = logging.getLogger("onewindow.agents")
 
-POLICY = 1008
 EVENT_TYPES = ("card.read", "card.removed", "card.tap", "key", "rating", "print.result")
 DEVICE_STATES = ("ok", "offline", "paper_out", "paper_low", "cover_open", "error")
 KEEP_EVENT_IDS = timedelta(days=7)
@@ -58,35 +55,28 @@ async def _principal(conn: HTTPConnection, context: AppContext) -> Principal | N
         return await context.principal_for_token(token)
     try:
         return await current_principal(conn)
-    except ApiError:
+    except DomainError:
         return None
 
 
-class AgentEndpoint:
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if (await receive())["type"] != "websocket.connect":
-            return
-        await send({"type": "websocket.accept"})
-        conn = HTTPConnection(scope)
-        context = ctx(conn)
+class AgentEndpoint(SocketEndpoint):
+    async def open(self, conn: HTTPConnection, context: AppContext) -> tuple[str, str, Principal]:
         principal = await _principal(conn, context)
         code = conn.path_params.get("hall") or (principal.hall if principal else None) or ""
         name = conn.path_params.get("name") or (principal.name if principal else "")
-        refusal = None
         if principal is None:
-            refusal = "设备代理需要有效令牌 (a valid agent token is required)"
-        elif not (principal.kind == "device" and principal.role == "agent" and principal.name == name
-                  and principal.in_hall(code)):
-            refusal = f"此令牌不是 {code} 大厅 {name} 的设备代理令牌 (not this agent's token)"
-        else:
-            try:
-                await context.engine.hall(code)
-            except DomainError:
-                refusal = f"没有大厅 {code} (no such hall)"
-        if refusal is not None:
-            await send({"type": "websocket.close", "code": POLICY, "reason": refusal})
-            return
-        assert principal is not None
+            raise Refused("设备代理需要有效令牌 (a valid agent token is required)")
+        if not (principal.kind == "device" and principal.role == "agent" and principal.name == name
+                and principal.in_hall(code)):
+            raise Refused(f"此令牌不是 {code} 大厅 {name} 的设备代理令牌 (not this agent's token)")
+        try:
+            await context.engine.hall(code)
+        except DomainError:
+            raise Refused(f"没有大厅 {code} (no such hall)") from None
+        return code, name, principal
+
+    async def serve(self, context: AppContext, opened: Any, scope: Scope, receive: Receive, send: Send) -> None:
+        code, name, principal = opened
         await AgentSession(context, code, name, principal.counter, send).run(receive)
 
 
@@ -225,7 +215,7 @@ class AgentSession:
         ticket = last_finished(hall, number)
         if ticket is None:
             raise NotRatable(f"{number}号窗口还没有办结的业务可以评价", f"counter {number} has nothing to rate")
-        await store_rating(context, self.hall, number, ticket, level, [], None, "evaluator")
+        await store_rating(context, self.hall, number, ticket, Given(level, [], None), "evaluator")
         return {"ticket": ticket.number}
 
     def _counter_of(self, event: dict[str, Any]) -> int:
@@ -319,14 +309,12 @@ def _happened(raw: object) -> datetime | None:
     return at if at is None or at.tzinfo else None
 
 
-class CardRefused(DomainError):
+class CardRefused(InvalidInput):
     code = "invalid_card"
-    status = 422
 
 
-class CounterNotBound(DomainError):
-    code = "forbidden"
-    status = 403
+class CounterNotBound(Forbidden):
+    pass
 
 
 async def forget_old_events(context: AppContext) -> int:

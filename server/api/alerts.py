@@ -5,8 +5,7 @@ See docs/alerts.md."""
 from __future__ import annotations
 
 import logging
-from datetime import datetime, time
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import Field
 from starlette.requests import Request
@@ -14,13 +13,11 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute
 
 from server.auth import Principal
+from server.context import ctx, forbid, require_principal
 from server.domain import alerts as rules
-from server.domain.hall import Hall
-from server.domain.views import iso
+from server.services.alerts import alerts_message, current_alerts, load_settings, wake_dashboards
 from server.store import alerts as store
-from server.store import devices as store_devices
 
-from .context import AppContext, ctx, forbid, require_principal
 from .declare import endpoint
 from .errors import ApiError, JSONResponse
 from .schemas import Body
@@ -33,57 +30,8 @@ def require_manager(principal: Principal, code: str, what: str = "查看和处�
         raise forbid(f"只有本大厅的管理人员可以{what}", "only the hall's managers may do this")
 
 
-async def load_settings(context: AppContext, code: str) -> rules.AlertSettings:
-    data = await context.engine.read(lambda conn: store.get_settings(conn, code))
-    return rules.AlertSettings.from_json(data)
 
 
-async def wake_dashboards(context: AppContext, code: str) -> None:
-    """Every dashboard of the hall, in every process, recomputes its alerts now."""
-    from server.hub.routes import dashboard_channel
-
-    try:
-        await context.bus.publish(dashboard_channel(code), {"type": "alerts.changed"})
-    except Exception as error:  # the 5-second check catches up
-        log.info("could not wake the dashboards of %s (%s)", code, error)
-
-
-async def current_alerts(context: AppContext, code: str) -> tuple[Hall, list[rules.Alert]]:
-    """The hall's standing alerts with their acknowledgements. Acknowledgements of alerts that no
-    longer stand are forgotten, so that the same cause sounds again should it come back."""
-    from server.api.cases import cases_due
-
-    hall = await context.engine.hall(code)
-    now = context.clock.now()
-    today = hall.local_day(now)
-    day_start = datetime.combine(today, time(0), tzinfo=hall.tz)
-    complete = True
-    try:
-        due: dict[str, Any] = await cases_due(context, hall)
-    except Exception as error:  # the cases' tables or calendar unreadable: the other alerts still stand
-        log.warning("cases due unreadable for %s (%s)", code, error)
-        due, complete = {}, False
-
-    def read(conn: Any) -> tuple[Any, ...]:
-        return (store.get_settings(conn, code), store_devices.states(conn, code),
-                store.bad_ratings_since(conn, code, day_start), store.acks(conn, code),
-                store.overdue_followups(conn, code, today))
-
-    settings, devices, ratings, acks, followups = await context.engine.read(read)
-    alerts = rules.compute(hall, now, rules.AlertSettings.from_json(settings), devices=devices, due=due,
-                           ratings=ratings, followups=followups)
-    standing = {a.id for a in alerts}
-    stale = [key for key in acks if key not in standing]
-    if stale and complete:
-        await context.engine.write(lambda conn: store.forget_acks(conn, code, stale))
-    return hall, rules.with_acks(alerts, acks)
-
-
-async def alerts_message(context: AppContext, code: str) -> dict[str, Any]:
-    """What the dashboard feed pushes: ``{"type": "alerts", "at", "alerts": [...]}``."""
-    hall, alerts = await current_alerts(context, code)
-    return {"type": "alerts", "at": iso(context.clock.now(), hall),
-            "alerts": [rules.alert_json(a, hall) for a in alerts]}
 
 
 @endpoint("GET", "/halls/{hall}/alerts", "The hall's standing alerts (managers)", tag="dashboard",

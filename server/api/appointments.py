@@ -5,7 +5,6 @@ appointments"). The rules themselves live in server/domain/appointments.py."""
 from __future__ import annotations
 
 import hmac
-import secrets
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Annotated, Any
@@ -16,36 +15,36 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
 
-from server.agents.cards import InvalidCardToken, read_card_token
-from server.auth import RateLimiter
+from server.context import AppContext, ctx, forbid, require_principal
 from server.domain import appointments as rules_
 from server.domain.appointments import (
     BOOKED,
     CANCELLED,
     CHECKED_IN,
     LATE,
-    AppointmentRefused,
     AppointmentRules,
     AppointmentSettings,
+    BookingConflict,
+    BookingInvalid,
+    BookingSuspended,
 )
 from server.domain.hall import Hall
 from server.domain.identity import InvalidIdNumber, id_hash, mask_name, validate_id_number
 from server.domain.model import Channel
 from server.domain.views import public_ticket
-from server.domain.workdays import WorkCalendar
-from server.engine import HallEngine
+from server.services.appointments import (
+    ARRIVE_HINT,
+    calendar_and_settings,
+    item_view,
+    staff_view,
+)
+from server.services.cards import InvalidCardToken, read_card_token
 from server.store import appointments as store
-from server.store import calendar as calendar_store
-from server.store import repo
 
-from .context import AppContext, ctx, forbid, require_principal
 from .declare import endpoint, parse_body
 from .errors import ApiError, JSONResponse
 from .schemas import Body
 
-BOOKING_LIMIT = 10  # bookings per client address …
-BOOKING_WINDOW_S = 600.0  # … in this many seconds
-ARRIVE_HINT = "请在预约时段前 15 分钟至时段结束之间到大厅取号机签到"
 LATE_NOTICE = "您已超过预约时段，已为您取普通号"
 CARD_READERS = {("device", "kiosk"), ("device", "agent")}
 STAFF_ROLES = {"clerk", "guide", "manager", "admin"}
@@ -87,21 +86,6 @@ class CancelAppointment(Body):
 
 
 # ---------------------------------------------------------------- helpers
-def _limiter(request: Request) -> RateLimiter:
-    state = request.app.state
-    limiter: RateLimiter | None = getattr(state, "appointment_limiter", None)
-    if limiter is None:
-        limiter = state.appointment_limiter = RateLimiter(BOOKING_LIMIT, BOOKING_WINDOW_S)
-    return limiter
-
-
-def _refused(error: AppointmentRefused) -> ApiError:
-    return ApiError(error.status, error.code, error.message, error.field)
-
-
-def _calendar_and_settings(conn: Connection, hall: str) -> tuple[WorkCalendar, AppointmentSettings]:
-    return WorkCalendar(calendar_store.load_tables(conn)), store.settings_of(conn, hall)
-
 
 def _queue_rules(hall: Hall, settings: AppointmentSettings, queue: str) -> AppointmentRules:
     if hall.config.queue(queue) is None:
@@ -113,12 +97,6 @@ def _queue_rules(hall: Hall, settings: AppointmentSettings, queue: str) -> Appoi
     return rules
 
 
-def _item_view(row: dict[str, Any]) -> dict[str, str] | None:
-    """``{code, name}`` of the booked item, or None when the booking names none."""
-    if not row.get("item"):
-        return None
-    return {"code": row["item"], "name": row.get("item_name") or row["item"]}
-
 
 def _iso(at: datetime) -> str:
     return at.isoformat(timespec="seconds")
@@ -129,7 +107,7 @@ def _view(hall: Hall, row: dict[str, Any], rules: AppointmentRules | None) -> di
     queue = hall.config.queue(row["queue"])
     out: dict[str, Any] = {"code": row["code"], "queue": row["queue"], "queue_name": queue.name if queue else "",
                            "date": row["day"].isoformat(), "slot": row["slot"], "status": row["status"],
-                           "name": mask_name(row["name"]), "item": _item_view(row)}
+                           "name": mask_name(row["name"]), "item": item_view(row)}
     slot = rules_.find_slot(rules, row["slot"]) if rules is not None else None
     if rules is not None and slot is not None:
         arrive_from, arrive_until = rules_.arrival_window(row["day"], slot, hall.tz, rules.early_minutes)
@@ -160,7 +138,7 @@ async def get_slots(request: Request) -> Response:
         day = date.fromisoformat(request.query_params.get("date", ""))
     except ValueError:
         raise ApiError(422, "invalid_field", "日期格式应为 YYYY-MM-DD (date must be YYYY-MM-DD)", "date") from None
-    calendar, settings = await context.engine.read(lambda conn: _calendar_and_settings(conn, code))
+    calendar, settings = await context.engine.read(lambda conn: calendar_and_settings(conn, code))
     rules = _queue_rules(hall, settings, queue)
     now_local = context.clock.now().astimezone(hall.tz)
     if day not in rules_.bookable_days(rules, calendar, now_local) and not (
@@ -189,12 +167,9 @@ async def book(request: Request) -> Response:
     """No sign-in; at most 10 attempts per client address in 10 minutes. The ID number is checked by
     its check digit and kept only as a keyed hash and its last four characters."""
     context = ctx(request)
-    limiter = _limiter(request)
+    limiter = context.booking_limiter
     who = request.client.host if request.client else "unknown"
-    wait = limiter.blocked(who)
-    if wait > 0:
-        raise ApiError(429, "rate_limited", "预约操作过于频繁，请稍后再试 (too many bookings; try again later)",
-                       headers={"Retry-After": str(int(wait) + 1)})
+    limiter.check(who, zh="预约操作过于频繁，请稍后再试", en="too many bookings; try again later")
     limiter.hit(who)
     body = await parse_body(request, BookAppointment)
     assert isinstance(body, BookAppointment)
@@ -210,46 +185,43 @@ async def book(request: Request) -> Response:
     today = now_local.date()
 
     def write(conn: Connection) -> dict[str, Any]:
-        calendar, settings = _calendar_and_settings(conn, code)
+        calendar, settings = calendar_and_settings(conn, code)
         rules = _queue_rules(hall, settings, body.queue)
         rules_.check_booking(rules, calendar, body.date, body.slot, now_local)
         item = None
         if body.item:
             item = store.item(conn, code, body.item)
             if item is None:
-                raise AppointmentRefused(422, "unknown_item", f"没有 {body.item} 这个事项 (no item {body.item!r} "
-                                         "in this hall's catalog)", "item")
+                raise BookingInvalid("unknown_item", f"没有 {body.item} 这个事项 (no item {body.item!r} "
+                                     "in this hall's catalog)", "item")
             if item["queue"] != body.queue:
-                raise AppointmentRefused(422, "item_not_in_queue", f"{item['name']} 不属于 {body.queue} 类业务 "
-                                         f"(item {body.item} belongs to queue {item['queue']})", "item")
+                raise BookingInvalid("item_not_in_queue", f"{item['name']} 不属于 {body.queue} 类业务 "
+                                     f"(item {body.item} belongs to queue {item['queue']})", "item")
         store.lock_hall(conn, code)
         store.mark_no_shows(conn, code, today - timedelta(days=1), now)
         until = rules_.ban_until(store.no_show_days(conn, code, holder), today, rules)
         if until is not None:
-            raise AppointmentRefused(
-                403, "booking_suspended",
+            raise BookingSuspended(
+                "booking_suspended",
                 f"您近期多次预约未到，{until.month} 月 {until.day} 日前暂停预约 "
                 f"(repeated no-shows: booking suspended until {until.isoformat()})", "id_number")
         if store.active_for_id(conn, code, body.queue, body.date, holder) >= rules.per_id_per_day:
-            raise AppointmentRefused(409, "already_booked",
-                                     "您当天已预约过该类业务，如需改期请先取消原预约 (this ID already holds a booking "
-                                     "in that queue that day)", "id_number")
+            raise BookingConflict("already_booked",
+                                  "您当天已预约过该类业务，如需改期请先取消原预约 (this ID already holds a booking "
+                                  "in that queue that day)", "id_number")
         if store.booked_per_slot(conn, code, body.queue, body.date).get(body.slot, 0) >= rules.capacity:
-            raise AppointmentRefused(409, "slot_full", "该时段已约满，请选择其他时段 (that slot is full)", "slot")
+            raise BookingConflict("slot_full", "该时段已约满，请选择其他时段 (that slot is full)", "slot")
         appointment_code = rules_.new_code()
         while store.code_taken(conn, appointment_code):
             appointment_code = rules_.new_code()
         row = {"code": appointment_code, "hall": code, "queue": body.queue, "day": body.date, "slot": body.slot,
                "status": BOOKED, "name": body.name, "id_hash": holder, "id_last4": number[-4:],
-               "phone": body.phone, "cancel_token": secrets.token_urlsafe(16), "created_at": now,
+               "phone": body.phone, "cancel_token": context.new_token(16), "created_at": now,
                "changed_at": now, "ticket_id": None, "item": item["code"] if item else None}
         store.add(conn, row)
         return {"row": {**row, "item_name": item["name"] if item else None}, "rules": rules}
 
-    try:
-        made = await context.engine.write(write)
-    except AppointmentRefused as error:
-        raise _refused(error) from None
+    made = await context.engine.write(write)
     out = _view(hall, made["row"], made["rules"])
     out["cancel_token"] = made["row"]["cancel_token"]
     out["hint"] = ARRIVE_HINT
@@ -335,14 +307,8 @@ async def list_day(request: Request) -> Response:
     except ValueError:
         raise ApiError(422, "invalid_field", "日期格式应为 YYYY-MM-DD (date must be YYYY-MM-DD)", "date") from None
     rows = await context.engine.read(lambda conn: store.of_day(conn, code, day))
-    return JSONResponse([_staff_view(row) for row in rows])
+    return JSONResponse([staff_view(row) for row in rows])
 
-
-def _staff_view(row: dict[str, Any]) -> dict[str, Any]:
-    return {"code": row["code"], "queue": row["queue"], "date": row["day"].isoformat(), "slot": row["slot"],
-            "status": row["status"], "name": row["name"], "id_last4": row["id_last4"],
-            "phone": row["phone"][:3] + "****" + row["phone"][-4:], "ticket_id": row["ticket_id"],
-            "item": _item_view(row)}
 
 
 # ---------------------------------------------------------------- for other modules
@@ -358,38 +324,7 @@ async def appointment_for_card(context: AppContext, hall_code: str, id_hash: str
     return _view(hall, rows[0], settings.rules_for(rows[0]["queue"]))
 
 
-async def appointment_for_ticket(context: AppContext, ticket_id: str) -> dict[str, Any] | None:
-    """The booking a ticket was issued for (the counter shows it): the visitor's full name, the last
-    four of the ID number, the slot, the booked item (``{code, name}`` or None); None for a walk-in."""
-    row = await context.engine.read(lambda conn: store.by_ticket(conn, ticket_id))
-    return _staff_view(row) if row is not None else None
 
-
-async def mark_no_shows(context: AppContext | HallEngine, hall_code: str, day: date) -> int:
-    """Bookings of ``day`` and before that nobody checked in become ``no_show``; how many did."""
-    engine = context if isinstance(context, HallEngine) else context.engine
-    now = engine.clock.now()
-    return await engine.write(lambda conn: store.mark_no_shows(conn, hall_code, day, now))
-
-
-async def booking_page_data(context: AppContext, hall: Hall) -> dict[str, Any]:
-    """What /book/{hall} embeds: the bookable queues, each with its open days to come and its
-    service items (``{code, name}``, for the optional 办理事项 choice)."""
-    code = hall.config.code
-    calendar, settings = await context.engine.read(lambda conn: _calendar_and_settings(conn, code))
-    catalog = await context.engine.read(lambda conn: repo.items_of(conn, code))
-    now_local = context.clock.now().astimezone(hall.tz)
-    queues = []
-    for queue in hall.config.queues:
-        rules = settings.rules_for(queue.code)
-        if rules is None:
-            continue
-        days = [{"date": d.isoformat(), "label": rules_.day_label(d)}
-                for d in rules_.bookable_days(rules, calendar, now_local)]
-        items = [{"code": i["code"], "name": i["name"]} for i in catalog if i["queue"] == queue.code]
-        queues.append({"code": queue.code, "name": queue.name, "days": days, "items": items})
-    return {"hall": {"code": code, "name": hall.config.name}, "queues": queues, "hint": ARRIVE_HINT,
-            "today": now_local.date().isoformat()}
 
 
 # ---------------------------------------------------------------- check-in (POST …/tickets)

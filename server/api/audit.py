@@ -24,12 +24,12 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server.auth import Principal
+from server.context import AppContext, ctx, current_principal, forbid, require_principal
 from server.domain import audit_text
 from server.store import accounts
 from server.store import audit as store
 from server.store.repo import utc
 
-from .context import AppContext, ctx, current_principal, forbid, require_principal
 from .declare import PREFIX, endpoint
 from .errors import ApiError, JSONResponse
 

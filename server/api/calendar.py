@@ -7,7 +7,6 @@ that year counts Monday–Friday and every date computed in it is marked provisi
 
 from __future__ import annotations
 
-import time
 from datetime import date
 from typing import Annotated
 
@@ -15,16 +14,13 @@ from pydantic import Field, StringConstraints
 from starlette.requests import Request
 from starlette.responses import Response
 
-from server.domain.workdays import HolidayTable, WorkCalendar
-from server.store import calendar as store
+from server.context import AppContext, ctx, forbid, require_principal
+from server.domain.workdays import HolidayTable
+from server.services.calendar import load_year, work_calendar
 
-from .context import AppContext, ctx, forbid, require_principal
 from .declare import endpoint
 from .errors import ApiError, JSONResponse
 from .schemas import Body
-
-CACHE_S = 60.0  # another process's load is seen within a minute
-_cache: dict[int, tuple[float, WorkCalendar]] = {}
 
 
 class YearNotice(Body):
@@ -32,18 +28,6 @@ class YearNotice(Body):
     workdays: list[date] = Field(default_factory=list, description="weekend days worked instead (调休上班)")
     source: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] = Field(
         default="", description="the notice, e.g. 国务院办公厅关于2027年部分节假日安排的通知")
-
-
-async def work_calendar(context: AppContext) -> WorkCalendar:
-    """The calendar with every loaded year, cached per process."""
-    key = id(context)
-    hit = _cache.get(key)
-    if hit is not None and hit[0] > time.monotonic():
-        return hit[1]
-    tables = await context.engine.read(store.load_tables)
-    calendar = WorkCalendar(tables)
-    _cache[key] = (time.monotonic() + CACHE_S, calendar)
-    return calendar
 
 
 def _year(request: Request) -> int:
@@ -89,9 +73,7 @@ async def put_year(request: Request, body: YearNotice) -> Response:
                 what = "调休上班日应为周末" if weekend else "放假日应为工作日（周末本就休息）"
                 raise ApiError(422, "invalid_field", f"{day}：{what} ({name} on the wrong kind of day)", name)
     table = HolidayTable(year, frozenset(body.holidays), frozenset(body.workdays))
-    now = context.clock.now()
-    await context.engine.write(lambda conn: store.save_table(conn, table, body.source, principal.name, now))
-    _cache.pop(id(context), None)
+    await load_year(context, table, body.source, principal.name)
     return await _year_view(context, year)
 
 

@@ -10,9 +10,7 @@ number or the phone.
 from __future__ import annotations
 
 import logging
-import math
 import secrets
-from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
@@ -22,19 +20,29 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
 
-from server.auth import Principal, RateLimiter
+from server.auth import Principal
+from server.context import AppContext, ctx, forbid, require_principal
 from server.domain import cases as domain
 from server.domain.cases import CaseStatus
 from server.domain.errors import AlreadyWaiting, UnknownTicket
 from server.domain.hall import Hall
 from server.domain.identity import id_hash, mask_name, validate_id_number
 from server.domain.model import Channel, Event
-from server.domain.views import iso, public_ticket
-from server.domain.workdays import WorkCalendar
+from server.domain.views import public_ticket
+from server.services.calendar import work_calendar
+from server.services.cases import (
+    case_changed,
+    cases_due,
+    has_receipt,
+    notice_data,
+    notice_document,
+    receipt_document,
+    with_timeline,
+)
+from server.services.printing import send_to_counter_printer
+from server.services.tickets import print_for_kiosk
 from server.store import cases as store
 
-from . import calendar
-from .context import AppContext, ctx, forbid, require_principal
 from .declare import endpoint
 from .errors import ApiError, JSONResponse
 from .schemas import Body
@@ -43,8 +51,6 @@ log = logging.getLogger("onewindow.cases")
 
 PICKUP_QUEUE = "L"  # 查询发证
 RECEIPT_PREFIXES = {"jinan": "JA"}  # 晋安; other halls: the first two letters of their code
-LOOKUP_MISSES = 5  # wrong checks per client address and per receipt …
-LOOKUP_WINDOW_S = 600.0  # … in this many seconds, then 429
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=30)]
 IdNumber = Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, min_length=15, max_length=18)]
@@ -113,131 +119,19 @@ class PrintCase(Body):
     counter: Annotated[int, Field(ge=1, le=9999)]
 
 
-# ---------------------------------------------------------------- hooks for other modules
-CaseHook = Callable[[AppContext, dict[str, Any]], Awaitable[None]]
-# Called (in order, after the bus publish) with every changed case object; an exception is logged
-# and does not affect the request. Notifications attach here ("your result is ready").
-CASE_CHANGED_HOOKS: list[CaseHook] = []
-
-
-async def work_calendar(context: AppContext) -> WorkCalendar:
-    """The working calendar with whatever holiday tables an admin loaded (server/api/calendar.py)."""
-    return await calendar.work_calendar(context)
-
-
-def case_channel(status_token: str) -> str:
-    return f"case:{status_token}"
-
-
-async def on_case_changed(context: AppContext, case_obj: dict[str, Any]) -> None:
-    """Publishes ``case.updated`` on the case's bus channel, then runs every CASE_CHANGED_HOOKS."""
-    await context.bus.publish(case_channel(case_obj["status_token"]), {"type": "case.updated", "case": case_obj})
-    for hook in list(CASE_CHANGED_HOOKS):
-        try:
-            await hook(context, case_obj)
-        except Exception:
-            log.exception("case hook %r failed for %s", hook, case_obj.get("receipt_no"))
-
-
-async def case_contact(context: AppContext, receipt_no: str) -> str | None:
-    """The applicant's phone, for notifications only (never in a case object)."""
-    row = await context.engine.read(lambda conn: store.by_receipt(conn, receipt_no))
-    return str(row["phone"]) if row and row["phone"] else None
-
-
-async def case_summary(context: AppContext, receipt_no: str) -> dict[str, Any] | None:
-    """For the counter's view of a linked L ticket: {receipt_no, status, status_label, item, applicant,
-    due_at, due_provisional}, or None for an unknown receipt."""
-    row = await context.engine.read(lambda conn: store.by_receipt(conn, receipt_no))
-    if row is None:
-        return None
-    hall = await context.engine.hall(row["hall"])
-    full = case_object(hall, row, None)
-    return {k: full[k] for k in ("receipt_no", "status", "status_label", "item", "applicant", "due_at",
-                                 "due_provisional", "tracking_no")}
-
-
 # ---------------------------------------------------------------- views
-def _date(value: date | None) -> str | None:
-    return value.isoformat() if value else None
 
 
-def case_object(hall: Hall, row: dict[str, Any], timeline: list[dict[str, Any]] | None) -> dict[str, Any]:
-    """The case as anyone entitled to it sees it: never the ID number or the phone."""
-    out: dict[str, Any] = {
-        "receipt_no": row["receipt_no"], "status": row["status"], "status_label": domain.label(row["status"]),
-        "item": {"code": row["item_code"], "name": row["item_name"], "department": row["department"]},
-        "applicant": {"masked_name": mask_name(row["applicant_name"])},
-        "received_at": iso(row["received_at"], hall), "accepted_at": iso(row["accepted_at"], hall),
-        "due_at": _date(row["due_at"]), "due_provisional": bool(row["due_provisional"]),
-        "time_limit_days": row["time_limit_days"], "status_token": row["status_token"],
-        "materials_missing": list(row["materials_missing"]), "ticket_number": row["ticket_number"],
-        "tracking_no": row["tracking_no"], "hall": {"code": hall.config.code, "name": hall.config.name},
-    }
-    if timeline is not None:
-        out["timeline"] = [{"status": e["status"], "status_label": domain.label(e["status"]),
-                            "at": iso(e["at"], hall), "note": e["note"]} for e in timeline]
-    return out
 
 
-def notice_data(row: dict[str, Any]) -> dict[str, Any] | None:
-    """The one-time notice (一次性告知书) of an incomplete case: every missing material at once."""
-    missing = list(row["materials_missing"])
-    if not missing:
-        return None
-    return {"title": "一次性告知书", "missing": missing, "text": domain.missing_notice_text(row["item_name"], missing)}
 
 
-def _local(at: datetime | None, hall: Hall) -> str:
-    return at.astimezone(hall.tz).strftime("%Y-%m-%d %H:%M") if at else ""
-
-
-def has_receipt(row: dict[str, Any]) -> bool:
-    """Only a case formally accepted (正式受理) has a 接件回执 (seed art. 16(三)); an incomplete
-    application gets the 一次性告知书 alone (art. 11, 26), and its number is a record, not a receipt."""
-    return row["accepted_at"] is not None
-
-
-def contact_line(hall: Hall) -> str:
-    """咨询电话：87711892, the hall's own line (a hall setting); empty while the hall has set none."""
-    return f"咨询电话：{hall.config.phone}" if hall.config.phone else ""
-
-
-def receipt_document(hall: Hall, row: dict[str, Any], materials: list[str], base_url: str) -> dict[str, Any]:
-    """devices.printer.escpos.CaseReceipt's fields (接件回执); the applicant masked."""
-    due = _date(row["due_at"]) or "材料补齐后计算"
-    if row["due_at"] and row["due_provisional"]:
-        due += "（暂定）"
-    missing = set(row["materials_missing"])
-    return {"hall_name": hall.config.name, "receipt_no": row["receipt_no"], "item_name": row["item_name"],
-            "department": row["department"], "applicant_masked": mask_name(row["applicant_name"]),
-            "accepted_at": _local(row["accepted_at"] or row["received_at"], hall), "due_at": due,
-            "materials": [m for m in materials if m not in missing],
-            "qr_url": f"{base_url.rstrip('/')}/c/{row['status_token']}", "contact": contact_line(hall)}
-
-
-def notice_document(hall: Hall, row: dict[str, Any], counter: int, now: datetime) -> dict[str, Any]:
-    """devices.printer.escpos.MissingNotice's fields (一次性告知书); the applicant masked."""
-    config = next((c for c in hall.config.counters if c.number == counter), None)
-    return {"hall_name": hall.config.name, "item_name": row["item_name"],
-            "applicant_masked": mask_name(row["applicant_name"]), "missing": list(row["materials_missing"]),
-            "counter": config.name if config else f"{counter}号窗口", "issued_at": _local(now, hall),
-            "contact": contact_line(hall)}
 
 
 # ---------------------------------------------------------------- helpers
 def _unknown_case() -> ApiError:
     """The one answer for an unknown receipt, a wrong check and a missing one alike."""
     return ApiError(404, "unknown_case", "没有这个办件，或查询码不正确 (no such case, or the check does not match)")
-
-
-def _limiter(request: Request) -> RateLimiter:
-    state = request.app.state
-    limiter: RateLimiter | None = getattr(state, "case_lookup_limiter", None)
-    if limiter is None:
-        limiter = RateLimiter(LOOKUP_MISSES, LOOKUP_WINDOW_S)
-        state.case_lookup_limiter = limiter
-    return limiter
 
 
 def _check_matches(row: dict[str, Any], check: str | None) -> bool:
@@ -251,13 +145,11 @@ async def _checked_case(request: Request, receipt_no: str, check: str | None) ->
     """The case when ``check`` is the last four of its applicant's ID number or phone; else 404, the
     same as for an unknown receipt. Misses count per client address and per receipt: past the limit
     every lookup is a 429 (unknown receipts too, so the 429 tells nothing)."""
-    limiter = _limiter(request)
+    limiter = ctx(request).lookup_limiter
     address = request.client.host if request.client else "unknown"
     keys = (f"addr:{address}", f"receipt:{receipt_no.upper()}")
-    wait = max(limiter.blocked(key) for key in keys)
-    if wait > 0:
-        raise ApiError(429, "too_many_attempts", "查询次数过多，请稍后再试 (too many wrong checks; try again later)",
-                       headers={"Retry-After": str(max(1, math.ceil(wait)))})
+    limiter.check(*keys, zh="查询次数过多，请稍后再试", en="too many wrong checks; try again later",
+                  code="too_many_attempts")
     row = await ctx(request).engine.read(lambda conn: store.by_receipt(conn, receipt_no))
     if row is None or not _check_matches(row, check):
         for key in keys:
@@ -265,11 +157,6 @@ async def _checked_case(request: Request, receipt_no: str, check: str | None) ->
         raise _unknown_case()
     return row
 
-
-async def _full(context: AppContext, row: dict[str, Any]) -> dict[str, Any]:
-    hall = await context.engine.hall(row["hall"])
-    events = await context.engine.read(lambda conn: store.timeline(conn, row["id"]))
-    return case_object(hall, row, events)
 
 
 async def _reload(context: AppContext, receipt_no: str) -> dict[str, Any]:
@@ -342,7 +229,7 @@ async def create_case(request: Request, body: CreateCase) -> Response:
     values: dict[str, Any] = {
         "hall": code, "day": day, "item_code": item["code"], "item_name": item["name"],
         "department": item["department"], "time_limit_days": int(item["time_limit_days"]), "status": status.value,
-        "status_token": secrets.token_urlsafe(16), "applicant_name": applicant.name,
+        "status_token": context.new_token(16), "applicant_name": applicant.name,
         "id_hash": id_hash(context.settings.secret_key, applicant.id_number) if applicant.id_number else None,
         "id_last4": _last4(applicant.id_number), "phone": applicant.phone, "phone_last4": _last4(applicant.phone),
         "materials_missing": missing, "received_at": now.astimezone(UTC),
@@ -368,8 +255,8 @@ async def create_case(request: Request, body: CreateCase) -> Response:
             if attempt == 4:
                 raise
     row = await _reload(context, receipt_no)
-    case = await _full(context, row)
-    await on_case_changed(context, case)
+    case = await with_timeline(context, row)
+    await case_changed(context, case)
     out = {**case, "item": row["item_code"], "item_name": row["item_name"], "department": row["department"],
            "case": case, "receipt_url": f"/c/{row['status_token']}/receipt" if has_receipt(row) else None,
            "notice_url": f"/c/{row['status_token']}/notice", "notice": notice_data(row)}
@@ -459,8 +346,8 @@ async def post_event(request: Request, body: CaseEvent) -> Response:
     if not await context.engine.write(write):  # someone else moved it first
         domain.check_transition((await _reload(context, receipt_no))["status"], target)
         raise domain.IllegalTransition("办件状态刚刚已被更新，请刷新后重试", "the case changed meanwhile; reload")
-    case = await _full(context, await _reload(context, receipt_no))
-    await on_case_changed(context, case)
+    case = await with_timeline(context, await _reload(context, receipt_no))
+    await case_changed(context, case)
     return JSONResponse(case)
 
 
@@ -471,7 +358,7 @@ async def post_event(request: Request, body: CaseEvent) -> Response:
                                                429: "too many wrong checks"})
 async def get_case(request: Request) -> Response:
     row = await _checked_case(request, request.path_params["receipt_no"], request.query_params.get("check"))
-    return JSONResponse(await _full(ctx(request), row))
+    return JSONResponse(await with_timeline(ctx(request), row))
 
 
 @endpoint("GET", "/case-status/{status_token}", "A case and its timeline by its status token (the /c page)",
@@ -482,13 +369,8 @@ async def get_case_by_token(request: Request) -> Response:
     row = await context.engine.read(lambda conn: store.by_token(conn, token))
     if row is None:
         raise _unknown_case()
-    return JSONResponse(await _full(context, row))
+    return JSONResponse(await with_timeline(context, row))
 
-
-async def case_by_token(context: AppContext, token: str) -> dict[str, Any] | None:
-    """The case object (with timeline) behind a status token, or None: for the /c page and its feed."""
-    row = await context.engine.read(lambda conn: store.by_token(conn, token))
-    return await _full(context, row) if row is not None else None
 
 
 PICKUP_ISSUERS = {("device", "kiosk"), ("user", "clerk"), ("user", "guide"), ("user", "manager"), ("user", "admin")}
@@ -511,7 +393,7 @@ async def pickup_ticket(request: Request, body: Check) -> Response:
     if row["status"] != CaseStatus.READY:
         raise ApiError(409, "case_not_ready", f"办件当前状态为「{domain.label(row['status'])}」，结果尚不能领取 "
                        f"(the case is {row['status']}, not ready for collection)")
-    token = secrets.token_urlsafe(16)
+    token = context.new_token(16)
     channel = PICKUP_CHANNELS.get(principal.role, Channel.COUNTER)
 
     def command(hall: Hall, now: datetime) -> list[Event]:
@@ -537,8 +419,6 @@ async def pickup_ticket(request: Request, body: Check) -> Response:
     ticket = hall.tickets[issued.id]
     out = {**public_ticket(hall, ticket, with_token=True), "case_receipt": receipt_no}
     if principal.kind == "device" and principal.role == "kiosk":
-        from .halls import print_for_kiosk
-
         out["print"] = await print_for_kiosk(context, hall, principal.name, ticket, str(request.base_url))
     return JSONResponse(out, status_code=201)
 
@@ -549,8 +429,6 @@ async def pickup_ticket(request: Request, body: Check) -> Response:
                                                   409: "no notice (nothing is missing) or no receipt "
                                                        "(not yet accepted)"})
 async def print_case(request: Request, body: PrintCase) -> Response:
-    from server.agents.printing import send_to_counter_printer
-
     context = ctx(request)
     principal = await require_principal(request)
     receipt_no = request.path_params["receipt_no"]
@@ -597,16 +475,6 @@ async def list_due(request: Request) -> Response:
         raise ApiError(422, "invalid_field", "due 应为 soon 或 overdue (due must be soon or overdue)", "due")
     return JSONResponse((await cases_due(context, hall))[due])
 
-
-async def cases_due(context: AppContext, hall: Hall) -> dict[str, list[dict[str, Any]]]:
-    """Pending cases due by the next working day (``soon``) and past due (``overdue``)."""
-    today = hall.local_day(context.clock.now())
-    horizon, _ = (await work_calendar(context)).add_working_days(today, 1)
-    code = hall.config.code
-    rows = await context.engine.read(lambda conn: store.of_hall(conn, code, sorted(domain.PENDING)))
-    due = [r for r in rows if r["due_at"] is not None]
-    return {"soon": [case_object(hall, r, None) for r in due if today <= r["due_at"] <= horizon],
-            "overdue": [case_object(hall, r, None) for r in due if r["due_at"] < today]}
 
 
 ROUTES: list[BaseRoute] = [create_case, post_event, get_case, get_case_by_token, pickup_ticket, print_case, list_due]

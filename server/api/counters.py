@@ -12,12 +12,15 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from server.auth import Principal
+from server.context import ctx, forbid, require_principal
 from server.domain.errors import UnknownCounter
 from server.domain.hall import Hall
 from server.domain.model import Counter, Event
 from server.domain.views import public_ticket
+from server.hub.feeds import staff_ticket
+from server.services.appointments import appointment_for_ticket
+from server.services.cases import case_summary
 
-from .context import ctx, forbid, require_principal
 from .declare import endpoint
 from .errors import JSONResponse
 from .schemas import CallNumber, Empty, Pause, Reinstate, Transfer
@@ -139,11 +142,6 @@ async def get_current(request: Request) -> Response:
     booking behind an appointment ticket (full name, last four of the ID number, slot, the booked
     item ``{code, name}`` or null) and the case
     an L (查询发证) ticket was taken for."""
-    from server.hub.feeds import staff_ticket
-
-    from .appointments import appointment_for_ticket
-    from .cases import case_summary
-
     context = ctx(request)
     code, number = request.path_params["hall"], counter_number(request)
     principal = await require_principal(request)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
+from server.context import ctx, forbid, require_principal
 from server.domain.views import iso
 from server.store import devices
 
-from .context import ctx, forbid, require_principal
 from .declare import endpoint
 from .errors import JSONResponse
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 from typing import Any
 
 import orjson
@@ -11,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from server.bus import BusUnavailable
+from server.domain import errors
 from server.domain.errors import DomainError
 from server.engine import StorageError
 from server.outage import STORAGE_ERRORS
@@ -49,9 +51,24 @@ async def on_api_error(request: Request, exc: Exception) -> Response:
     return error_response(exc.status, exc.code, exc.message, exc.field, exc.headers)
 
 
+# The branches of the domain's refusals (server/domain/errors.py) and their HTTP statuses: the
+# domain knows none of them. The first that matches wins; a plain DomainError is a conflict.
+DOMAIN_STATUSES: tuple[tuple[type[DomainError], int], ...] = (
+    (errors.NotFound, 404), (errors.NotAuthenticated, 401), (errors.Forbidden, 403),
+    (errors.InvalidInput, 422), (errors.RateLimited, 429), (DomainError, 409),
+)
+
+
+def domain_status(exc: DomainError) -> int:
+    return next(status for kind, status in DOMAIN_STATUSES if isinstance(exc, kind))
+
+
 async def on_domain_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, DomainError)
-    return error_response(exc.status, exc.code, exc.message)
+    headers = None
+    if isinstance(exc, errors.RateLimited):
+        headers = {"Retry-After": str(max(1, math.ceil(exc.retry_after_s)))}
+    return error_response(domain_status(exc), exc.code, exc.message, exc.field, headers)
 
 
 RETRY_AFTER_S = "2"
@@ -61,13 +78,15 @@ async def on_storage_error(request: Request, exc: Exception) -> Response:
     """The database or the bus is away: 503 with Retry-After on every path. Logged once per
     outage by the engine or the bus (server/outage.py), never a traceback per request."""
     if isinstance(exc, BusUnavailable):
-        return error_response(503, "bus_unavailable", "实时消息服务暂时不可用，请稍后重试 (the event bus is unavailable; retry)",
+        return error_response(503, "bus_unavailable",
+                              "实时消息服务暂时不可用，请稍后重试 (the event bus is unavailable; retry)",
                               headers={"Retry-After": RETRY_AFTER_S})
     if not isinstance(exc, StorageError):  # a path that queried the database without the engine
         context = getattr(request.state, "ctx", None)
         if context is not None:
             context.engine.storage.failed(exc, "reads")
-    return error_response(503, "storage_unavailable", "数据库暂时不可用，请稍后重试 (the database is unavailable; retry)",
+    return error_response(503, "storage_unavailable",
+                          "数据库暂时不可用，请稍后重试 (the database is unavailable; retry)",
                           headers={"Retry-After": RETRY_AFTER_S})
 
 

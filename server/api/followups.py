@@ -1,6 +1,6 @@
 """整改: the follow-up a 不满意 or 非常不满意 rating opens, for the hall's managers.
 
-Opened by a rating hook (server/api/ratings.py ``RATING_HOOKS``) wherever the rating came from.
+Opened by a rating hook (server/services/followups.py) wherever the rating came from.
 Due N working days after the rating (5 unless the hall sets otherwise), counted on the working
 calendar. A manager assigns it, records the call-back to the visitor and the fix, then closes it.
 The rater has no identity in the system; the ticket number is shown to managers only.
@@ -8,27 +8,23 @@ The rater has no identity in the system; the ticket number is shown to managers 
 
 from __future__ import annotations
 
-import contextlib
 from datetime import date, datetime
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from pydantic import Field, StringConstraints
-from sqlalchemy.exc import IntegrityError
 from starlette.requests import Request
 from starlette.responses import Response
 
 from server.auth import Principal
+from server.context import AppContext, ctx, forbid, require_principal
 from server.domain import followups as domain
-from server.domain.errors import Conflict
+from server.domain.errors import Conflict, Forbidden
 from server.domain.ratings import LEVELS
 from server.store import accounts
 from server.store import followups as store
 from server.store.repo import utc
 
-from . import ratings
-from .calendar import work_calendar
-from .context import AppContext, ctx, forbid, require_principal
 from .declare import endpoint
 from .errors import ApiError, JSONResponse
 from .schemas import Body
@@ -63,26 +59,6 @@ class FollowupChange(Body):
 
 class FollowupSettings(Body):
     due_days: int = Field(ge=1, le=domain.MAX_DUE_DAYS, description="working days from the rating to the due date")
-
-
-# ------------------------------------------------------------------ opening
-async def open_for_rating(context: AppContext, rating: ratings.StoredRating) -> None:
-    """The rating hook: an unhappy rating opens a follow-up, due N working days later."""
-    if not domain.opens_followup(rating.level):
-        return
-    hall = await context.engine.hall(rating.hall)
-    days = await context.engine.read(lambda conn: store.due_days(conn, rating.hall))
-    calendar = await work_calendar(context)
-    due, provisional = calendar.add_working_days(hall.local_day(rating.at), days)
-    with contextlib.suppress(IntegrityError):  # already opened for this rating
-        await context.engine.write(lambda conn: store.add(
-            conn, hall=rating.hall, rating_id=rating.id, ticket_id=rating.ticket.id,
-            ticket_number=rating.ticket.number, counter=rating.counter, clerk=rating.ticket.served_by,
-            level=rating.level, opened_at=rating.at, due_date=due, due_provisional=provisional))
-
-
-if open_for_rating not in ratings.RATING_HOOKS:
-    ratings.RATING_HOOKS.append(open_for_rating)
 
 
 # ------------------------------------------------------------------ views
@@ -159,7 +135,7 @@ async def _load(request: Request) -> tuple[Principal, dict[str, Any]]:
         raise ApiError(404, "unknown_followup", f"没有整改单 {followup_id} (no follow-up {followup_id})")
     try:
         _manager_of(principal, row["hall"])
-    except ApiError:  # another hall's: as if it did not exist
+    except (ApiError, Forbidden):  # another hall's: as if it did not exist
         raise ApiError(404, "unknown_followup", f"没有整改单 {followup_id} (no follow-up {followup_id})") from None
     return principal, row
 

@@ -3,24 +3,22 @@
 from __future__ import annotations
 
 import re
-import secrets
 from datetime import datetime
 
 from starlette.requests import Request
 from starlette.responses import Response
 
-from server.agents.cards import InvalidCardToken, read_card_token
-from server.agents.printing import send_ticket_to_printer
 from server.auth import TICKET_ISSUERS, Principal
+from server.context import AppContext, ctx, forbid, require_principal
 from server.domain.errors import AlreadyWaiting, UnknownTicket
 from server.domain.hall import Hall
 from server.domain.model import Channel, Event, Ticket
-from server.domain.views import hall_info, public_ticket, snapshot, ticket_from_state
-from server.store import devices as store_devices
+from server.domain.views import hall_info, public_ticket, snapshot
+from server.services.cards import InvalidCardToken, read_card_token
+from server.services.tickets import locate_ticket, print_for_kiosk
 from server.store import repo
 
 from . import appointments
-from .context import AppContext, ctx, forbid, require_principal
 from .declare import endpoint
 from .errors import ApiError, JSONResponse
 from .schemas import IssueTicket, Notice, Phone
@@ -71,7 +69,7 @@ async def issue_ticket(request: Request, body: IssueTicket) -> Response:
     if principal.kind == "device" and principal.role == "kiosk":
         _kiosk_may_issue(context, code, principal.name)
     holder = _card_holder(context, body.card_token)
-    token = secrets.token_urlsafe(16)
+    token = context.new_token(16)
     claim: appointments.CheckIn | None = None
     if body.appointment_code:  # the booked queue; its own channel inside the window, a walk-in when late
         try:
@@ -142,10 +140,8 @@ def _kiosk_may_issue(context: AppContext, hall: str, kiosk: str) -> None:
     if context.settings.kiosk_issue_limit <= 0:
         return
     key = f"{hall}:{kiosk}"
-    wait = context.kiosk_limiter.blocked(key)
-    if wait > 0:
-        raise ApiError(429, "rate_limited", "取号过于频繁，请稍候再试；如屏幕异常请联系导办台 "
-                       "(this kiosk is issuing too fast; wait a moment)", headers={"Retry-After": str(int(wait) + 1)})
+    context.kiosk_limiter.check(key, zh="取号过于频繁，请稍候再试；如屏幕异常请联系导办台",
+                                en="this kiosk is issuing too fast; wait a moment")
     context.kiosk_limiter.hit(key)
 
 
@@ -164,18 +160,6 @@ def _already_waiting(hall: Hall, held: AlreadyWaiting) -> Response:
     return JSONResponse({"error": {"code": held.code, "message": held.message},
                          "ticket": public_ticket(hall, ticket, with_token=True)}, status_code=409)
 
-
-async def print_for_kiosk(context: AppContext, hall: Hall, kiosk: str, ticket: Ticket, base_url: str) -> str:
-    """Sends the ticket to the kiosk's printer when its agent has one that can print; says which:
-    ``sent``, ``no_printer``, or the printer's state (``paper_out``…) so the kiosk can tell the visitor."""
-    rows = await context.engine.read(lambda conn: store_devices.states(conn, hall.config.code, kiosk))
-    state = {row["device"]: row["state"] for row in rows}
-    if state.get("agent") != "ok" or "printer" not in state:
-        return "no_printer"
-    if state["printer"] not in ("ok", "paper_low"):
-        return str(state["printer"])
-    await send_ticket_to_printer(context.bus, hall, kiosk, ticket, base_url)
-    return "sent"
 
 
 @endpoint("PUT", "/halls/{hall}/notice", "Set the scrolling notice on the hall's screens (managers)", body=Notice,
@@ -204,18 +188,6 @@ async def set_phone(request: Request, body: Phone) -> Response:
     await context.engine.run(code, lambda hall, now: hall.set_phone(body.phone, now))
     return JSONResponse({"phone": (await context.engine.hall(code)).config.phone})
 
-
-async def locate_ticket(context: AppContext, token: str) -> tuple[Hall, Ticket] | None:
-    """The ticket behind a status token: live in a loaded hall, else from the store (an earlier day's)."""
-    for hall in await context.engine.loaded_halls():
-        live = hall.ticket_by_token(token)
-        if live is not None:
-            return hall, live
-    found = await context.engine.read(lambda conn: repo.ticket_data_by_token(conn, token))
-    if found is None:
-        return None
-    hall = await context.engine.hall(found[0])
-    return hall, hall.ticket_by_token(token) or ticket_from_state(found[1])
 
 
 async def _find_by_token(request: Request) -> tuple[Hall, dict[str, object]]:

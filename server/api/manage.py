@@ -14,14 +14,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
 
+from server.context import ctx, forbid, require_principal
 from server.domain.clock import ShiftedClock
 from server.domain.errors import UnknownQueue
 from server.domain.hall import Hall
 from server.domain.model import Event
 from server.domain.views import iso, public_ticket
+from server.services.alerts import wake_dashboards
 
-from .alerts import require_manager, wake_dashboards
-from .context import ctx, forbid, require_principal
+from .alerts import require_manager
 from .counters import counter_number, counter_view
 from .declare import endpoint
 from .errors import ApiError, JSONResponse

@@ -6,10 +6,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
 
+from server.context import ctx, forbid, require_principal
 from server.domain.views import iso
 from server.store import notifications
 
-from .context import ctx, forbid, require_principal
 from .declare import endpoint
 from .errors import ApiError, JSONResponse
 

@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
 
+from server.context import AppContext, ctx, forbid, require_principal
 from server.reports import charts
 from server.reports.jobs import exports_for
 from server.reports.report import PERIODS, UnknownHallError, build_report
@@ -22,7 +23,6 @@ from server.reports.rollup import DIMS, HallInfo, compute_day, ensure_days, hall
 from server.store import reports as store
 from server.store import tables as t
 
-from .context import AppContext, ctx, forbid, require_principal
 from .declare import endpoint
 from .errors import ApiError, JSONResponse
 from .schemas import Body

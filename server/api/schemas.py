@@ -48,7 +48,9 @@ class Reinstate(Body):
 
 
 class Transfer(Body):
-    queue: Annotated[str, StringConstraints(strip_whitespace=True, to_upper=True, min_length=1, max_length=8)] | None = None
+    queue: Annotated[
+        str, StringConstraints(strip_whitespace=True, to_upper=True, min_length=1, max_length=8)
+    ] | None = None
     counter: Annotated[int, Field(ge=1, le=9999)] | None = None
     reason: Text | None = None
 

@@ -8,13 +8,15 @@ from sqlalchemy import Connection
 from starlette.requests import Request
 from starlette.responses import Response
 
+from server import __version__
 from server.auth import verify_password
+from server.context import ctx, require_principal
+from server.domain.errors import RateLimited
 from server.engine import WRITES, StorageError
 from server.store import accounts
 from server.store.health import probe_write
 
 from . import audit
-from .context import ctx, require_principal
 from .declare import endpoint, openapi
 from .errors import RETRY_AFTER_S, ApiError, JSONResponse
 from .schemas import Login
@@ -27,14 +29,14 @@ async def login(request: Request, body: Login) -> Response:
     context = ctx(request)
     address = request.client.host if request.client else "?"
     keys = (f"user:{body.username}", f"addr:{address}")
-    wait = max(context.login_limiter.blocked(k) for k in keys)
-    if wait > 0:
+    try:
+        context.login_limiter.check(*keys, zh="登录失败次数过多，请 {s} 秒后再试",
+                                    en="too many failed sign-ins; retry in {s} s", code="too_many_attempts")
+    except RateLimited:
         hall = await context.engine.read(lambda conn: _hall_of(conn, body.username))
         await audit.record(context, actor=body.username, kind="anonymous", action="auth.login.blocked", hall=hall,
                            status=429, detail={"address": address})
-        raise ApiError(429, "too_many_attempts", f"登录失败次数过多，请 {int(wait) + 1} 秒后再试 "
-                       f"(too many failed sign-ins; retry in {int(wait) + 1} s)",
-                       headers={"Retry-After": str(int(wait) + 1)})
+        raise
 
     # Argon2 takes tens of milliseconds by design: verify on a read connection, and write only the
     # token, so that a sign-in never holds the (SQLite) write lock that issuing tickets needs.
@@ -82,7 +84,8 @@ async def me(request: Request) -> Response:
 
 
 @endpoint("GET", "/healthz", "200 while the database (reads and writes) and the bus answer, else 503 naming the cause",
-          auth=False, tag="system", prefix="", responses={200: "ok", 503: "database or bus unreachable, or writes failing"})
+          auth=False, tag="system", prefix="",
+          responses={200: "ok", 503: "database or bus unreachable, or writes failing"})
 async def healthz(request: Request) -> Response:
     context = ctx(request)
     engine = context.engine
@@ -107,13 +110,12 @@ async def healthz(request: Request) -> Response:
     if causes:
         return JSONResponse({"status": "unavailable", "failing": sorted(causes), "causes": causes}, status_code=503,
                             headers={"Retry-After": RETRY_AFTER_S})
-    return JSONResponse({"status": "ok", "connections": context.hub.connections()})
+    return JSONResponse({"status": "ok", "connections": context.hub.connections(),
+                         "sends": context.hub.sends.as_dict()})
 
 
 @endpoint("GET", "/openapi.json", "This document", auth=False, tag="system", prefix="")
 async def openapi_json(request: Request) -> Response:
-    from server import __version__
-
     routes = [r for r in request.app.routes]
     return JSONResponse(openapi(routes, "OneWindow 一窗 API", __version__))
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from .hall import Hall
 from .model import CounterMode
+from .ratings import LEVELS
 
 KINDS = ("long_wait", "crowded", "long_pause", "device", "case_due", "bad_rating", "followup_overdue")
 DEFAULT_WAIT_TARGET_MIN = 20
@@ -105,8 +106,8 @@ def long_waits(hall: Hall, now: datetime, settings: AlertSettings) -> list[Alert
                     f"long_wait:{ticket.id}", "long_wait", "critical" if waited > 2 * target else "warning",
                     f"{ticket.number} 已等候 {_minutes(waited)} 分钟（转至 {number}号窗口）",
                     f"请 {number}号窗口尽快呼叫 {ticket.number}",
-                    ticket.issued_at + timedelta(seconds=target), subject={"queue": ticket.queue, "ticket": ticket.number,
-                                                                  "counter": number}))
+                    ticket.issued_at + timedelta(seconds=target),
+                    subject={"queue": ticket.queue, "ticket": ticket.number, "counter": number}))
     return out
 
 
@@ -195,8 +196,6 @@ def cases_due(hall: Hall, due: Mapping[str, Iterable[Mapping[str, Any]]]) -> lis
 
 def bad_ratings(hall: Hall, now: datetime, ratings: Iterable[Mapping[str, Any]]) -> list[Alert]:
     """``ratings``: {id, level, counter, ticket_id, reasons, at}; today's 不满意 and 非常不满意 only."""
-    from .ratings import LEVELS
-
     today = hall.local_day(now)
     out = []
     for r in ratings:
@@ -228,15 +227,23 @@ def followups_overdue(hall: Hall, now: datetime, followups: Iterable[Mapping[str
 SEVERITY_ORDER = {"critical": 0, "warning": 1}
 
 
+def system_problems(problems: Mapping[str, tuple[str, datetime]]) -> list[Alert]:
+    """Work the server does by itself that failed (the day close): the log has the details."""
+    return [Alert(f"system:{key}", "system", "critical", title,
+                  "请检查服务器日志并联系技术支持；问题排除后提醒自动解除", since, subject={"task": key})
+            for key, (title, since) in sorted(problems.items())]
+
+
 def compute(hall: Hall, now: datetime, settings: AlertSettings, *,
             devices: Iterable[Mapping[str, Any]] = (),
             due: Mapping[str, Iterable[Mapping[str, Any]]] | None = None,
             ratings: Iterable[Mapping[str, Any]] = (),
-            followups: Iterable[Mapping[str, Any]] = ()) -> list[Alert]:
+            followups: Iterable[Mapping[str, Any]] = (),
+            problems: Mapping[str, tuple[str, datetime]] | None = None) -> list[Alert]:
     """Every alert standing now, the critical first, then the oldest first."""
     alerts = [*long_waits(hall, now, settings), *crowding(hall, settings), *long_pauses(hall, now, settings),
               *device_problems(hall, devices), *cases_due(hall, due or {}), *bad_ratings(hall, now, ratings),
-              *followups_overdue(hall, now, followups)]
+              *followups_overdue(hall, now, followups), *system_problems(problems or {})]
     alerts.sort(key=lambda a: (SEVERITY_ORDER[a.severity], a.since.timestamp() if a.since else 0.0, a.id))
     return alerts
 

@@ -13,6 +13,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from .errors import Conflict, DomainError, Forbidden, InvalidInput
 from .workdays import WorkCalendar
 
 # Booking states. ``late``: came after the slot ended and got an ordinary walk-in ticket.
@@ -24,12 +25,27 @@ CODE_ALPHABET = "34679ACDEFGHJKMNPQRTUVWXY"
 CODE_LENGTH = 6
 
 
-class AppointmentRefused(Exception):
-    """A booking the rules forbid: ``status`` 422 (bad input) or 409/403 (the state forbids it)."""
+class AppointmentRefused(DomainError):
+    """A booking the rules forbid; its branch says how (the edge maps it): a value that cannot be
+    booked (``BookingInvalid``), the state that forbids it (``BookingConflict``), a visitor whose
+    bookings are suspended (``BookingSuspended``). ``message`` is "中文 (English)"."""
 
-    def __init__(self, status: int, code: str, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.status, self.code, self.message, self.field = status, code, message, field
+    def __init__(self, code: str, message: str, field: str | None = None) -> None:
+        zh, sep, en = message.rpartition(" (")
+        super().__init__(zh if sep else message, en.removesuffix(")") if sep else message, field)
+        self.code = code
+
+
+class BookingInvalid(AppointmentRefused, InvalidInput):
+    pass
+
+
+class BookingConflict(AppointmentRefused, Conflict):
+    pass
+
+
+class BookingSuspended(AppointmentRefused, Forbidden):
+    pass
 
 
 def _hm(text: str) -> time:
@@ -157,21 +173,20 @@ def arrival_window(day: date, slot: Slot, tz: ZoneInfo, early_minutes: int) -> t
 
 def check_booking(rules: AppointmentRules, calendar: WorkCalendar, day: date, slot_name: str,
                   now_local: datetime) -> Slot:
-    """The slot, when ``day`` and ``slot_name`` may be booked now; else AppointmentRefused (422)."""
+    """The slot, when ``day`` and ``slot_name`` may be booked now; else BookingInvalid."""
     today = now_local.date()
     if day < today:
-        raise AppointmentRefused(422, "date_past", "不能预约已经过去的日期 (that day has passed)", "date")
+        raise BookingInvalid("date_past", "不能预约已经过去的日期 (that day has passed)", "date")
     if day > today + timedelta(days=rules.days_ahead):
-        raise AppointmentRefused(422, "date_too_far", f"最多可预约 {rules.days_ahead} 天内的时段 "
-                                 f"(bookings open {rules.days_ahead} days ahead)", "date")
+        raise BookingInvalid("date_too_far", f"最多可预约 {rules.days_ahead} 天内的时段 "
+                             f"(bookings open {rules.days_ahead} days ahead)", "date")
     if not is_open(calendar, day):
-        raise AppointmentRefused(422, "day_closed", "该日为休息日或法定节假日，大厅不办公 (the hall is closed that day)",
-                                 "date")
+        raise BookingInvalid("day_closed", "该日为休息日或法定节假日，大厅不办公 (the hall is closed that day)", "date")
     slot = find_slot(rules, slot_name)
     if slot is None:
-        raise AppointmentRefused(422, "invalid_slot", f"没有 {slot_name} 这个预约时段 (no such slot)", "slot")
+        raise BookingInvalid("invalid_slot", f"没有 {slot_name} 这个预约时段 (no such slot)", "slot")
     if day == today and slot.start <= now_local.time():
-        raise AppointmentRefused(422, "slot_past", "该时段已开始，不能再预约 (that slot has already started)", "slot")
+        raise BookingInvalid("slot_past", "该时段已开始，不能再预约 (that slot has already started)", "slot")
     return slot
 
 

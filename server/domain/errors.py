@@ -1,14 +1,20 @@
-"""Every way a hall action can be refused, under one base.
+"""Every way an action can be refused, under one base.
 
 DomainError
-├── NotFound               the thing named does not exist          (HTTP 404)
+├── NotFound               the thing named does not exist
+│   ├── UnknownHall
 │   ├── UnknownQueue
 │   ├── UnknownCounter
 │   └── UnknownTicket
-├── NotHolder              a clerk acting at a counter they do not hold (HTTP 403)
-└── Conflict               the current state forbids the action    (HTTP 409)
+├── NotAuthenticated       no credentials, or ones that are unknown, revoked or malformed
+├── Forbidden              the caller may not do this
+│   └── NotHolder          a clerk acting at a counter they do not hold
+├── InvalidInput           a value the caller sent is not acceptable (names the field)
+├── RateLimited            too many attempts; try again after ``retry_after_s``
+└── Conflict               the current state forbids the action
     ├── CounterClosed       a closed counter refuses all but ``open``
     ├── CounterPaused       call or open while paused
+    ├── CounterNotPaused    resume a counter that is not paused
     ├── CounterOccupied     another clerk holds the counter
     ├── CounterBusy         the counter still has a current ticket
     ├── NoCurrentTicket     recall/start/finish/no-show with nothing called
@@ -18,8 +24,9 @@ DomainError
     ├── InvalidTransfer     transfer to the same queue, or to a counter that serves nothing
     └── AlreadyWaiting      an ID card that already holds a waiting ticket in that queue
 
-Each carries a stable snake_case ``code`` and a message in Chinese and English; the API edge
-turns them into the CONTRACT error shape without knowing the subclasses.
+Each carries a stable snake_case ``code``, a message in Chinese and English and, where the caller
+sent something wrong, the ``field``. None knows HTTP: the edge (server/api/errors.py) maps the
+branches to statuses (404, 401, 403, 422, 429, 409) and the CONTRACT error shape.
 """
 
 from __future__ import annotations
@@ -27,12 +34,14 @@ from __future__ import annotations
 
 class DomainError(Exception):
     code = "domain_error"
-    status = 409
+    field: str | None = None
 
-    def __init__(self, zh: str, en: str) -> None:
+    def __init__(self, zh: str, en: str, field: str | None = None) -> None:
         super().__init__(en)
         self.zh = zh
         self.en = en
+        if field is not None:
+            self.field = field
 
     @property
     def message(self) -> str:
@@ -41,7 +50,6 @@ class DomainError(Exception):
 
 class NotFound(DomainError):
     code = "not_found"
-    status = 404
 
 
 class UnknownHall(NotFound):
@@ -60,16 +68,43 @@ class UnknownTicket(NotFound):
     code = "unknown_ticket"
 
 
-class NotHolder(DomainError):
+class NotAuthenticated(DomainError):
+    code = "not_authenticated"
+    field = "Authorization"
+
+
+class BadCredentials(NotAuthenticated):
+    code = "bad_credentials"
+
+
+class Forbidden(DomainError):
+    code = "forbidden"
+
+
+class CsrfRejected(Forbidden):
+    code = "csrf_rejected"
+
+
+class NotHolder(Forbidden):
     """A clerk acting at a counter that another clerk (or nobody) holds."""
 
-    code = "forbidden"
-    status = 403
+
+class InvalidInput(DomainError):
+    code = "invalid_field"
+
+
+class RateLimited(DomainError):
+    code = "rate_limited"
+
+    def __init__(self, zh: str, en: str, retry_after_s: float, code: str | None = None) -> None:
+        super().__init__(zh, en)
+        self.retry_after_s = retry_after_s
+        if code is not None:
+            self.code = code
 
 
 class Conflict(DomainError):
     code = "conflict"
-    status = 409
 
 
 class CounterClosed(Conflict):

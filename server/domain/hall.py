@@ -488,7 +488,8 @@ class Hall:
     def active_counter(self, number: int) -> Counter:
         counter = self.counter(number)
         if counter.mode == CounterMode.CLOSED:
-            raise errors.CounterClosed(f"{number}号窗口未开放，请先签到开窗", f"counter {number} is closed; open it first")
+            raise errors.CounterClosed(f"{number}号窗口未开放，请先签到开窗",
+                                       f"counter {number} is closed; open it first")
         return counter
 
     def require_holder(self, number: int, clerk: str) -> None:

@@ -47,7 +47,8 @@ def validate_id_number(number: str, today: date | None = None, *, check_province
     if birth.year < OLDEST_BIRTH_YEAR or birth > (today or date.today()):
         raise InvalidIdNumber("身份证号码中的出生日期不可能 (the ID number's birth date is impossible)")
     if check_province and not province_exists(number[:2]):
-        raise InvalidIdNumber("身份证号码的前两位不是有效的省级行政区划代码 (the ID number's province code does not exist)")
+        raise InvalidIdNumber("身份证号码的前两位不是有效的省级行政区划代码 "
+                              "(the ID number's province code does not exist)")
     return number
 
 

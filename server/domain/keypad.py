@@ -60,5 +60,6 @@ def _last_no_show(hall: Hall, counter: Counter) -> str:
     gone = [t for t in hall.tickets.values() if t.counter == counter.number and t.status == TicketStatus.NO_SHOW
             and t.day == hall.day and t.finished_at]
     if not gone:
-        raise errors.NotNoShow(f"{counter.number}号窗口今天没有过号的号码", f"counter {counter.number} has no no-show today")
+        raise errors.NotNoShow(f"{counter.number}号窗口今天没有过号的号码",
+                               f"counter {counter.number} has no no-show today")
     return max(gone, key=lambda t: (t.finished_at, t.id)).number

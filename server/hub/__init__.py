@@ -8,7 +8,7 @@ from typing import Any
 from server.bus import Bus
 from server.engine import HallEngine
 
-from .client import BACKLOG_LIMIT, Client
+from .client import BACKLOG_LIMIT, Client, Sends
 from .fanout import HallFanout
 
 
@@ -18,6 +18,7 @@ class Hub:
         self.bus = bus
         self.backlog_limit = backlog_limit
         self.fanouts: dict[str, HallFanout] = {}
+        self.sends = Sends()  # every joined client's, by road: direct to uvicorn's transport or by ASGI send
         engine.on_commit.append(self._committed)
 
     def fanout(self, code: str) -> HallFanout:
@@ -33,6 +34,7 @@ class Hub:
 
     async def join(self, code: str, client: Client, since: int | None) -> None:
         client.limit = self.backlog_limit
+        client.sends = self.sends
         await self.fanout(code).join(client, since)
 
     def leave(self, code: str, client: Client) -> None:
@@ -47,7 +49,8 @@ class Hub:
 
     async def close(self) -> None:
         """Server going down: tell every client to come back (1012 service restart)."""
-        clients = [c for f in self.fanouts.values() for c in (*f.clients, *(x for s in f.by_ticket.values() for x in s))]
+        clients = [c for f in self.fanouts.values()
+                   for c in (*f.clients, *(x for s in f.by_ticket.values() for x in s))]
         await asyncio.gather(*(c.close(1012, "server restarting") for c in clients), return_exceptions=True)
         await asyncio.gather(*(f.stop() for f in self.fanouts.values()))
 

@@ -16,32 +16,29 @@ import orjson
 from starlette.requests import HTTPConnection
 from starlette.types import Receive, Scope, Send
 
-from server.api.cases import case_by_token, case_channel
-from server.api.context import AppContext, ctx
 from server.bus.base import Subscription
+from server.channels import case_channel
+from server.context import AppContext
+from server.services.cases import case_by_token
+from server.sockets import UNSUPPORTED, Refused, SocketEndpoint
 from server.tasks import cancel_and_wait
 
-POLICY = 1008
-UNSUPPORTED = 1003
 
-
-class CaseFeedEndpoint:
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if (await receive())["type"] != "websocket.connect":
-            return
-        await send({"type": "websocket.accept"})
-        conn = HTTPConnection(scope)
-        context = ctx(conn)
+class CaseFeedEndpoint(SocketEndpoint):
+    async def open(self, conn: HTTPConnection, context: AppContext) -> str:
         token = str(conn.path_params["status_token"])
+        if await case_by_token(context, token) is None:
+            raise Refused("没有这个办件 (no such case)")
+        return token
+
+    async def serve(self, context: AppContext, opened: Any, scope: Scope, receive: Receive, send: Send) -> None:
+        token: str = opened
         lock = asyncio.Lock()
 
         async def push(message: dict[str, Any]) -> None:
             async with lock:
                 await send({"type": "websocket.send", "text": orjson.dumps(message).decode()})
 
-        if await case_by_token(context, token) is None:
-            await send({"type": "websocket.close", "code": POLICY, "reason": "没有这个办件 (no such case)"})
-            return
         async with context.bus.subscribe(case_channel(token)) as messages:
             await self._snapshot(context, token, push)  # after subscribing: no change falls in between
             forward = asyncio.create_task(self._forward(messages, push))

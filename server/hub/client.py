@@ -40,6 +40,22 @@ class Out:
     ticket_id: str | None = None
 
 
+class Sends:
+    """How this process's clients sent: ``direct`` writes to uvicorn's transport (one or more
+    frames each) and ``asgi`` sends through the ASGI coroutine. Under uvicorn a healthy hub sends
+    almost everything directly; /healthz shows both, and tests/live/test_fast_path.py fails when
+    ``direct`` stays at zero (a uvicorn upgrade would otherwise turn the fast path off unnoticed)."""
+
+    __slots__ = ("direct", "asgi")
+
+    def __init__(self) -> None:
+        self.direct = 0
+        self.asgi = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return {"direct": self.direct, "asgi": self.asgi}
+
+
 def text_frame(text: str) -> bytes:
     payload = text.encode()
     n = len(payload)
@@ -113,7 +129,7 @@ class Client:
     live events wait there instead of being sent."""
 
     __slots__ = ("send", "direct", "seq", "pending", "backlog", "limit", "busy", "closed", "overflowed",
-                 "on_overflow", "feed", "params")
+                 "on_overflow", "feed", "params", "sends")
 
     def __init__(self, send: Send, feed: Any, params: dict[str, Any] | None = None,
                  limit: int = BACKLOG_LIMIT) -> None:
@@ -129,6 +145,7 @@ class Client:
         self.closed = False
         self.overflowed = False
         self.on_overflow: Callable[[Client], None] | None = None
+        self.sends = Sends()  # the hub's own, once the client joins
 
     def offer(self, out: Out) -> None:
         """A hall event in seq order: sent now, parked while catching up, or skipped if already had."""
@@ -147,6 +164,7 @@ class Client:
         if self.pending is None and run[0].seq > self.seq and self.busy is None and not self.closed \
                 and self.direct is not None and self.direct.write(wire):
             self.seq = run[-1].seq
+            self.sends.direct += 1
             return
         for out in run:
             self.offer(out)
@@ -173,7 +191,9 @@ class Client:
                 self.backlog.append(out.message)
             return
         if self.direct is not None and self.direct.write(out.wire):
+            self.sends.direct += 1
             return
+        self.sends.asgi += 1
         coro = self.send(out.message)
         try:
             suspended_on = coro.send(None)  # type: ignore[attr-defined]
@@ -193,6 +213,7 @@ class Client:
                     if self.on_overflow is not None:
                         self.on_overflow(self)  # back to catching up; the snapshot comes through push()
                     continue
+                self.sends.asgi += 1
                 await self.send(self.backlog.popleft())
         except Exception:
             self.closed = True

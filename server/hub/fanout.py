@@ -20,10 +20,10 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from server.channels import hall_channel
 from server.domain.hall import Hall
 from server.domain.model import TicketStatus
 from server.domain.views import iso, public_ticket
-from server.engine import hall_channel
 from server.store import repo
 from server.tasks import cancel_and_wait
 

@@ -21,15 +21,16 @@ from starlette.routing import WebSocketRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from server.agents.endpoint import AgentEndpoint
-from server.api.context import AppContext, ctx, current_principal
-from server.api.errors import ApiError
-from server.api.halls import locate_ticket
-from server.api.kiosks import KIOSK_DEVICE_MESSAGES, kiosk_channel
 from server.auth import Principal
 from server.bus.base import Subscription as BusSubscription
+from server.channels import dashboard_channel, hall_channel, kiosk_channel
+from server.context import AppContext, current_principal
 from server.domain.errors import DomainError
 from server.domain.views import public_ticket
-from server.engine import hall_channel
+from server.services.alerts import alerts_message, cases_due_message
+from server.services.kiosks import KIOSK_DEVICE_MESSAGES
+from server.services.tickets import locate_ticket
+from server.sockets import BAD_PAYLOAD, UNSUPPORTED, Refused, SocketEndpoint
 from server.store import alerts as store_alerts
 from server.store import devices as store_devices
 from server.tasks import cancel_and_wait
@@ -41,13 +42,8 @@ from .feeds import Feed
 
 log = logging.getLogger("onewindow.hub")
 
-POLICY = 1008  # wrong or missing token, unknown hall or ticket, bad parameter
-UNSUPPORTED = 1003  # a message the feed does not take
-BAD_PAYLOAD = 1007  # a message that is not JSON
 
 
-class Refused(Exception):
-    """Close the socket with 1008 and this reason."""
 
 
 @dataclass
@@ -67,7 +63,7 @@ async def _principal(conn: HTTPConnection, context: AppContext) -> Principal | N
         return await context.principal_for_token(token)
     try:
         principal = await current_principal(conn)
-    except ApiError:
+    except DomainError:
         return None
     if principal is not None and "authorization" not in conn.headers and not _same_origin(conn):
         return None  # a cookie may only open a socket from our own pages (cross-site WebSocket hijacking)
@@ -190,27 +186,20 @@ class KeepRawSend:
         await self.app(scope, receive, send)
 
 
-class FeedEndpoint:
+class FeedEndpoint(SocketEndpoint):
     def __init__(self, resolve: Resolver) -> None:
         self.resolve = resolve
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if (await receive())["type"] != "websocket.connect":
-            return
-        await send({"type": "websocket.accept"})
-        conn = HTTPConnection(scope)
-        context = ctx(conn)
-        try:
-            sub = await self.resolve(conn, context)
-            since = _since(conn)
-        except Refused as refusal:
-            await send({"type": "websocket.close", "code": POLICY, "reason": str(refusal)})
-            return
-        client = Client(scope.get(RAW_SEND, send), sub.feed, sub.params)
-        await self.serve(context, sub, client, since, receive)
+    async def open(self, conn: HTTPConnection, context: AppContext) -> tuple[Subscription, int | None]:
+        return await self.resolve(conn, context), _since(conn)
 
-    async def serve(self, context: AppContext, sub: Subscription, client: Client, since: int | None,
-                    receive: Receive) -> None:
+    async def serve(self, context: AppContext, opened: Any, scope: Scope, receive: Receive, send: Send) -> None:
+        sub, since = opened
+        client = Client(scope.get(RAW_SEND, send), sub.feed, sub.params)
+        await self.follow(context, sub, client, since, receive)
+
+    async def follow(self, context: AppContext, sub: Subscription, client: Client, since: int | None,
+                     receive: Receive) -> None:
         hub = context.hub
         try:
             await hub.join(sub.hall, client, since)
@@ -234,15 +223,15 @@ class FeedEndpoint:
 
 class KioskEndpoint(FeedEndpoint):
     """The kiosk feed also carries its device messages (``card.read``): whatever is published on
-    the bus channel ``kiosk:{hall}:{name}`` while the kiosk is connected (server/api/kiosks.py).
+    the bus channel ``kiosk:{hall}:{name}`` while the kiosk is connected (server/services/kiosks.py).
     They have no ``seq``: they are not hall events and are not replayed on resumption."""
 
-    async def serve(self, context: AppContext, sub: Subscription, client: Client, since: int | None,
+    async def follow(self, context: AppContext, sub: Subscription, client: Client, since: int | None,
                     receive: Receive) -> None:
         async with context.bus.subscribe(kiosk_channel(sub.hall, sub.params["kiosk"])) as messages:
             forward = asyncio.create_task(self._forward(messages, client))
             try:
-                await super().serve(context, sub, client, since, receive)
+                await super().follow(context, sub, client, since, receive)
             finally:
                 await cancel_and_wait(forward)
 
@@ -261,11 +250,6 @@ class KioskEndpoint(FeedEndpoint):
             message = {"type": "device.status", "agent": name, "devices": states}
             client.push(outgoing(orjson.dumps(message).decode()))
 
-
-def dashboard_channel(hall: str) -> str:
-    return f"dashboard:{hall}"
-
-
 class DashboardEndpoint(FeedEndpoint):
     """The dashboard feed also carries:
 
@@ -283,7 +267,7 @@ class DashboardEndpoint(FeedEndpoint):
     ALERTS_S = 5.0
     SETTLE_S = 0.2  # a burst of hall events is one check
 
-    async def serve(self, context: AppContext, sub: Subscription, client: Client, since: int | None,
+    async def follow(self, context: AppContext, sub: Subscription, client: Client, since: int | None,
                     receive: Receive) -> None:
         wake = asyncio.Event()
         joined = asyncio.Event()
@@ -295,7 +279,7 @@ class DashboardEndpoint(FeedEndpoint):
                      asyncio.create_task(self._refresh(context, sub.hall, client)),
                      asyncio.create_task(self._alerts(context, sub.hall, client, wake, joined))]
             try:
-                await super().serve(context, sub, client, since, receive)
+                await super().follow(context, sub, client, since, receive)
             finally:
                 for task in tasks:
                     await cancel_and_wait(task)
@@ -321,8 +305,6 @@ class DashboardEndpoint(FeedEndpoint):
 
     async def _alerts(self, context: AppContext, hall: str, client: Client, wake: asyncio.Event,
                       joined: asyncio.Event) -> None:
-        from server.api.alerts import alerts_message
-
         await joined.wait()  # the snapshot goes first
         last: list[Any] | None = None
         while True:
@@ -364,13 +346,6 @@ async def refresh_pauses(context: AppContext, code: str) -> feeds.PauseLedger:
         ledger.seq = max(ledger.seq, hall.seq)  # the query saw every event up to hall.seq, at least
     feeds.PAUSES[code] = ledger
     return ledger
-
-
-async def cases_due_message(context: AppContext, code: str) -> dict[str, Any]:
-    from server.api.cases import cases_due
-
-    hall = await context.engine.hall(code)
-    return {"type": "cases.due", **(await cases_due(context, hall))}
 
 
 ROUTES = [

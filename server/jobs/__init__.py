@@ -1,7 +1,7 @@
 """Background jobs: notifications today. Run by rq workers, or in-process in embedded mode."""
 
+from .message import Notification
 from .notify import (
-    Notification,
     ahead_notification,
     appointment_reminder_notification,
     called_notification,

@@ -13,52 +13,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING, Any, Literal, Protocol, cast, get_args
+from typing import Protocol
 
 from server.settings import Settings
 
-if TYPE_CHECKING:
-    from .runner import Runner
+from .message import Notification
+from .runner import Runner, runner_for
 
 log = logging.getLogger("onewindow.notify")
-
-Kind = Literal["ahead", "called", "case_ready", "appointment_reminder"]
-KINDS: frozenset[str] = frozenset(get_args(Kind))
-KEY_MAX = 200
-TEXT_MAX = 500
 _TICKET = re.compile(r"[A-Z]{1,3}\d{1,5}")
-
-
-@dataclass(frozen=True)
-class Notification:
-    """One SMS. ``key`` names the message itself (``called:<ticket id>``): a key is sent at most once."""
-
-    kind: Kind
-    hall: str
-    to_phone: str
-    text: str
-    key: str
-
-    def __post_init__(self) -> None:
-        if self.kind not in KINDS:
-            raise ValueError(f"kind must be one of {sorted(KINDS)}, not {self.kind!r}")
-        if not self.key or len(self.key) > KEY_MAX:
-            raise ValueError(f"key must be 1 to {KEY_MAX} characters")
-        if not self.text or len(self.text) > TEXT_MAX:
-            raise ValueError(f"text must be 1 to {TEXT_MAX} characters")
-        if not self.hall or not self.to_phone.strip():
-            raise ValueError("hall and to_phone are required")
-
-    def to_dict(self) -> dict[str, str]:
-        """Plain data for the job queue (rq pickles the job's arguments)."""
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Notification:
-        return cls(cast(Kind, str(data["kind"])), str(data["hall"]), str(data["to_phone"]), str(data["text"]),
-                   str(data["key"]))
 
 
 # ---------------------------------------------------------------- the four texts
@@ -139,8 +103,6 @@ async def notify(target: Runner | HasSettings, notification: Notification) -> bo
     """Queue the message for delivery; True once queued. Never blocks the loop, never raises:
     a failure to queue is logged and the caller carries on."""
     try:
-        from .runner import Runner, runner_for
-
         runner = target if isinstance(target, Runner) else runner_for(target.settings)
         await asyncio.to_thread(runner.enqueue, notification)
         return True

@@ -15,7 +15,7 @@ from typing import Protocol
 
 import httpx
 
-from .notify import Notification
+from .message import Notification
 
 SIGNATURE_HEADER = "X-OneWindow-Signature"
 IDEMPOTENCY_HEADER = "Idempotency-Key"

@@ -20,7 +20,7 @@ from server.settings import Settings
 from server.store import notifications as store
 from server.store.db import open_database
 
-from .notify import Notification
+from .message import Notification
 from .providers import PermanentFailure, provider_for
 
 log = logging.getLogger("onewindow.jobs")

@@ -19,9 +19,13 @@ from datetime import datetime, time, timedelta
 from functools import partial
 from typing import Any
 
-from server.api.context import AppContext
+from server.channels import dashboard_channel
+from server.context import AppContext
 from server.domain.hall import Hall
 from server.domain.model import Channel, TicketStatus
+from server.services.alerts import cases_due_message
+from server.services.calendar import work_calendar
+from server.services.cases import case_contact
 from server.store import appointments as bookings
 
 from .notify import (
@@ -50,18 +54,14 @@ class HallNotifier:
 
     def start(self) -> None:
         self.context.engine.on_commit.append(self._committed)
-        from server.api.cases import CASE_CHANGED_HOOKS
-
-        CASE_CHANGED_HOOKS.append(self.case_changed)
+        self.context.case_hooks.append(self.case_changed)
         self._reminders = asyncio.create_task(self._remind_every_evening())
 
     async def close(self) -> None:
         with contextlib.suppress(ValueError):
             self.context.engine.on_commit.remove(self._committed)
-        from server.api.cases import CASE_CHANGED_HOOKS
-
         with contextlib.suppress(ValueError):
-            CASE_CHANGED_HOOKS.remove(self.case_changed)
+            self.context.case_hooks.remove(self.case_changed)
         for task in [*self._tasks, *([self._reminders] if self._reminders else [])]:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -117,15 +117,11 @@ class HallNotifier:
 
     # ------------------------------------------------------------------ cases
     async def case_changed(self, context: AppContext, case: dict[str, Any]) -> None:
-        from server.hub.routes import cases_due_message, dashboard_channel
-
         code = (case.get("hall") or {}).get("code")
         if code:  # the dashboard's list of cases near or past due may have changed
             await context.bus.publish(dashboard_channel(code), await cases_due_message(context, code))
         if case.get("status") != "ready":
             return
-        from server.api.cases import case_contact
-
         receipt = case["receipt_no"]
         phone = await case_contact(context, receipt)
         if phone:
@@ -143,8 +139,6 @@ class HallNotifier:
     async def remind_tomorrow(self) -> int:
         """From 18:00 hall time, queue a reminder for each booking of the next day the hall is
         open; returns how many were queued (each is sent once whatever happens)."""
-        from server.api.calendar import work_calendar
-
         sent = 0
         now = self.context.clock.now()
         calendar = await work_calendar(self.context)

@@ -69,7 +69,8 @@ def overdue_followups(conn: Connection, hall: str, today: date) -> list[dict[str
 PAUSE_TYPES = ("counter.opened", "counter.paused", "counter.resumed", "counter.closed")
 
 
-def counter_events_since(conn: Connection, hall: str, since: datetime, after_seq: int) -> list[tuple[int, str, Any, int]]:
+def counter_events_since(conn: Connection, hall: str, since: datetime,
+                         after_seq: int) -> list[tuple[int, str, Any, int]]:
     """``(seq, type, at, counter number)`` of the counter events after ``after_seq`` and not before
     ``since``, oldest first. Walks the log backwards by its key, so it reads only today's part."""
     query = (select(events.c.seq, events.c.type, events.c.at, events.c.public)

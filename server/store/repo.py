@@ -23,6 +23,7 @@ from server.domain.model import (
 from server.domain.views import (
     counter_from_state,
     counter_state,
+    event_from_state,
     event_state,
     ticket_from_state,
     ticket_state,
@@ -106,8 +107,6 @@ def oldest_seq(conn: Connection, code: str) -> int:
 
 
 def row_to_event(row: Any) -> Event:
-    from server.domain.views import event_from_state
-
     return event_from_state(row.type, row.seq, utc(row.at), row.data)
 
 

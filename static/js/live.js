@@ -150,5 +150,20 @@
     }
   }
 
+  /** The feed-state handler of the visitor's pages (/t, /c): keeps ``state.feed``, whether the
+   *  connection has been troubled, and the refusal's reason, marks <html data-feed> (for styling
+   *  and the browser tests), then redraws with ``render``. */
+  function trackFeed(state, render) {
+    return (feed, reason) => {
+      state.feed = feed;
+      document.documentElement.dataset.feed = feed;
+      if (feed === "offline") state.troubled = true;
+      if (feed === "live") state.troubled = false;
+      if (feed === "refused") state.refusal = reason || "";
+      render();
+    };
+  }
+
   window.LiveFeed = LiveFeed;
+  window.trackFeed = trackFeed;
 })();

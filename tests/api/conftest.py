@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 
 import pytest
 from starlette.testclient import TestClient
@@ -31,7 +31,7 @@ def seed(url: str) -> None:
     db.dispose()
 
 
-def serve(url: str) -> Iterator[TestClient]:
+def serve(url: str) -> Generator[TestClient, None, None]:
     seed(url)
     settings = Settings(url, None, SECRET, True, "NORMAL", "warning")
     with TestClient(create_app(settings), base_url="http://testserver") as c:

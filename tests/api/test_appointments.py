@@ -11,10 +11,10 @@ import pytest
 from starlette.testclient import TestClient
 from stdnum.cn import ric
 
-from server.agents.cards import sign_holder
 from server.app import create_app
 from server.domain.clock import FakeClock
 from server.domain.identity import card_holder
+from server.services.cards import sign_holder
 from server.settings import Settings
 
 from .conftest import KIOSK, SECRET, login, seed

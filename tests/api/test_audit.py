@@ -30,7 +30,8 @@ def app(database_url: str) -> Iterator[tuple[TestClient, FakeClock]]:
     seed(database_url)
     clock = FakeClock(HALL_MORNING)
     application = create_app(Settings(database_url, None, SECRET, True, "NORMAL", "warning"), clock=clock)
-    if not any(m.cls is AuditTrail for m in application.user_middleware):
+    classes: list[object] = [m.cls for m in application.user_middleware]  # (typed as factories, not classes)
+    if AuditTrail not in classes:
         application.user_middleware.append(Middleware(AuditTrail))
     with TestClient(application, base_url="http://testserver") as client:
         yield client, clock

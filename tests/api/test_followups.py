@@ -63,7 +63,8 @@ def test_close_only_after_call_back_and_fix(app: tuple[TestClient, FakeClock]) -
     early = client.patch(url, json={"close": True}, headers=manager)
     assert early.status_code == 409 and early.json()["error"]["code"] == "not_ready_to_close"
     clock.advance(3600)
-    called = client.patch(url, json={"callback": {"note": "已电话回访，群众表示理解", "reached": True}}, headers=manager)
+    called = client.patch(url, json={"callback": {"note": "已电话回访，群众表示理解", "reached": True}},
+                          headers=manager)
     assert called.json()["callback"]["reached"] is True and called.json()["callback"]["by"] == "manager"
     assert client.patch(url, json={"close": True}, headers=manager).status_code == 409
     closed = client.patch(url, json={"fix": {"note": "增开 A 类窗口"}, "close": True}, headers=manager)

@@ -134,7 +134,7 @@ def test_unknowns_are_404_with_the_contract_shape(client: TestClient) -> None:
 
 
 def test_health_and_openapi(client: TestClient) -> None:
-    assert client.get("/healthz").json() == {"status": "ok", "connections": 0}
+    assert client.get("/healthz").json() == {"status": "ok", "connections": 0, "sends": {"direct": 0, "asgi": 0}}
     spec = client.get("/openapi.json").json()
     assert spec["openapi"].startswith("3.")
     assert "/api/v1/halls/{hall}/counters/{number}/call-next" in spec["paths"]

@@ -19,7 +19,8 @@ BAD_BODIES: list[bytes] = [
 PARAMS = {"hall": ["jinan", "nowhere", "%00", "j" * 300], "number": ["1", "0", "99", "x", "-1", "1e3"],
           "status_token": ["nope", "a" * 500]}
 
-json_values = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
+json_values = st.recursive(st.none() | st.booleans() | st.integers()
+                           | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
                            lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(), inner, max_size=3),
                            max_leaves=8)
 

@@ -1,5 +1,5 @@
-"""static/js/announcer.js in Debian's Chromium, with the clips that scripts/voice.py made, served by
-the real server: every clip decodes, calls that arrive together are spoken one after another in
+"""displays/static/js/announcer.js in Debian's Chromium, with the clips that scripts/voice.py made,
+served by the real server: every clip decodes, calls that arrive together are spoken one after another in
 order, a recall is spoken again, and neither a missing clip nor a stalled audio clock stalls the
 queue. Headless Chromium has no Chinese voice, so "auto" speaks with the clips; the speech path
 runs against a stand-in speechSynthesis, the one browser part these tests replace."""

@@ -53,7 +53,7 @@ def recent_calls(hall: HallClient) -> list[tuple[str, int]]:
     return [(c["ticket"]["number"], c["counter"]) for c in body["recent_calls"]]
 
 
-def dialog(page: Page, button: str, fill: Callable[[Any], None], confirm: str) -> None:
+def dialog(page: Page, button: str, fill: Callable[[Any], object], confirm: str) -> None:
     key(page, button).click()
     box = page.locator("dialog[open]")
     expect(box).to_be_visible()

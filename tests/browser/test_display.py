@@ -171,10 +171,12 @@ def assert_fits(page: Page) -> None:
             if (p.right > innerWidth + 1 || p.bottom > innerHeight + 1) out.push(panel.className);
             for (const el of panel.querySelectorAll("*:not(.notice, .notice *)")) {
                 const e = el.getBoundingClientRect();
-                const outside = e.left < p.left - 1 || e.right > p.right + 1 || e.top < p.top - 1 || e.bottom > p.bottom + 1;
+                const outside = e.left < p.left - 1 || e.right > p.right + 1
+                    || e.top < p.top - 1 || e.bottom > p.bottom + 1;
                 const cut = el.scrollWidth > el.clientWidth + 1 && getComputedStyle(el).textOverflow !== "ellipsis";
                 if (e.width > 0 && (outside || cut)) {
-                    out.push(`${el.className || el.tagName} in ${panel.className}: ${el.textContent.trim().slice(0, 20)}`);
+                    const text = el.textContent.trim().slice(0, 20);
+                    out.push(`${el.className || el.tagName} in ${panel.className}: ${text}`);
                 }
             }
         }
@@ -339,8 +341,9 @@ def test_at_midnight_the_screen_turns_the_day(screens: Callable[..., Page], jina
         const nearly = Date.parse(`${today}T00:00:00+08:00`) + 24 * 3600 * 1000 - 2000;
         const ticket = {id: "jinan-x-A990", number: "A990", queue: "A", priority: "none", status: "called",
                         counter: 2, recalls: 0};
+        const call = {ticket, counter: 2, at: new Date(nearly - 600000).toISOString()};
         feed._receive({type: "snapshot", seq: feed.seq, at: new Date(nearly).toISOString(), queues: [],
-                       counters: [], recent_calls: [{ticket, counter: 2, at: new Date(nearly - 600000).toISOString()}]});
+                       counters: [], recent_calls: [call]});
     }""")
     hall.wait_for_function("snapshots >= 2", timeout=6000)  # the server's own, asked for with {"type": "resync"}
     seen: list[list[str]] = hall.evaluate("seen.filter((s, i) => i === 0 || s.join() !== seen[i - 1].join())")

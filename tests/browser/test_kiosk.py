@@ -267,7 +267,8 @@ def test_english_and_both_orientations(open_kiosk: Callable[..., Page], shoot: S
 
 def test_the_ticket_prints_and_a_printer_out_of_paper_is_said_plainly(
         open_kiosk: Callable[..., Page], live_server: ServerProcess, tmp_path: Path, shoot: Shoot) -> None:
-    printer = PrinterEmulator(link=str(tmp_path / "printer")).start()
+    printer = PrinterEmulator(link=str(tmp_path / "printer"))
+    printer.start()
     agent = AgentProcess(f"""
 server = "{live_server.base}"
 token = "{demo_token(SECRET, 'agent', 'kiosk-1')}"

@@ -9,10 +9,11 @@ from datetime import datetime
 from typing import Any
 
 from server.bus import MemoryBus
+from server.channels import hall_channel
 from server.domain.clock import FakeClock
 from server.domain.hall import Hall
 from server.domain.model import Event
-from server.engine import Command, HallEngine, hall_channel
+from server.engine import Command, HallEngine
 from server.store import repo
 from tests.store.test_engine import make_engine
 

@@ -18,8 +18,8 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
 from devices.idcard.emulator import demo_card
-from server.agents.cards import sign_holder
 from server.domain.identity import CardHolder
+from server.services.cards import sign_holder
 from tests.live.hallkit import KIOSK_TOKEN, bearer
 from tests.servers import ServerProcess
 

@@ -17,7 +17,7 @@ def test_emulate_all_gives_each_device_a_stable_path_and_takes_commands(tmp_path
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     assert proc.stdin is not None and proc.stdout is not None
     try:
-        lines = []
+        lines: list[str] = []
         while not lines or lines[-1].strip() != "quit":
             lines.append(proc.stdout.readline())
         assert any(f"serial://{folder / 'idcard'}" in line for line in lines)

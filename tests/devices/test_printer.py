@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from devices.base import COVER_OPEN, ERROR, OK, PAPER_LOW, PAPER_OUT, DeviceError
+from devices.base import COVER_OPEN, ERROR, OK, PAPER_LOW, PAPER_OUT, DeviceError, DeviceStatus
 from devices.printer import status as rt
 from devices.printer.driver import PrinterNotReady, TicketPrinter
 from devices.printer.emulator import PrinterEmulator, PrinterLogic, TcpPrinterEmulator
@@ -166,7 +166,7 @@ def test_parser_never_raises_on_truncated_or_corrupted_slips(cut_at: int, noise:
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.text(alphabet=st.characters(min_codepoint=0x20, exclude_categories=("Cs",)), max_size=30))
+@given(st.text(alphabet=st.characters(min_codepoint=0x20, exclude_categories=["Cs"]), max_size=30))
 def test_any_text_survives_the_round_trip(text: str) -> None:
     doc = parse_escpos(b"\x1b@\x1c&" + encode_text(text) + b"\n")
     assert doc.lines[0].text == text.replace("\x7f", " ")
@@ -175,17 +175,24 @@ def test_any_text_survives_the_round_trip(text: str) -> None:
 # ---------------------------------------------------------------------------- status bytes
 
 
+def status_of(*answers: int) -> DeviceStatus:
+    """The status three valid answer bytes make (``parse_status`` gives None for invalid ones)."""
+    status = rt.parse_status(bytes(answers))
+    assert status is not None, answers
+    return status
+
+
 def test_status_answers_map_to_device_states() -> None:
     base = rt.BASE
-    assert rt.parse_status(bytes([base, base, base])).state == OK
-    out = rt.parse_status(bytes([base | 0x08, base | 0x20, base | 0x6C]))
+    assert status_of(base, base, base).state == OK
+    out = status_of(base | 0x08, base | 0x20, base | 0x6C)
     assert out.state == PAPER_OUT and out.detail == "打印机缺纸"
-    cover = rt.parse_status(bytes([base | 0x08, base | 0x04, base]))
+    cover = status_of(base | 0x08, base | 0x04, base)
     assert cover.state == COVER_OPEN and cover.detail == "打印机盖未关好"
-    assert rt.parse_status(bytes([base | 0x08, base | 0x40, base])).state == ERROR
-    assert rt.parse_status(bytes([base, base, base | 0x0C])).state == PAPER_LOW
-    assert rt.parse_status(bytes([base, base, base | 0x04])).state == PAPER_LOW
-    assert rt.parse_status(bytes([base | 0x08, base | 0x08, base])).state == OK  # feed button pressed
+    assert status_of(base | 0x08, base | 0x40, base).state == ERROR
+    assert status_of(base, base, base | 0x0C).state == PAPER_LOW
+    assert status_of(base, base, base | 0x04).state == PAPER_LOW
+    assert status_of(base | 0x08, base | 0x08, base).state == OK  # feed button pressed
     assert rt.query(4) == b"\x10\x04\x04"
 
 
@@ -341,8 +348,8 @@ def test_garbled_status_answers_are_rejected_not_trusted(tmp_path: Path) -> None
         def answer(self, n: int) -> int | None:
             return 0xFF  # fixed bits violated: line noise, not a status
 
-    with Garbled(link=str(tmp_path / "garbled")) as emu, \
-            TicketPrinter.open("serial://" + emu.device_path) as driver:
+    emu = Garbled(link=str(tmp_path / "garbled"))  # named apart: ``with`` would type it as its base class
+    with emu, TicketPrinter.open("serial://" + emu.device_path) as driver:
         assert driver.status().state == ERROR
         with pytest.raises(PrinterNotReady):
             driver.print_ticket(SLIP)

@@ -126,7 +126,8 @@ def test_bad_ratings_of_today_only(hall: Hall, clock: FakeClock) -> None:
 
 
 def test_overdue_followups(hall: Hall, clock: FakeClock) -> None:
-    alerts = rules.compute(hall, clock.now(), DEFAULTS, followups=[{"id": 7, "due": "2026-11-20", "assignee": "王科长"}])
+    alerts = rules.compute(hall, clock.now(), DEFAULTS,
+                           followups=[{"id": 7, "due": "2026-11-20", "assignee": "王科长"}])
     assert [(a.id, a.kind) for a in alerts] == [("followup_overdue:7", "followup_overdue")]
     assert "王科长" in alerts[0].action
 

@@ -13,6 +13,7 @@ from server.domain.cases import (
     may_move,
     missing_notice_text,
 )
+from server.domain.errors import Conflict
 
 HAPPY_PATHS = [
     ["incomplete", "accepted", "in_review", "approved", "ready", "collected"],
@@ -39,7 +40,7 @@ def test_the_usual_paths_are_allowed(path: list[str]) -> None:
 def test_everything_else_is_illegal_and_names_the_current_state(current: str, target: str) -> None:
     with pytest.raises(IllegalTransition) as refused:
         check_transition(current, target)
-    assert refused.value.status == 409 and refused.value.code == "illegal_transition"
+    assert isinstance(refused.value, Conflict) and refused.value.code == "illegal_transition"  # 409 at the edge
     assert "当前状态" in refused.value.zh
     assert not may_move(current, target)
 

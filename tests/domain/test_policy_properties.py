@@ -14,6 +14,7 @@ Invariants checked after every step of a random day of arrivals and counter acti
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -64,7 +65,7 @@ def run_step(hall: Hall, clock: FakeClock, action: tuple[object, ...]) -> None:
     now = clock.now()
     try:
         if kind == "issue":
-            hall.issue(str(action[1]), now, f"t{hall.seq}", Priority(action[2]))
+            hall.issue(str(action[1]), now, f"t{hall.seq}", Priority(str(action[2])))
         elif kind == "call":
             counter = hall.counter(int(action[1]))  # type: ignore[call-overload]
             expected = hall.next_for(counter, now)
@@ -175,7 +176,7 @@ def overtaking_walk_ins(log: list[Event], k: int) -> None:
     waited number at most 1 + (non-walk-in calls at c in that time) // K."""
     calls = [e for e in log if e.type == "ticket.called" and e.ticket and e.counter]
     issued = {e.ticket.id: e.at for e in log if e.type == "ticket.issued" and e.ticket}
-    first_called = {}
+    first_called: dict[str, int] = {}
     for e in calls:
         assert e.ticket is not None
         first_called.setdefault(e.ticket.id, e.seq)
@@ -241,7 +242,8 @@ def test_the_documented_rule_is_the_rule_the_code_follows() -> None:
     row = next(line for line in DOC.read_text(encoding="utf-8").splitlines() if line.startswith("| `guarded`"))
     match = re.search(r"K non-walk-in calls in a row,? \*\*(and|or)\*\* (?:when )?that walk-in has waited T", row)
     assert match, "docs/calling-policy.md no longer states the guarded rule in the form this test reads"
-    documented = (lambda a, b: a and b) if match.group(1) == "and" else (lambda a, b: a or b)
+    documented: Callable[[bool, bool], bool] = (
+        (lambda a, b: a and b) if match.group(1) == "and" else (lambda a, b: a or b))
     config = PolicyConfig(kind="guarded", max_priority_streak=3, walk_in_max_wait_s=900)
     choose = guarded(config)
     hall = Hall(replace(ONE_COUNTER, policy=config))

@@ -106,13 +106,15 @@ def test_the_evening_before_each_booking_gets_a_reminder_once(hall: tuple[TestCl
     book(client, 3, "2026-11-27", "09:00")  # the day after: not yet
     context = client.app_state["ctx"]
     notifier = HallNotifier(context)
-    assert client.portal.call(notifier.remind_tomorrow) == 0  # 09:50: too early in the day
+    portal = client.portal
+    assert portal is not None  # the TestClient runs the app's loop while its `with` block lasts
+    assert portal.call(notifier.remind_tomorrow) == 0  # 09:50: too early in the day
     clock.advance(timedelta(hours=8, minutes=40).total_seconds())  # 18:30
-    assert client.portal.call(notifier.remind_tomorrow) == 1
-    assert client.portal.call(notifier.remind_tomorrow) == 0  # once per evening here …
+    assert portal.call(notifier.remind_tomorrow) == 1
+    assert portal.call(notifier.remind_tomorrow) == 0  # once per evening here …
     rows = messages(client, manager, 1)
     assert [r["kind"] for r in rows] == ["appointment_reminder"]
     assert "明天 14:30" in rows[0]["text"]
     fresh = HallNotifier(context)  # … and once in all: another process queues it again, the key keeps it single
-    assert client.portal.call(fresh.remind_tomorrow) == 1
+    assert portal.call(fresh.remind_tomorrow) == 1
     assert len(messages(client, manager, 2, wait=1)) == 1

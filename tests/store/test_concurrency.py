@@ -126,7 +126,7 @@ def _read_back(url: str) -> tuple[int | None, list[Any], list[Any], list[Any]]:
                                     .where(t.counters.c.hall == HALL)).all()
     finally:
         db.dispose()
-    return hall_seq, events, tickets, counters
+    return hall_seq, list(events), list(tickets), list(counters)
 
 
 def _duplicates(values: list[Any]) -> dict[Any, int]:

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import datetime
 
 import pytest
 from sqlalchemy import select
 
 from server.bus import MemoryBus
+from server.channels import hall_channel
 from server.demo import load_demo
 from server.domain.clock import FakeClock
 from server.domain.errors import UnknownQueue
 from server.domain.hall import Hall
 from server.domain.model import Event
-from server.engine import HallEngine, hall_channel
+from server.engine import HallEngine
 from server.store import tables as t
 from server.store.db import open_database
 from server.store.migrate import migrate
@@ -28,8 +30,16 @@ def make_engine(url: str, clock: FakeClock, bus: MemoryBus) -> HallEngine:
     return HallEngine(db, bus, clock)
 
 
-def issue(queue: str) -> object:
+def issue(queue: str) -> Callable[[Hall, datetime], list[Event]]:
     return lambda hall, now: hall.issue(queue, now, f"tok-{queue}-{hall.seq}")
+
+
+def issued_number(result: list[Event] | BaseException) -> str:
+    """The number of the ticket an ``issue`` command run by ``gather(..., return_exceptions=True)`` issued."""
+    assert isinstance(result, list), result
+    ticket = result[-1].ticket
+    assert ticket is not None
+    return ticket.number
 
 
 def test_a_batch_commits_together_refuses_alone_and_publishes_after_commit(database_url: str,
@@ -41,7 +51,7 @@ def test_a_batch_commits_together_refuses_alone_and_publishes_after_commit(datab
             results = await asyncio.gather(engine.run("jinan", issue("A")), engine.run("jinan", issue("Q")),
                                            engine.run("jinan", issue("A")), return_exceptions=True)
             assert isinstance(results[1], UnknownQueue)
-            numbers = [r[-1].ticket.number for r in (results[0], results[2])]  # type: ignore[index]
+            numbers = [issued_number(r) for r in (results[0], results[2])]
             assert numbers == ["A001", "A002"]
             published = [await sub.get(), await sub.get()]
             assert [m["seq"] for m in published] == [1, 2]
@@ -64,7 +74,7 @@ def test_a_command_that_fails_half_way_leaves_no_gap_in_seq(database_url: str, c
         results = await asyncio.gather(engine.run("jinan", issue("B")), engine.run("jinan", buggy),
                                        engine.run("jinan", issue("B")), return_exceptions=True)
         assert isinstance(results[1], RuntimeError)
-        assert [r[-1].ticket.number for r in (results[0], results[2])] == ["B001", "B002"]  # type: ignore[index]
+        assert [issued_number(r) for r in (results[0], results[2])] == ["B001", "B002"]
         with engine.db.reader.connect() as conn:
             assert list(conn.scalars(select(t.events.c.seq).order_by(t.events.c.seq))) == [1, 2]
             assert conn.scalar(select(t.halls.c.seq)) == 2

@@ -11,16 +11,12 @@ from __future__ import annotations
 from typing import Any
 
 from server.bus import Bus
+from server.channels import agent_channel, counter_print_channel
 from server.domain.hall import Hall
 from server.domain.model import Priority, Ticket
 
 PRIORITY_LABELS = {Priority.ELDERLY: "老年人优先", Priority.DISABLED: "残疾人优先", Priority.PREGNANT: "孕妇优先",
                    Priority.MINORITY: "少数民族优先", Priority.MILITARY: "军人优先"}
-
-
-def agent_channel(hall: str, name: str) -> str:
-    return f"agent:{hall}:{name}"
-
 
 def ticket_slip(hall: Hall, ticket: Ticket, base_url: str) -> dict[str, Any]:
     queue = hall.config.queue(ticket.queue)
@@ -40,12 +36,6 @@ def ticket_slip(hall: Hall, ticket: Ticket, base_url: str) -> dict[str, Any]:
 async def send_ticket_to_printer(bus: Bus, hall: Hall, kiosk: str, ticket: Ticket, base_url: str) -> None:
     job = {"type": "print", "job": ticket.id, "kind": "ticket", "slip": ticket_slip(hall, ticket, base_url)}
     await bus.publish(agent_channel(hall.config.code, kiosk), job)
-
-
-def counter_print_channel(hall: str, counter: int) -> str:
-    """Where a counter's documents go: every agent whose bus serves that counter follows it."""
-    return f"counter-print:{hall}:{counter}"
-
 
 async def send_to_counter_printer(bus: Bus, hall: str, counter: int, kind: str, document: dict[str, Any],
                                   job: str) -> None:

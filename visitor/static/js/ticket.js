@@ -329,14 +329,7 @@ function onMessage(msg) {
   if (msg.ticket) update({ ...msg.ticket, status_token: state.ticket.status_token }, msg.counter);
 }
 
-function onState(feed, reason) {
-  state.feed = feed;
-  document.documentElement.dataset.feed = feed; // for styling and for the browser tests
-  if (feed === "offline") state.troubled = true;
-  if (feed === "live") state.troubled = false;
-  if (feed === "refused") state.refusal = reason || "";
-  renderFeed();
-}
+const onState = window.trackFeed(state, renderFeed);
 
 $("lang").addEventListener("click", () => {
   state.lang = state.lang === "zh" ? "en" : "zh";

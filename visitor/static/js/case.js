@@ -74,14 +74,7 @@ function onMessage(msg) {
   }
 }
 
-function onState(feed, reason) {
-  state.feed = feed;
-  document.documentElement.dataset.feed = feed; // for styling and for the browser tests
-  if (feed === "offline") state.troubled = true;
-  if (feed === "live") state.troubled = false;
-  if (feed === "refused") state.refusal = reason || "";
-  renderFeed();
-}
+const onState = window.trackFeed(state, renderFeed);
 
 const feed = new window.LiveFeed(`/ws/cases/${encodeURIComponent(data.case.status_token)}`, {
   onSnapshot: (msg) => {

@@ -1,0 +1,60 @@
+"""The kiosk's page: /kiosk/{hall}."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import Route
+
+from server.context import ctx
+from server.domain.hall import Hall
+from server.domain.views import hall_info
+from server.store import repo
+from server.web import not_found, public_hall, render
+
+KIOSK_COOKIE = "onewindow_kiosk"
+IDLE_S = 30
+
+
+def _kiosk_unconfigured(hall: Hall, reason: str, reason_en: str) -> Response:
+    return render("kiosk_unconfigured.html", status=403, hall=hall.config, reason=reason, reason_en=reason_en)
+
+
+async def kiosk_page(request: Request) -> Response:
+    """The self-service ticket machine. It is set up once with ``?token=KIOSK_TOKEN``: the token
+    goes into an HttpOnly cookie (path /kiosk/) and the page reloads without it in the address; from
+    then on the server reads the cookie and renders the token into the page, whose script needs it
+    to issue tickets and to open the kiosk feed. ``?idle=S`` shortens the 30 s return home (tests)."""
+    hall = await public_hall(request)
+    if hall is None:
+        return not_found("没有找到这个大厅", "Hall not found")
+    code = hall.config.code
+    given = request.query_params.get("token")
+    token = given or request.cookies.get(KIOSK_COOKIE)
+    if not token:
+        return _kiosk_unconfigured(hall, "本机尚未配置取号令牌。", "This kiosk has no token yet.")
+    principal = await ctx(request).principal_for_token(token)
+    if (principal is None or principal.kind != "device" or principal.role != "kiosk"
+            or not principal.in_hall(code)):
+        return _kiosk_unconfigured(hall, "取号令牌无效或不属于本大厅。",
+                                   "The kiosk token is not valid for this hall.")
+    if given:
+        rest = urlencode([(k, v) for k, v in request.query_params.multi_items() if k != "token"])
+        response = RedirectResponse(request.url.path + (f"?{rest}" if rest else ""), status_code=303)
+        response.set_cookie(KIOSK_COOKIE, token, max_age=10 * 365 * 24 * 3600, path="/kiosk/", httponly=True,
+                            samesite="strict")
+        return response
+    raw_idle = request.query_params.get("idle", "")
+    idle = int(raw_idle) if raw_idle.isdigit() and int(raw_idle) > 0 else IDLE_S
+    items = await ctx(request).engine.read(lambda conn: repo.items_of(conn, code))
+    page = {"hall": hall_info(hall), "kiosk": principal.name, "token": token, "idle_s": idle,
+            "items": [{"code": i["code"], "name": i["name"], "queue": i["queue"], "pinyin": i["pinyin"]}
+                      for i in items]}
+    return render("kiosk.html", hall=hall.config, page=page)
+
+
+ROUTES = [
+    Route("/kiosk/{hall}", kiosk_page),
+]

@@ -1,0 +1,37 @@
+"""The bus channels, one place for every name (server/bus carries JSON by channel).
+
+Who publishes and who listens:
+- ``hall:{hall}``: the hall's committed events, from the engine to every process's screens.
+- ``dashboard:{hall}``: the managers' own messages (alerts, cases due), to the dashboard feed.
+- ``kiosk:{hall}:{name}``: card reads and device states for one kiosk page, from its agent.
+- ``agent:{hall}:{name}``: print jobs for one agent's ticket printer.
+- ``counter-print:{hall}:{counter}``: a counter's documents, to the agent whose bus serves it.
+- ``case:{status_token}``: one case's changes, to its visitor's page.
+"""
+
+from __future__ import annotations
+
+
+def hall_channel(hall: str) -> str:
+    return f"hall:{hall}"
+
+
+def dashboard_channel(hall: str) -> str:
+    return f"dashboard:{hall}"
+
+
+def kiosk_channel(hall: str, name: str) -> str:
+    return f"kiosk:{hall}:{name}"
+
+
+def agent_channel(hall: str, name: str) -> str:
+    return f"agent:{hall}:{name}"
+
+
+def counter_print_channel(hall: str, counter: int) -> str:
+    """Where a counter's documents go: every agent whose bus serves that counter follows it."""
+    return f"counter-print:{hall}:{counter}"
+
+
+def case_channel(status_token: str) -> str:
+    return f"case:{status_token}"
