@@ -47,6 +47,7 @@ class AppContext:
     lookup_limiter: RateLimiter = field(default_factory=lambda: RateLimiter(5, 600))  # wrong case checks
     # Randomness is injected like the clock: status tokens, booking codes (tests may fix them).
     new_token: Callable[[int], str] = secrets.token_urlsafe
+    choose: Callable[[str], str] = secrets.choice  # one character of an alphabet (booking codes)
     # Who hears of what, registered by the lifespan (server/app.py), per app: after a rating is
     # stored (follow-ups open for unhappy ones), after a case changes (the visitor's messages).
     rating_hooks: list[Callable[[AppContext, Any], Awaitable[None]]] = field(default_factory=list)

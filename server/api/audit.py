@@ -26,12 +26,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from server.auth import Principal
 from server.context import AppContext, ctx, current_principal, forbid, require_principal
 from server.domain import audit_text
+from server.domain.errors import InvalidInput
 from server.store import accounts
 from server.store import audit as store
 from server.store.repo import utc
 
 from .declare import PREFIX, endpoint
-from .errors import ApiError, JSONResponse
+from .errors import JSONResponse
 
 log = logging.getLogger("onewindow")
 CHINA = ZoneInfo("Asia/Shanghai")
@@ -182,7 +183,7 @@ def _when(raw: str | None, name: str, end: bool) -> datetime | None:
             return datetime.combine(day + timedelta(days=1) if end else day, time(), CHINA)
         at = datetime.fromisoformat(raw)
     except ValueError:
-        raise ApiError(422, "invalid_field", f"{name} 应为日期或时间，如 2026-11-26 (ISO date or date-time)",
+        raise InvalidInput.coded("invalid_field", f"{name} 应为日期或时间，如 2026-11-26 (ISO date or date-time)",
                        name) from None
     return at if at.tzinfo is not None else at.replace(tzinfo=CHINA)
 
@@ -206,7 +207,7 @@ async def search_audit(request: Request) -> Response:
         hall = principal.hall
     raw_limit = query.get("limit") or "100"
     if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= 1000:
-        raise ApiError(422, "invalid_field", "limit 应为 1–1000 (limit: 1..1000)", "limit")
+        raise InvalidInput.coded("invalid_field", "limit 应为 1–1000 (limit: 1..1000)", "limit")
     start, end = _when(query.get("from"), "from", False), _when(query.get("to"), "to", True)
     rows = await context.engine.read(lambda conn: store.search(
         conn, hall=hall, actor=query.get("actor") or None, action=query.get("action") or None, start=start,

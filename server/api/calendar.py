@@ -15,11 +15,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from server.context import AppContext, ctx, forbid, require_principal
+from server.domain.errors import InvalidInput, NotFound
 from server.domain.workdays import HolidayTable
 from server.services.calendar import load_year, work_calendar
 
 from .declare import endpoint
-from .errors import ApiError, JSONResponse
+from .errors import JSONResponse
 from .schemas import Body
 
 
@@ -33,7 +34,7 @@ class YearNotice(Body):
 def _year(request: Request) -> int:
     raw = request.path_params["year"]
     if not raw.isdigit() or not 2000 <= int(raw) <= 2100:
-        raise ApiError(404, "unknown_year", f"没有 {raw} 年的日历 (no calendar for {raw!r})")
+        raise NotFound.coded("unknown_year", f"没有 {raw} 年的日历 (no calendar for {raw!r})")
     return int(raw)
 
 
@@ -68,10 +69,10 @@ async def put_year(request: Request, body: YearNotice) -> Response:
     for name, days, weekend in (("holidays", body.holidays, False), ("workdays", body.workdays, True)):
         for day in days:
             if day.year != year:
-                raise ApiError(422, "invalid_field", f"{day} 不在 {year} 年 (not in {year})", name)
+                raise InvalidInput.coded("invalid_field", f"{day} 不在 {year} 年 (not in {year})", name)
             if (day.weekday() >= 5) != weekend:
                 what = "调休上班日应为周末" if weekend else "放假日应为工作日（周末本就休息）"
-                raise ApiError(422, "invalid_field", f"{day}：{what} ({name} on the wrong kind of day)", name)
+                raise InvalidInput.coded("invalid_field", f"{day}：{what} ({name} on the wrong kind of day)", name)
     table = HolidayTable(year, frozenset(body.holidays), frozenset(body.workdays))
     await load_year(context, table, body.source, principal.name)
     return await _year_view(context, year)

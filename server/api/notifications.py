@@ -7,11 +7,12 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute
 
 from server.context import ctx, forbid, require_principal
+from server.domain.errors import InvalidInput
 from server.domain.views import iso
 from server.store import notifications
 
 from .declare import endpoint
-from .errors import ApiError, JSONResponse
+from .errors import JSONResponse
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
@@ -26,8 +27,7 @@ def _limit(request: Request) -> int:
     except ValueError:
         limit = 0
     if not 1 <= limit <= MAX_LIMIT:
-        raise ApiError(422, "invalid_field", f"limit 须为 1 到 {MAX_LIMIT} 的整数 (limit must be 1 to {MAX_LIMIT})",
-                       "limit")
+        raise InvalidInput(f"limit 须为 1 到 {MAX_LIMIT} 的整数", f"limit must be 1 to {MAX_LIMIT}", "limit")
     return limit
 
 

@@ -5,7 +5,6 @@ Managers (and the admin) of the hall only.
 
 from __future__ import annotations
 
-import secrets
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal
 
@@ -16,6 +15,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute
 
 from server.context import AppContext, ctx, forbid, require_principal
+from server.domain.errors import Conflict, InvalidInput, NotFound
 from server.reports import charts
 from server.reports.jobs import exports_for
 from server.reports.report import PERIODS, UnknownHallError, build_report
@@ -24,7 +24,7 @@ from server.store import reports as store
 from server.store import tables as t
 
 from .declare import endpoint
-from .errors import ApiError, JSONResponse
+from .errors import JSONResponse
 from .schemas import Body
 
 SVG = "image/svg+xml; charset=utf-8"
@@ -38,15 +38,15 @@ async def _manager_hall(request: Request) -> tuple[AppContext, HallInfo]:
     context = ctx(request)
     info = await context.engine.read(lambda conn: hall_info(conn, code))
     if info is None:
-        raise ApiError(404, "unknown_hall", f"没有大厅 {code} (no hall {code!r})", "hall")
+        raise NotFound.coded("unknown_hall", f"没有大厅 {code} (no hall {code!r})", "hall")
     return context, info
 
 
 def _choice(value: str | None, name: str, choices: tuple[str, ...], default: str) -> str:
     value = default if value is None or value == "" else value
     if value not in choices:
-        raise ApiError(422, "invalid_field", f"字段 {name} 应为 {'|'.join(choices)} (field {name!r} must be one of "
-                       f"{', '.join(choices)})", name)
+        raise InvalidInput.coded("invalid_field", f"字段 {name} 应为 {'|'.join(choices)} "
+                                 f"(field {name!r} must be one of {', '.join(choices)})", name)
     return value
 
 
@@ -56,7 +56,7 @@ def _date(value: str | None, default: date) -> date:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise ApiError(422, "invalid_field", "字段 date 应为 YYYY-MM-DD (field 'date' must be YYYY-MM-DD)",
+        raise InvalidInput.coded("invalid_field", "字段 date 应为 YYYY-MM-DD (field 'date' must be YYYY-MM-DD)",
                        "date") from None
 
 
@@ -74,7 +74,7 @@ async def get_report(request: Request) -> Response:
     try:
         report = await context.engine.read(lambda conn: build_report(context.db, info.code, period, day, by, now))
     except UnknownHallError:
-        raise ApiError(404, "unknown_hall", "没有这个大厅 (no such hall)", "hall") from None
+        raise NotFound.coded("unknown_hall", "没有这个大厅 (no such hall)", "hall") from None
     return JSONResponse(report)
 
 
@@ -101,7 +101,7 @@ async def create_export(request: Request, body: CreateExport) -> Response:
     now = context.clock.now()
     day = _date(body.date, info.local_day(now))
     principal = await require_principal(request)
-    export_id = secrets.token_hex(8)
+    export_id = context.new_token(12)  # 16 URL-safe characters
     values = {"id": export_id, "hall": info.code, "status": "queued", "progress": 0, "created_by": principal.name,
               "params": {"period": body.period, "date": day.isoformat(), "by": body.by, "format": body.format,
                          "now": now.astimezone(UTC).isoformat()},
@@ -117,7 +117,7 @@ async def _export(request: Request, content: bool = False) -> tuple[HallInfo, di
     export_id = request.path_params["export_id"]
     row = await context.engine.read(lambda conn: store.get_export(conn, info.code, export_id, content))
     if row is None:
-        raise ApiError(404, "unknown_export", "没有这个导出任务 (no such export)", "export_id")
+        raise NotFound.coded("unknown_export", "没有这个导出任务 (no such export)", "export_id")
     return info, row
 
 
@@ -131,7 +131,7 @@ async def get_export(request: Request) -> Response:
 async def get_export_file(request: Request) -> Response:
     _, row = await _export(request, content=True)
     if row["status"] != "done" or row["content"] is None:
-        raise ApiError(409, "export_not_ready", "导出尚未完成 (the export is not finished)")
+        raise Conflict.coded("export_not_ready", "导出尚未完成 (the export is not finished)")
     filename: str = row["filename"] or "report"
     media = "text/csv; charset=utf-8" if filename.endswith(".csv") else \
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

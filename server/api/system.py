@@ -11,14 +11,14 @@ from starlette.responses import Response
 from server import __version__
 from server.auth import verify_password
 from server.context import ctx, require_principal
-from server.domain.errors import RateLimited
+from server.domain.errors import BadCredentials, RateLimited
 from server.engine import WRITES, StorageError
 from server.store import accounts
 from server.store.health import probe_write
 
 from . import audit
 from .declare import endpoint, openapi
-from .errors import RETRY_AFTER_S, ApiError, JSONResponse
+from .errors import RETRY_AFTER_S, JSONResponse
 from .schemas import Login
 
 
@@ -47,7 +47,7 @@ async def login(request: Request, body: Login) -> Response:
         hall = await context.engine.read(lambda conn: _hall_of(conn, body.username))  # its manager sees it
         await audit.record(context, actor=body.username, kind="anonymous", action="auth.login.failed", hall=hall,
                            status=401, detail={"address": address})
-        raise ApiError(401, "bad_credentials", "用户名或密码错误 (wrong username or password)", "password")
+        raise BadCredentials.coded("bad_credentials", "用户名或密码错误 (wrong username or password)", "password")
     token = accounts.new_token()
     await context.engine.write(lambda conn: accounts.add_token(conn, token, user_id=row.id))
     context.login_limiter.reset(keys[0])

@@ -8,12 +8,13 @@ starts until the slot ends (CONTRACT: "during (or up to 15 minutes before) its s
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from .errors import Conflict, DomainError, Forbidden, InvalidInput
+from .errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from .workdays import WorkCalendar
 
 # Booking states. ``late``: came after the slot ended and got an ordinary walk-in ticket.
@@ -28,12 +29,18 @@ CODE_LENGTH = 6
 class AppointmentRefused(DomainError):
     """A booking the rules forbid; its branch says how (the edge maps it): a value that cannot be
     booked (``BookingInvalid``), the state that forbids it (``BookingConflict``), a visitor whose
-    bookings are suspended (``BookingSuspended``). ``message`` is "中文 (English)"."""
+    bookings are suspended (``BookingSuspended``). ``message`` is "中文 (English)", kept exactly as
+    given (``zh`` and ``en`` are its two halves)."""
 
     def __init__(self, code: str, message: str, field: str | None = None) -> None:
         zh, sep, en = message.rpartition(" (")
         super().__init__(zh if sep else message, en.removesuffix(")") if sep else message, field)
         self.code = code
+        self.text = message
+
+    @property
+    def message(self) -> str:
+        return self.text
 
 
 class BookingInvalid(AppointmentRefused, InvalidInput):
@@ -46,6 +53,49 @@ class BookingConflict(AppointmentRefused, Conflict):
 
 class BookingSuspended(AppointmentRefused, Forbidden):
     pass
+
+
+class QueueNotBookable(InvalidInput):
+    """The queue exists but takes no bookings."""
+
+    code = "queue_not_bookable"
+    field = "queue"
+
+
+class UnknownAppointment(NotFound):
+    """No such booking, or not one the caller may reach (a wrong cancel_token, not today's, another
+    hall's): ``field`` names where the code came from (None when it came from an ID card)."""
+
+    code = "unknown_appointment"
+
+    def __init__(self, zh: str, en: str, field: str | None = "appointment_code") -> None:
+        super().__init__(zh, en)
+        self.field = field
+
+
+class NotCancellable(Conflict):
+    """The booking is checked in, missed, or its slot is over."""
+
+    code = "not_cancellable"
+
+
+class TooEarly(Conflict):
+    """A check-in before the booking's arrival window opens; the message says when to come back."""
+
+    code = "too_early"
+    field = "appointment_code"
+
+
+class AlreadyCheckedIn(Conflict):
+    """A booking checked in once already: ``ticket_id`` is the ticket it holds (None while the first
+    check-in is still issuing it)."""
+
+    code = "already_checked_in"
+    field = "appointment_code"
+
+    def __init__(self, zh: str, en: str, ticket_id: str | None) -> None:
+        super().__init__(zh, en)
+        self.ticket_id = ticket_id
 
 
 def _hm(text: str) -> time:
@@ -210,8 +260,8 @@ def check_in_timing(now: datetime, window: tuple[datetime, datetime]) -> str:
     return "late"
 
 
-def new_code() -> str:
-    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+def new_code(choose: Callable[[str], str] = secrets.choice) -> str:
+    return "".join(choose(CODE_ALPHABET) for _ in range(CODE_LENGTH))
 
 
 def normalise_code(code: str) -> str:

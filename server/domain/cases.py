@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from .errors import Conflict
+from .errors import Conflict, InvalidInput, NotFound
 
 
 class CaseStatus(StrEnum):
@@ -69,6 +69,37 @@ DEPARTMENT_MAY_SET = frozenset({S.IN_REVIEW, S.APPROVED, S.REJECTED, S.READY, S.
 
 class IllegalTransition(Conflict):
     code = "illegal_transition"
+
+
+class UnknownCase(NotFound):
+    """An unknown receipt, a wrong check and a missing one alike: the one answer tells nothing."""
+
+    code = "unknown_case"
+
+    def __init__(self) -> None:
+        super().__init__("没有这个办件，或查询码不正确", "no such case, or the check does not match")
+
+
+class UnknownItem(NotFound):
+    code = "unknown_item"
+    field = "item"
+
+
+class CaseNotReady(Conflict):
+    code = "case_not_ready"
+
+
+class NoNotice(Conflict):
+    code = "no_notice"
+
+
+class NotAccepted(Conflict):
+    code = "not_accepted"
+
+
+class CollectorMismatch(InvalidInput):
+    code = "collector_mismatch"
+    field = "collector.id_number"
 
 
 def label(status: str) -> str:

@@ -31,6 +31,8 @@ branches to statuses (404, 401, 403, 422, 429, 409) and the CONTRACT error shape
 
 from __future__ import annotations
 
+from typing import Self
+
 
 class DomainError(Exception):
     code = "domain_error"
@@ -43,9 +45,18 @@ class DomainError(Exception):
         if field is not None:
             self.field = field
 
+    @classmethod
+    def coded(cls, code: str, message: str, field: str | None = None) -> Self:
+        """A refusal of this branch with a code of its own, from a message "中文 (English)"."""
+        zh, sep, en = message.rpartition(" (")
+        split = bool(sep) and message.endswith(")")
+        error = cls(zh if split else message, en[:-1] if split else message, field)
+        error.code = code
+        return error
+
     @property
     def message(self) -> str:
-        return f"{self.zh} ({self.en})"
+        return self.zh if self.zh == self.en else f"{self.zh} ({self.en})"
 
 
 class NotFound(DomainError):

@@ -10,11 +10,30 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from .errors import Conflict, NotFound
 from .ratings import UNHAPPY
 
 DEFAULT_DUE_DAYS = 5
 MAX_DUE_DAYS = 60
 STATUSES = ("open", "overdue", "closed")
+
+
+class UnknownFollowup(NotFound):
+    """An unknown follow-up and another hall's alike."""
+
+    code = "unknown_followup"
+
+    def __init__(self, raw: object) -> None:
+        shown = repr(raw) if isinstance(raw, str) else raw
+        super().__init__(f"没有整改单 {raw}", f"no follow-up {shown}")
+
+
+class FollowupClosed(Conflict):
+    code = "followup_closed"
+
+
+class NotReadyToClose(Conflict):
+    code = "not_ready_to_close"
 
 
 def opens_followup(level: int) -> bool:

@@ -8,9 +8,11 @@ import logging
 from datetime import datetime, time
 from typing import Any
 
+from server.auth import Principal
 from server.channels import dashboard_channel
 from server.context import AppContext
 from server.domain import alerts as rules
+from server.domain.errors import Forbidden, InvalidInput, NotFound
 from server.domain.hall import Hall
 from server.domain.views import iso
 from server.store import alerts as store
@@ -75,3 +77,74 @@ async def cases_due_message(context: AppContext, code: str) -> dict[str, Any]:
     """What the dashboard feed pushes of the cases due: ``{"type": "cases.due", soon, overdue}``."""
     hall = await context.engine.hall(code)
     return {"type": "cases.due", **(await cases_due(context, hall))}
+
+
+# ---------------------------------------------------------------- the managers' side
+def require_manager(principal: Principal, hall: str, what: str) -> None:
+    """A manager of this hall (or an admin): the dashboard's alerts, settings and steering."""
+    if not principal.is_manager or not principal.in_hall(hall):
+        raise Forbidden(f"只有本大厅的管理人员可以{what}", "only the hall's managers may do this")
+
+
+class UnknownAlert(NotFound):
+    code = "unknown_alert"
+    field = "id"
+
+
+async def _managed(context: AppContext, principal: Principal, code: str, what: str) -> Hall:
+    hall = await context.engine.hall(code)  # UnknownHall first
+    require_manager(principal, code, what)
+    return hall
+
+
+async def standing(context: AppContext, principal: Principal, code: str) -> dict[str, Any]:
+    """``{at, alerts}``: the hall's standing alerts for its managers."""
+    await _managed(context, principal, code, "查看和处理提醒")
+    message = await alerts_message(context, code)
+    return {"at": message["at"], "alerts": message["alerts"]}
+
+
+async def acknowledge(context: AppContext, principal: Principal, code: str, alert_id: str) -> dict[str, Any]:
+    """The acknowledgement (who and when) is stored; the alert stays acknowledged, and silent, for
+    as long as it stands. Acknowledging an acknowledged alert changes nothing."""
+    await _managed(context, principal, code, "查看和处理提醒")
+    hall, alerts = await current_alerts(context, code)
+    alert = next((a for a in alerts if a.id == alert_id), None)
+    if alert is None:
+        raise UnknownAlert("没有这条提醒，或它已经解除", f"no standing alert {alert_id!r}")
+    now = context.clock.now()
+    acked = await context.engine.write(lambda conn: store.ack(conn, code, alert_id, principal.name, now))
+    await wake_dashboards(context, code)
+    return rules.alert_json(rules.with_acks([alert], {alert_id: acked})[0], hall)
+
+
+async def settings_of(context: AppContext, principal: Principal, code: str) -> dict[str, Any]:
+    await _managed(context, principal, code, "查看提醒设置")
+    return (await load_settings(context, code)).to_json()
+
+
+async def change_settings(context: AppContext, principal: Principal, code: str, *,
+                          wait_target_min: dict[str, int] | None = None, crowded_per_counter: int | None = None,
+                          pause_max_min: int | None = None) -> dict[str, Any]:
+    """Values left out keep theirs; ``wait_target_min`` is merged into the current targets, its keys
+    ``default`` or the hall's queue codes, its values whole minutes."""
+    hall = await _managed(context, principal, code, "修改提醒设置")
+    current = (await load_settings(context, code)).to_json()
+    if wait_target_min is not None:
+        targets = dict(current["wait_target_min"])
+        for key, minutes in wait_target_min.items():
+            name = key if key == "default" else key.strip().upper()
+            if name != "default" and hall.config.queue(name) is None:
+                raise InvalidInput(f"字段 wait_target_min.{key} 无效：没有 {key} 类队列",
+                                   f"no queue {key!r} in this hall", f"wait_target_min.{key}")
+            targets[name] = minutes
+        current["wait_target_min"] = targets
+    if crowded_per_counter is not None:
+        current["crowded_per_counter"] = crowded_per_counter
+    if pause_max_min is not None:
+        current["pause_max_min"] = pause_max_min
+    settings = rules.AlertSettings.from_json(current).to_json()
+    now = context.clock.now()
+    await context.engine.write(lambda conn: store.put_settings(conn, code, settings, principal.name, now))
+    await wake_dashboards(context, code)
+    return settings

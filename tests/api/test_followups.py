@@ -6,8 +6,8 @@ from typing import Any
 
 from starlette.testclient import TestClient
 
-from server.api.followups import overdue_followups
 from server.domain.clock import FakeClock
+from server.services.followups import overdue_followups
 
 from .conftest import login
 from .test_ratings import RATE

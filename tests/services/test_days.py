@@ -1,6 +1,7 @@
-"""The day's end (server/services/days.py): done by the server itself, and never failing silently:
-a failure is logged with its traceback and stands as an alert on the hall's dashboard until a
-later attempt succeeds (issue 15)."""
+"""The day's end (server/services/days.py), on a real store and engine: done by the server itself,
+and never failing silently: a failure is logged with its traceback and stands as an alert on the
+hall's dashboard until a later attempt succeeds (issue 15). ``context_on`` builds the app's context
+for service tests."""
 
 from __future__ import annotations
 
