@@ -5,18 +5,16 @@ non-GET ``/api/v1`` request made by a signed-in user or a device: who, in which 
 the action named from the route (``counter.call-next``), its target from the path (``counter 3``),
 the status and when. Request bodies are never stored: only the names of the fields sent and the
 values of a few harmless ones (queue, counter, level…), so no ID number, phone or password lands
-here. Sign-ins are recorded by server/api/system.py, tokens and users added by server/cli.py.
+here. Sign-ins are recorded by server/services/accounts.py, tokens and users added by server/cli.py.
 
-``GET /api/v1/audit`` searches it: managers their own hall, admins every hall.
+``GET /api/v1/audit`` searches it: managers their own hall, admins every hall (the rules, and
+``record`` which appends an entry: server/services/audit.py).
 """
 
 from __future__ import annotations
 
 import contextlib
-import logging
-from datetime import date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import orjson
 from starlette.requests import HTTPConnection, Request
@@ -24,18 +22,12 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server.auth import Principal
-from server.context import AppContext, ctx, current_principal, forbid, require_principal
-from server.domain import audit_text
-from server.domain.errors import InvalidInput
-from server.store import accounts
-from server.store import audit as store
-from server.store.repo import utc
+from server.context import AppContext, ctx, current_principal, require_principal
+from server.services import audit
 
 from .declare import PREFIX, endpoint
 from .errors import JSONResponse
 
-log = logging.getLogger("onewindow")
-CHINA = ZoneInfo("Asia/Shanghai")
 MAX_BODY = 16_384  # read no more of a body than this for the summary
 VERBS = {"POST": "create", "PUT": "set", "PATCH": "update", "DELETE": "delete"}
 # Body fields whose values may be kept (short, never personal); of any other field only its name.
@@ -106,19 +98,6 @@ def summarize(raw: bytes) -> dict[str, Any]:
     return out
 
 
-async def record(context: AppContext, *, actor: str, kind: str, action: str, role: str | None = None,
-                 hall: str | None = None, method: str | None = None, path: str | None = None,
-                 target: str | None = None, status: int | None = None, detail: dict[str, Any] | None = None) -> None:
-    """Appends one entry. Never raises: an audit write that fails is logged, the action stands."""
-    at = context.clock.now()
-    try:
-        await context.engine.write(lambda conn: store.add_entry(
-            conn, at=at, actor=actor, kind=kind, action=action, role=role, hall=hall, method=method, path=path,
-            target=target, status=status, detail=detail))
-    except Exception:
-        log.exception("audit entry %s by %s not recorded", action, actor)
-
-
 class AuditTrail:
     """Records each successful non-GET /api/v1 request by a signed-in member of staff. Devices are
     left out: a visitor taking a number at a kiosk is not a staff action, and a row per ticket
@@ -167,27 +146,12 @@ class AuditTrail:
         template = getattr(route, "path", None) or scope["path"]
         action, target, path = describe(template, scope["method"], params)
         hall = params.get("hall") or principal.hall
-        await record(context, actor=principal.name, kind=principal.kind, role=principal.role, hall=hall,
-                     action=action, method=scope["method"], path=path, target=target, status=status,
-                     detail=summarize(body) if len(body) < MAX_BODY else {"fields": ["…"]})
+        await audit.record(context, actor=principal.name, kind=principal.kind, role=principal.role, hall=hall,
+                           action=action, method=scope["method"], path=path, target=target, status=status,
+                           detail=summarize(body) if len(body) < MAX_BODY else {"fields": ["…"]})
 
 
 # ------------------------------------------------------------------ search
-def _when(raw: str | None, name: str, end: bool) -> datetime | None:
-    """An ISO date (the whole day, China time) or date-time."""
-    if not raw:
-        return None
-    try:
-        if len(raw) == 10:
-            day = date.fromisoformat(raw)
-            return datetime.combine(day + timedelta(days=1) if end else day, time(), CHINA)
-        at = datetime.fromisoformat(raw)
-    except ValueError:
-        raise InvalidInput.coded("invalid_field", f"{name} 应为日期或时间，如 2026-11-26 (ISO date or date-time)",
-                       name) from None
-    return at if at.tzinfo is not None else at.replace(tzinfo=CHINA)
-
-
 @endpoint("GET", "/audit", "The audit trail, newest first: ?hall=&actor=&action=&from=&to=&q=&limit= "
           "(managers: their hall; admins: all)", tag="manage",
           responses={200: "{entries: [...]}", 403: "not a manager or admin, or another hall"})
@@ -195,30 +159,11 @@ async def search_audit(request: Request) -> Response:
     """``action`` matches a name or its first part (``counter`` finds ``counter.call-next``); ``from``
     and ``to`` take a date (whole days, China time) or a date-time; ``q`` finds text in the actor,
     action, target or summary; ``limit`` up to 1000 (100)."""
-    context = ctx(request)
     principal = await require_principal(request)
-    if not principal.is_manager:
-        raise forbid("只有管理人员可以查看操作日志", "only managers and admins read the audit trail")
     query = request.query_params
-    hall = query.get("hall") or None
-    if principal.role != "admin":
-        if hall is not None and hall != principal.hall:
-            raise forbid("只能查看本大厅的操作日志", "managers read their own hall's trail")
-        hall = principal.hall
-    raw_limit = query.get("limit") or "100"
-    if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= 1000:
-        raise InvalidInput.coded("invalid_field", "limit 应为 1–1000 (limit: 1..1000)", "limit")
-    start, end = _when(query.get("from"), "from", False), _when(query.get("to"), "to", True)
-    rows = await context.engine.read(lambda conn: store.search(
-        conn, hall=hall, actor=query.get("actor") or None, action=query.get("action") or None, start=start,
-        end=end, q=(query.get("q") or "").strip()[:100] or None, limit=int(raw_limit)))
-    names = await context.engine.read(lambda conn: accounts.display_names(conn, {row["actor"] for row in rows}))
-    entries = [{**row, "at": utc(row["at"]).astimezone(CHINA).isoformat(timespec="seconds"),
-                "actor_name": names.get(row["actor"]), "action_label": audit_text.action_text(row["action"]),
-                "target_label": audit_text.target_text(row["target"]),
-                "detail_label": audit_text.detail_text(row["detail"]),
-                "sentence": audit_text.sentence(row, names.get(row["actor"]) if row["kind"] == "user" else None)}
-               for row in rows]
+    entries = await audit.search(ctx(request), principal, hall=query.get("hall"), actor=query.get("actor"),
+                                 action=query.get("action"), start=query.get("from"), end=query.get("to"),
+                                 q=query.get("q"), limit=query.get("limit"))
     return JSONResponse({"entries": entries})
 
 

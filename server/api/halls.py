@@ -8,13 +8,13 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from server.context import ctx, forbid, require_principal
+from server.context import ctx, require_principal
 from server.domain.appointments import AlreadyCheckedIn
 from server.domain.errors import AlreadyWaiting, UnknownTicket
 from server.domain.hall import Hall
 from server.domain.model import Event
 from server.domain.views import hall_info, public_ticket, snapshot
-from server.services import tickets
+from server.services import halls, tickets
 from server.services.tickets import locate_ticket
 from server.store import repo
 
@@ -85,29 +85,18 @@ def _held(hall: Hall, held: AlreadyWaiting | AlreadyCheckedIn) -> Response:
 @endpoint("PUT", "/halls/{hall}/notice", "Set the scrolling notice on the hall's screens (managers)", body=Notice,
           responses={200: "the notice as the screens now show it", 403: "not a manager of this hall"})
 async def set_notice(request: Request, body: Notice) -> Response:
-    context = ctx(request)
-    code = request.path_params["hall"]
     principal = await require_principal(request)
-    await context.engine.hall(code)
-    if not principal.is_manager or not principal.in_hall(code):
-        raise forbid("只有本大厅的管理人员可以设置公告", "only the hall's managers may set the notice")
-    await context.engine.run(code, lambda hall, now: hall.set_notice(body.notice, now))
-    return JSONResponse({"notice": (await context.engine.hall(code)).notice})
+    notice = await halls.set_notice(ctx(request), principal, request.path_params["hall"], body.notice)
+    return JSONResponse({"notice": notice})
 
 
 @endpoint("PUT", "/halls/{hall}/phone", "Set the hall's consultation telephone (managers)", body=Phone,
           responses={200: "the telephone as notices, receipts and kiosks now show it",
                      403: "not a manager of this hall"})
 async def set_phone(request: Request, body: Phone) -> Response:
-    context = ctx(request)
-    code = request.path_params["hall"]
     principal = await require_principal(request)
-    await context.engine.hall(code)
-    if not principal.is_manager or not principal.in_hall(code):
-        raise forbid("只有本大厅的管理人员可以设置咨询电话", "only the hall's managers may set the telephone")
-    await context.engine.run(code, lambda hall, now: hall.set_phone(body.phone, now))
-    return JSONResponse({"phone": (await context.engine.hall(code)).config.phone})
-
+    phone = await halls.set_phone(ctx(request), principal, request.path_params["hall"], body.phone)
+    return JSONResponse({"phone": phone})
 
 
 async def _find_by_token(request: Request) -> tuple[Hall, dict[str, object]]:

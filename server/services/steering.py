@@ -5,12 +5,15 @@ which managers may take at any counter of their hall; the hall notice is ``Hall.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from server.auth import Principal
 from server.context import AppContext
-from server.domain.errors import InvalidInput, UnknownQueue
+from server.domain.clock import ShiftedClock
+from server.domain.errors import Forbidden, InvalidInput, NotFound, UnknownQueue
 from server.domain.hall import Hall
 from server.domain.model import Event, Ticket
+from server.domain.views import iso
 
 from .alerts import require_manager, wake_dashboards
 
@@ -58,3 +61,26 @@ async def set_counter_queues(context: AppContext, principal: Principal, hall_cod
     await context.engine.run(hall_code, lambda h, now: h.set_counter_queues(number, queues, now, by=principal.name))
     await wake_dashboards(context, hall_code)
     return await context.engine.hall(hall_code)
+
+
+def adjustable_clock(context: AppContext) -> ShiftedClock:
+    """The test clock of demos and browser tests (``ONEWINDOW_CLOCK_AT``); anywhere else NotFound:
+    for a real hall the path does not exist."""
+    clock = context.clock
+    if context.settings.clock_at is None or not isinstance(clock, ShiftedClock):
+        raise NotFound("没有这个地址", "not found")
+    return clock
+
+
+async def advance_clock(context: AppContext, principal: Principal, seconds: float) -> dict[str, Any]:
+    """An admin jumps the test clock ahead (a browser test sees a wait pass its target); every
+    dashboard recomputes its alerts. ``{now, halls: {code: now in the hall's time}}``."""
+    clock = adjustable_clock(context)
+    if not (principal.kind == "user" and principal.role == "admin"):
+        raise Forbidden("只有系统管理员可以调整时钟", "only admins may move the clock")
+    now = clock.advance(seconds)
+    out: dict[str, Any] = {"now": now.isoformat(timespec="seconds")}
+    for hall in await context.engine.loaded_halls():
+        out.setdefault("halls", {})[hall.config.code] = iso(now, hall)
+        await wake_dashboards(context, hall.config.code)
+    return out

@@ -1,0 +1,89 @@
+"""The audit trail (issue 9): appending an entry, and searching the trail.
+
+Entries are written by the HTTP edge's ``AuditTrail`` middleware (server/api/audit.py), the sign-in
+(server/api/system.py) and server/cli.py; ``search`` is for managers (their own hall) and admins
+(every hall), newest first, each entry with its Chinese words (server/domain/audit_text.py).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from server.auth import Principal
+from server.context import AppContext
+from server.domain import audit_text
+from server.domain.errors import Forbidden, InvalidInput
+from server.store import accounts
+from server.store import audit as store
+from server.store.repo import utc
+
+log = logging.getLogger("onewindow")
+CHINA = ZoneInfo("Asia/Shanghai")
+DEFAULT_LIMIT = 100
+MAX_LIMIT = 1000
+
+
+async def record(context: AppContext, *, actor: str, kind: str, action: str, role: str | None = None,
+                 hall: str | None = None, method: str | None = None, path: str | None = None,
+                 target: str | None = None, status: int | None = None, detail: dict[str, Any] | None = None) -> None:
+    """Appends one entry. Never raises: an audit write that fails is logged, the action stands."""
+    at = context.clock.now()
+    try:
+        await context.engine.write(lambda conn: store.add_entry(
+            conn, at=at, actor=actor, kind=kind, action=action, role=role, hall=hall, method=method, path=path,
+            target=target, status=status, detail=detail))
+    except Exception:
+        log.exception("audit entry %s by %s not recorded", action, actor)
+
+
+def _when(raw: str | None, name: str, end: bool) -> datetime | None:
+    """An ISO date (the whole day, China time) or date-time."""
+    if not raw:
+        return None
+    try:
+        if len(raw) == 10:
+            day = date.fromisoformat(raw)
+            return datetime.combine(day + timedelta(days=1) if end else day, time(), CHINA)
+        at = datetime.fromisoformat(raw)
+    except ValueError:
+        raise InvalidInput.coded("invalid_field", f"{name} 应为日期或时间，如 2026-11-26 (ISO date or date-time)",
+                                 name) from None
+    return at if at.tzinfo is not None else at.replace(tzinfo=CHINA)
+
+
+def _entry(row: dict[str, Any], names: dict[str, str]) -> dict[str, Any]:
+    """An entry as the trail shows it: the time in China time, who by name, and its Chinese words."""
+    return {**row, "at": utc(row["at"]).astimezone(CHINA).isoformat(timespec="seconds"),
+            "actor_name": names.get(row["actor"]), "action_label": audit_text.action_text(row["action"]),
+            "target_label": audit_text.target_text(row["target"]),
+            "detail_label": audit_text.detail_text(row["detail"]),
+            "sentence": audit_text.sentence(row, names.get(row["actor"]) if row["kind"] == "user" else None)}
+
+
+async def search(context: AppContext, principal: Principal, *, hall: str | None = None, actor: str | None = None,
+                 action: str | None = None, start: str | None = None, end: str | None = None,
+                 q: str | None = None, limit: str | None = None) -> list[dict[str, Any]]:
+    """The trail, newest first. Managers read their own hall (``hall`` None: theirs), admins any
+    (None: all). ``action`` matches a name or its first part; ``start`` and ``end`` take a date
+    (whole days, China time) or a date-time; ``q`` finds text in the actor, action, target or
+    summary; ``limit`` (as sent) 1..1000, 100 if absent."""
+    if not principal.is_manager:
+        raise Forbidden("只有管理人员可以查看操作日志", "only managers and admins read the audit trail")
+    hall = hall or None
+    if principal.role != "admin":
+        if hall is not None and hall != principal.hall:
+            raise Forbidden("只能查看本大厅的操作日志", "managers read their own hall's trail")
+        hall = principal.hall
+    raw_limit = limit or str(DEFAULT_LIMIT)
+    if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= MAX_LIMIT:
+        raise InvalidInput.coded("invalid_field", "limit 应为 1–1000 (limit: 1..1000)", "limit")
+    since, until = _when(start, "from", False), _when(end, "to", True)
+    text = (q or "").strip()[:100] or None
+    rows = await context.engine.read(lambda conn: store.search(
+        conn, hall=hall, actor=actor or None, action=action or None, start=since, end=until, q=text,
+        limit=int(raw_limit)))
+    names = await context.engine.read(lambda conn: accounts.display_names(conn, {row["actor"] for row in rows}))
+    return [_entry(row, names) for row in rows]
