@@ -44,6 +44,7 @@ from server.engine import HallEngine
 from server.hub import Hub
 from server.hub import routes as live
 from server.jobs.triggers import HallNotifier
+from server.services import audit as audit_service
 from server.services import days
 from server.services import followups as followups_service
 from server.settings import Settings
@@ -76,6 +77,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
         try:
             yield {"ctx": context}
         finally:
+            await audit_service.flush(context)  # the last staff actions' entries
             await notifier.close()
             roller.cancel()
             await hub.close()

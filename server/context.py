@@ -8,6 +8,7 @@ errors (server/domain/errors.py), which each edge turns into its own answer.
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import time
 from collections.abc import Awaitable, Callable
@@ -56,6 +57,9 @@ class AppContext:
     # Work the server does by itself that failed, by hall: task → (title, since); an alert stands
     # on the hall's dashboard while it does (server/services/alerts.py).
     problems: dict[str, dict[str, tuple[str, datetime]]] = field(default_factory=dict)
+    # Audit entries waiting for their batch's write (server/services/audit.py).
+    audit_pending: list[dict[str, Any]] = field(default_factory=list)
+    audit_flusher: asyncio.Task[None] | None = None
     _tokens: dict[str, tuple[float, Principal | None]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:

@@ -33,6 +33,7 @@ from server.domain.views import iso
 from server.services.cards import holder_from_agent, kiosk_card
 from server.services.kiosks import publish_card
 from server.services.ratings import Given, NotRatable, last_finished, store_rating
+from server.services.tickets import forget_kiosk_devices
 from server.sockets import Refused, SocketEndpoint
 from server.store import devices
 from server.tasks import cancel_and_wait
@@ -253,6 +254,7 @@ class AgentSession:
             return
         now = self.context.clock.now()
         await self.context.engine.write(lambda conn: devices.save_states(conn, self.hall, self.name, states, now))
+        forget_kiosk_devices(self.context, self.hall, self.name)  # the next ticket sees the printer as it is
         await self._to_kiosk({"type": "device.status", "agent": self.name, "devices": dict(self._states)})
 
     async def _to_kiosk(self, message: dict[str, Any]) -> None:
