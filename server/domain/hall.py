@@ -25,6 +25,7 @@ from sortedcontainers import SortedList
 
 from . import errors
 from .model import (
+    APPOINTMENT_CLASS,
     CLASSES,
     WALK_IN_CLASS,
     Channel,
@@ -145,6 +146,18 @@ class Hall:
         for cls in CLASSES:
             for _, ticket_id in self._waiting[(queue, cls)]:
                 yield self.tickets[ticket_id]
+
+    def waiting_appointments(self) -> Iterator[Ticket]:
+        """Waiting tickets of booked visitors (their own calling class, or transferred to a counter):
+        the few the "you are nearly up" message is about, found without a scan of the day."""
+        for queue in self.config.queues:
+            for _, ticket_id in self._waiting[(queue.code, APPOINTMENT_CLASS)]:
+                yield self.tickets[ticket_id]
+        for targeted in self._targeted.values():
+            for _, ticket_id in targeted:
+                ticket = self.tickets[ticket_id]
+                if ticket.channel == Channel.APPOINTMENT:
+                    yield ticket
 
     def targeted_at(self, number: int) -> Iterator[Ticket]:
         """Tickets transferred to one counter by name, in their order."""

@@ -22,7 +22,7 @@ from typing import Any
 from server.channels import dashboard_channel
 from server.context import AppContext
 from server.domain.hall import Hall
-from server.domain.model import Channel, TicketStatus
+from server.domain.model import Channel
 from server.services.alerts import cases_due_message
 from server.services.calendar import work_calendar
 from server.services.cases import case_contact
@@ -93,9 +93,7 @@ class HallNotifier:
 
     async def _near_the_front(self, hall: Hall) -> None:
         threshold = self.context.settings.notify_ahead
-        for ticket in list(hall.tickets.values()):
-            if ticket.status != TicketStatus.WAITING or ticket.channel != Channel.APPOINTMENT:
-                continue
+        for ticket in list(hall.waiting_appointments()):  # not the whole day's tickets: a few booked ones
             ahead = hall.ahead(ticket)
             if ahead > threshold:
                 continue

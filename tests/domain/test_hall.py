@@ -280,3 +280,18 @@ def test_replaying_the_events_rebuilds_the_same_state(hall: Hall, clock: FakeClo
     for event in log:
         replica.apply(event)
     assert snapshot(replica, clock.now()) == snapshot(hall, clock.now())
+
+
+def test_waiting_appointments_are_the_booked_visitors_still_waiting(hall: Hall, clock: FakeClock) -> None:
+    """What the "nearly your turn" message looks at, without a scan of the day's tickets."""
+    opened(hall, clock, 1, 2)
+    issue(hall, clock)
+    booked = [hall.issue("A", clock.now(), f"b{n}", channel=Channel.APPOINTMENT, appointment_code=f"C{n}")[-1].ticket
+              for n in range(3)]
+    assert all(b is not None for b in booked)
+    call_next(hall, clock, 1)  # the first booked visitor is called
+    hall.transfer(1, clock.now(), to_counter=2)  # … and sent on to counter 2 by name: waiting again, targeted
+    waiting = {t.appointment_code for t in hall.waiting_appointments()}
+    assert waiting == {"C0", "C1", "C2"}
+    call_next(hall, clock, 2)
+    assert {t.appointment_code for t in hall.waiting_appointments()} == {"C1", "C2"}
