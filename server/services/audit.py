@@ -13,8 +13,6 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection
-
 from server.auth import Principal
 from server.context import AppContext
 from server.domain import audit_text
@@ -56,12 +54,8 @@ async def flush(context: AppContext) -> None:
     del context.audit_pending[: len(entries)]
     if not entries:
         return
-    def write(conn: Connection) -> None:
-        for entry in entries:
-            store.add_entry(conn, **entry)
-
     try:
-        await context.engine.write(write)
+        await context.engine.write(lambda conn: store.add_entries(conn, entries))
     except Exception:
         log.exception("%d audit entries not recorded (%s …)", len(entries), entries[0]["action"])
 

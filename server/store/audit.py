@@ -14,13 +14,23 @@ def _cut(value: str | None, size: int) -> str | None:
     return value[:size] if value is not None else None
 
 
-def add_entry(conn: Connection, *, at: datetime, actor: str, kind: str, action: str, role: str | None = None,
-              hall: str | None = None, method: str | None = None, path: str | None = None,
-              target: str | None = None, status: int | None = None, detail: dict[str, Any] | None = None) -> None:
-    conn.execute(insert(audit_log).values(
-        at=at, actor=_cut(actor, 64) or "?", kind=kind, role=_cut(role, 16), hall=_cut(hall, 32),
-        action=_cut(action, 80) or "?", method=method, path=_cut(path, 200), target=_cut(target, 200),
-        status=status, detail=detail or {}))
+def _row(*, at: datetime, actor: str, kind: str, action: str, role: str | None = None, hall: str | None = None,
+         method: str | None = None, path: str | None = None, target: str | None = None, status: int | None = None,
+         detail: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"at": at, "actor": _cut(actor, 64) or "?", "kind": kind, "role": _cut(role, 16), "hall": _cut(hall, 32),
+            "action": _cut(action, 80) or "?", "method": method, "path": _cut(path, 200),
+            "target": _cut(target, 200), "status": status, "detail": detail or {}}
+
+
+def add_entry(conn: Connection, **entry: Any) -> None:
+    """One entry: at, actor, kind, action; role, hall, method, path, target, status, detail if known."""
+    conn.execute(insert(audit_log).values(_row(**entry)))
+
+
+def add_entries(conn: Connection, entries: list[dict[str, Any]]) -> None:
+    """A batch of entries in one statement (server/services/audit.py writes them every few ms)."""
+    if entries:
+        conn.execute(insert(audit_log), [_row(**entry) for entry in entries])
 
 
 def _escape(text: str) -> str:
