@@ -52,7 +52,7 @@ FIELDS = {
     "note": "备注", "callback": "回访", "tracking_no": "快递单号", "collector": "领取人", "what": "文书",
     "departments": "协办部门", "paperless": "无纸化", "date": "日期", "slot": "时段", "name": "姓名", "code": "编码",
     "ticket_id": "关联号码", "fix": "整改措施", "comment": "意见", "settings": "设置", "seconds": "秒数", "at": "时间",
-    "format": "格式", "from": "起始", "to": "截止", "address": "来源地址", "report": "报表",
+    "format": "格式", "from": "起始", "to": "截止", "address": "来源地址", "advance_s": "前进秒数", "report": "报表",
     "appointment_code": "预约号", "card_token": "读卡凭证",
 }
 

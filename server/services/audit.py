@@ -17,6 +17,7 @@ from server.auth import Principal
 from server.context import AppContext
 from server.domain import audit_text
 from server.domain.errors import Forbidden, InvalidInput
+from server.engine import StorageError
 from server.store import accounts
 from server.store import audit as store
 from server.store.repo import utc
@@ -28,6 +29,8 @@ MAX_LIMIT = 1000
 
 
 BATCH_S = 0.02  # entries gather this long, then go in one write transaction
+RETRY_S = 1.0  # while the database is away, entries wait and are tried again this often …
+MAX_PENDING = 10_000  # … up to this many (the oldest give way; the outage is in the log)
 
 
 async def record(context: AppContext, *, actor: str, kind: str, action: str, role: str | None = None,
@@ -35,29 +38,41 @@ async def record(context: AppContext, *, actor: str, kind: str, action: str, rol
                  target: str | None = None, status: int | None = None, detail: dict[str, Any] | None = None) -> None:
     """Appends one entry, written with the others of the next few milliseconds in one transaction
     (on SQLite a write transaction of its own per staff request halved the hall's rate). Never
-    raises: an audit write that fails is logged, the action stands."""
+    raises: the action stands whatever happens to its entry."""
     context.audit_pending.append({"at": context.clock.now(), "actor": actor, "kind": kind, "action": action,
                                   "role": role, "hall": hall, "method": method, "path": path, "target": target,
                                   "status": status, "detail": detail})
+    _flush_in(context, BATCH_S)
+
+
+def _flush_in(context: AppContext, seconds: float) -> None:
     if context.audit_flusher is None or context.audit_flusher.done():
-        context.audit_flusher = asyncio.create_task(_flush_soon(context), name="audit-batch")
+        context.audit_flusher = asyncio.create_task(_flush_later(context, seconds), name="audit-batch")
 
 
-async def _flush_soon(context: AppContext) -> None:
-    await asyncio.sleep(BATCH_S)
-    await flush(context)
+async def _flush_later(context: AppContext, seconds: float) -> None:
+    await asyncio.sleep(seconds)
+    if await flush(context) is False:
+        context.audit_flusher = None  # this task ends now: let the retry start one of its own
+        _flush_in(context, RETRY_S)
 
 
-async def flush(context: AppContext) -> None:
-    """Writes every pending entry now (before a search, and when the app stops)."""
+async def flush(context: AppContext) -> bool:
+    """Writes every pending entry now (before a search, and when the app stops). False while the
+    database is away: the entries stay pending (the engine logs the outage once, not this)."""
     entries = list(context.audit_pending)
     del context.audit_pending[: len(entries)]
     if not entries:
-        return
+        return True
     try:
         await context.engine.write(lambda conn: store.add_entries(conn, entries))
+    except StorageError:
+        context.audit_pending[:0] = entries
+        del context.audit_pending[:-MAX_PENDING]
+        return False
     except Exception:
         log.exception("%d audit entries not recorded (%s …)", len(entries), entries[0]["action"])
+    return True
 
 
 def _when(raw: str | None, name: str, end: bool) -> datetime | None:

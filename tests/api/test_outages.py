@@ -81,6 +81,10 @@ def test_postgresql_away_is_503_on_every_path_and_logged_once(postgres_url: str,
                 again = client.post(f"{HALL}/tickets", json={"queue": "A"}, headers=KIOSK)
                 assert again.status_code == 201, again.text
                 assert client.get("/healthz").status_code == 200
+                # The audit entries of just before (clerk01's sign-in and opening) are there: written before
+                # the cut, or kept through the outage and written once the database was back.
+                trail = client.get("/api/v1/audit?actor=clerk01", headers=login(client, "manager")).json()
+                assert {"auth.login", "counter.open"} <= {e["action"] for e in trail["entries"]}
             ended = [r.getMessage() for r in outage_lines(caplog)[len(during):]]
             assert len(ended) == 1 and ended[0].startswith("database back after"), ended
     finally:

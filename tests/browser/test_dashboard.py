@@ -436,3 +436,11 @@ def test_the_dashboard_fits_and_reads_right(desk: Callable[..., BrowserContext],
     item = page.locator("#followup-list li.followup").first
     expect(item).to_contain_text("林晓燕")  # clerk01 by name, as the staff list knows them
     shoot(page, f"followups-{width}")
+
+    page.locator("[data-tab=audit]").click()
+    page.locator("#audit-form").get_by_role("button", name="查询").click()
+    first = page.locator("#audit-rows tr").first
+    expect(first.locator("td.sentence")).to_contain_text("。")  # each entry a sentence
+    assert page.evaluate(CLIPPED, "#audit-table, .table-wrap:has(#audit-table)") == []
+    assert "{" not in page.locator("#audit-rows").inner_text()  # no raw JSON
+    shoot(page, f"audit-{width}")
