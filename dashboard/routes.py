@@ -20,7 +20,7 @@ async def dashboard_page(request: Request) -> Response:
     hall = await public_hall(request)
     if hall is None:
         return not_found("没有找到这个大厅", "Hall not found")
-    if not principal.is_manager or not principal.in_hall(hall.config.code):
+    if not principal.manages(hall.config.code):
         return render("dashboard.html", status=403, forbidden=True, hall=hall.config,
                       user={"name": principal.display_name or principal.name})
     user = {"username": principal.name, "role": principal.role, "name": principal.display_name}

@@ -56,6 +56,10 @@ class Principal:
     def is_manager(self) -> bool:
         return self.kind == "user" and self.role in ("manager", "admin")
 
+    def manages(self, hall: str) -> bool:
+        """A manager of this hall, or an admin: the dashboard, its alerts, reports and settings."""
+        return self.is_manager and self.in_hall(hall)
+
 
 TICKET_ISSUERS = {("device", "kiosk"), ("device", "agent"), ("user", "guide"), ("user", "clerk"),
                   ("user", "manager"), ("user", "admin")}

@@ -175,7 +175,7 @@ async def list_due(request: Request) -> Response:
     code = request.path_params["hall"]
     principal = await require_principal(request)
     hall = await context.engine.hall(code)
-    if not principal.is_manager or not principal.in_hall(code):
+    if not principal.manages(code):
         raise forbid("只有本大厅的管理人员可以查看", "managers only")
     due = request.query_params.get("due", "")
     if due not in ("soon", "overdue"):

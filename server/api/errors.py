@@ -14,7 +14,7 @@ from starlette.responses import Response
 from server.bus import BusUnavailable
 from server.domain import errors
 from server.domain.errors import DomainError
-from server.engine import StorageError
+from server.engine import READS, StorageError
 from server.outage import STORAGE_ERRORS
 
 log = logging.getLogger("onewindow.api")
@@ -84,7 +84,7 @@ async def on_storage_error(request: Request, exc: Exception) -> Response:
     if not isinstance(exc, StorageError):  # a path that queried the database without the engine
         context = getattr(request.state, "ctx", None)
         if context is not None:
-            context.engine.storage.failed(exc, "reads")
+            context.engine.storage.failed(exc, READS)
     return error_response(503, "storage_unavailable",
                           "数据库暂时不可用，请稍后重试 (the database is unavailable; retry)",
                           headers={"Retry-After": RETRY_AFTER_S})

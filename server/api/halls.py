@@ -74,8 +74,8 @@ def _held(hall: Hall, held: AlreadyWaiting | AlreadyCheckedIn) -> Response:
     ticket when there is one."""
     ticket = hall.tickets.get(held.ticket_id) if held.ticket_id else None
     error: dict[str, Any] = {"code": held.code, "message": held.message}
-    if isinstance(held, AlreadyCheckedIn):
-        error = {"code": held.code, "field": held.field, "message": held.message}
+    if held.field is not None:  # the booking's: appointment_code
+        error["field"] = held.field
     body: dict[str, Any] = {"error": error}
     if ticket is not None:
         body["ticket"] = public_ticket(hall, ticket, with_token=True)

@@ -7,7 +7,7 @@ from starlette.responses import Response
 
 from server import __version__
 from server.context import ctx, require_principal
-from server.services import accounts
+from server.services import accounts, health
 
 from .declare import endpoint, openapi
 from .errors import RETRY_AFTER_S, JSONResponse
@@ -41,7 +41,7 @@ async def me(request: Request) -> Response:
           responses={200: "ok", 503: "database or bus unreachable, or writes failing"})
 async def healthz(request: Request) -> Response:
     context = ctx(request)
-    causes = await accounts.health(context)
+    causes = await health.failing(context)
     if causes:
         return JSONResponse({"status": "unavailable", "failing": sorted(causes), "causes": causes}, status_code=503,
                             headers={"Retry-After": RETRY_AFTER_S})

@@ -29,18 +29,7 @@ CODE_LENGTH = 6
 class AppointmentRefused(DomainError):
     """A booking the rules forbid; its branch says how (the edge maps it): a value that cannot be
     booked (``BookingInvalid``), the state that forbids it (``BookingConflict``), a visitor whose
-    bookings are suspended (``BookingSuspended``). ``message`` is "中文 (English)", kept exactly as
-    given (``zh`` and ``en`` are its two halves)."""
-
-    def __init__(self, code: str, message: str, field: str | None = None) -> None:
-        zh, sep, en = message.rpartition(" (")
-        super().__init__(zh if sep else message, en.removesuffix(")") if sep else message, field)
-        self.code = code
-        self.text = message
-
-    @property
-    def message(self) -> str:
-        return self.text
+    bookings are suspended (``BookingSuspended``). Made with ``coded(code, "中文 (English)", field)``."""
 
 
 class BookingInvalid(AppointmentRefused, InvalidInput):
@@ -226,17 +215,18 @@ def check_booking(rules: AppointmentRules, calendar: WorkCalendar, day: date, sl
     """The slot, when ``day`` and ``slot_name`` may be booked now; else BookingInvalid."""
     today = now_local.date()
     if day < today:
-        raise BookingInvalid("date_past", "不能预约已经过去的日期 (that day has passed)", "date")
+        raise BookingInvalid.coded("date_past", "不能预约已经过去的日期 (that day has passed)", "date")
     if day > today + timedelta(days=rules.days_ahead):
-        raise BookingInvalid("date_too_far", f"最多可预约 {rules.days_ahead} 天内的时段 "
-                             f"(bookings open {rules.days_ahead} days ahead)", "date")
+        raise BookingInvalid.coded("date_too_far", f"最多可预约 {rules.days_ahead} 天内的时段 "
+                                   f"(bookings open {rules.days_ahead} days ahead)", "date")
     if not is_open(calendar, day):
-        raise BookingInvalid("day_closed", "该日为休息日或法定节假日，大厅不办公 (the hall is closed that day)", "date")
+        raise BookingInvalid.coded("day_closed", "该日为休息日或法定节假日，大厅不办公 (the hall is closed that day)",
+                                   "date")
     slot = find_slot(rules, slot_name)
     if slot is None:
-        raise BookingInvalid("invalid_slot", f"没有 {slot_name} 这个预约时段 (no such slot)", "slot")
+        raise BookingInvalid.coded("invalid_slot", f"没有 {slot_name} 这个预约时段 (no such slot)", "slot")
     if day == today and slot.start <= now_local.time():
-        raise BookingInvalid("slot_past", "该时段已开始，不能再预约 (that slot has already started)", "slot")
+        raise BookingInvalid.coded("slot_past", "该时段已开始，不能再预约 (that slot has already started)", "slot")
     return slot
 
 

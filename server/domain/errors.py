@@ -37,6 +37,7 @@ from typing import Self
 class DomainError(Exception):
     code = "domain_error"
     field: str | None = None
+    written: str | None = None  # the message as written, when made by ``coded``
 
     def __init__(self, zh: str, en: str, field: str | None = None) -> None:
         super().__init__(en)
@@ -47,15 +48,19 @@ class DomainError(Exception):
 
     @classmethod
     def coded(cls, code: str, message: str, field: str | None = None) -> Self:
-        """A refusal of this branch with a code of its own, from a message "中文 (English)"."""
+        """A refusal of this branch with a code of its own, from a message "中文 (English)": the
+        message is kept exactly as written; ``zh`` and ``en`` are its two halves."""
         zh, sep, en = message.rpartition(" (")
         split = bool(sep) and message.endswith(")")
         error = cls(zh if split else message, en[:-1] if split else message, field)
         error.code = code
+        error.written = message
         return error
 
     @property
     def message(self) -> str:
+        if self.written is not None:
+            return self.written
         return self.zh if self.zh == self.en else f"{self.zh} ({self.en})"
 
 

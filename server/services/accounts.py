@@ -1,4 +1,4 @@
-"""Signing in, and how healthy this process is.
+"""Signing in.
 
 A sign-in is limited per username and per client address (failed attempts), checked with Argon2 on
 a read connection (it takes tens of milliseconds by design, and must never hold the SQLite write
@@ -15,9 +15,7 @@ from sqlalchemy import Connection
 from server.auth import verify_password
 from server.context import AppContext
 from server.domain.errors import BadCredentials, RateLimited
-from server.engine import WRITES, StorageError
 from server.store import accounts
-from server.store.health import probe_write
 
 from .audit import record
 
@@ -69,27 +67,3 @@ async def sign_in(context: AppContext, username: str, password: str, address: st
     user = {"username": row.username, "role": row.role, "hall": row.hall, "counter": row.counter,
             "display_name": row.display_name, "staff_no": row.staff_no}
     return SignedIn(token, row.id, user)
-
-
-async def health(context: AppContext) -> dict[str, str]:
-    """What fails now, with its cause: ``{}`` when the database (reads and writes) and the bus answer.
-    Reads answer on a full disk: while the hall's writes fail, one small write is tried, so that a
-    load balancer stops sending traffic here, and sees this process come back once it can write."""
-    engine = context.engine
-    causes: dict[str, str] = {}
-    try:
-        await engine.read(lambda conn: conn.exec_driver_sql("SELECT 1").scalar())
-    except StorageError as exc:
-        causes["database"] = str(exc)
-    if "database" not in causes and engine.storage.failing_for(WRITES):
-        now = context.clock.now()
-        try:
-            await engine.write(lambda conn: probe_write(conn, now))
-        except StorageError as exc:
-            causes["database"] = f"writes failing: {exc}"
-    try:
-        if not await context.bus.healthy():
-            causes["bus"] = "the event bus does not answer"
-    except Exception as exc:
-        causes["bus"] = f"the event bus does not answer ({type(exc).__name__})"
-    return causes

@@ -82,7 +82,7 @@ async def cases_due_message(context: AppContext, code: str) -> dict[str, Any]:
 # ---------------------------------------------------------------- the managers' side
 def require_manager(principal: Principal, hall: str, what: str) -> None:
     """A manager of this hall (or an admin): the dashboard's alerts, settings and steering."""
-    if not principal.is_manager or not principal.in_hall(hall):
+    if not principal.manages(hall):
         raise Forbidden(f"只有本大厅的管理人员可以{what}", "only the hall's managers may do this")
 
 

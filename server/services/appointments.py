@@ -155,7 +155,7 @@ async def book_appointment(context: AppContext, hall_code: str, booking: Booking
     try:
         number = validate_id_number(booking.id_number)
     except InvalidIdNumber as exc:
-        raise BookingInvalid("invalid_id_number", str(exc), "id_number") from None
+        raise BookingInvalid.coded("invalid_id_number", str(exc), "id_number") from None
     holder = id_hash(context.settings.secret_key, number)
     now = context.clock.now()
     now_local = now.astimezone(hall.tz)
@@ -169,25 +169,27 @@ async def book_appointment(context: AppContext, hall_code: str, booking: Booking
         if booking.item:
             item = store.item(conn, hall_code, booking.item)
             if item is None:
-                raise BookingInvalid("unknown_item", f"没有 {booking.item} 这个事项 (no item {booking.item!r} "
-                                     "in this hall's catalog)", "item")
+                raise BookingInvalid.coded("unknown_item", f"没有 {booking.item} 这个事项 (no item {booking.item!r} "
+                                           "in this hall's catalog)", "item")
             if item["queue"] != booking.queue:
-                raise BookingInvalid("item_not_in_queue", f"{item['name']} 不属于 {booking.queue} 类业务 "
-                                     f"(item {booking.item} belongs to queue {item['queue']})", "item")
+                raise BookingInvalid.coded("item_not_in_queue", f"{item['name']} 不属于 {booking.queue} 类业务 "
+                                           f"(item {booking.item} belongs to queue {item['queue']})", "item")
         store.lock_hall(conn, hall_code)
         store.mark_no_shows(conn, hall_code, today - timedelta(days=1), now)
         until = rules_.ban_until(store.no_show_days(conn, hall_code, holder), today, rules)
         if until is not None:
-            raise BookingSuspended(
+            raise BookingSuspended.coded(
                 "booking_suspended",
                 f"您近期多次预约未到，{until.month} 月 {until.day} 日前暂停预约 "
                 f"(repeated no-shows: booking suspended until {until.isoformat()})", "id_number")
         if store.active_for_id(conn, hall_code, booking.queue, booking.day, holder) >= rules.per_id_per_day:
-            raise BookingConflict("already_booked",
-                                  "您当天已预约过该类业务，如需改期请先取消原预约 (this ID already holds a booking "
-                                  "in that queue that day)", "id_number")
+            raise BookingConflict.coded(
+                "already_booked",
+                "您当天已预约过该类业务，如需改期请先取消原预约 "
+                "(this ID already holds a booking in that queue that day)",
+                "id_number")
         if store.booked_per_slot(conn, hall_code, booking.queue, booking.day).get(booking.slot, 0) >= rules.capacity:
-            raise BookingConflict("slot_full", "该时段已约满，请选择其他时段 (that slot is full)", "slot")
+            raise BookingConflict.coded("slot_full", "该时段已约满，请选择其他时段 (that slot is full)", "slot")
         appointment_code = rules_.new_code(context.choose)
         while store.code_taken(conn, appointment_code):
             appointment_code = rules_.new_code(context.choose)

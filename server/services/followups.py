@@ -94,7 +94,7 @@ async def overdue_followups(context: AppContext, hall_code: str) -> list[dict[st
 
 
 def _manager_of(principal: Principal, hall: str) -> None:
-    if not principal.is_manager or not principal.in_hall(hall):
+    if not principal.manages(hall):
         raise Forbidden("只有本大厅的管理人员可以查看和处理整改", "only the hall's managers handle follow-ups")
 
 

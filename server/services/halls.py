@@ -11,7 +11,7 @@ from server.domain.errors import Forbidden
 
 async def _managed(context: AppContext, principal: Principal, code: str, zh: str, en: str) -> None:
     await context.engine.hall(code)  # UnknownHall first
-    if not principal.is_manager or not principal.in_hall(code):
+    if not principal.manages(code):
         raise Forbidden(zh, en)
 
 

@@ -31,7 +31,7 @@ async def for_hall(context: AppContext, principal: Principal, code: str, limit: 
                    ) -> list[dict[str, Any]]:
     """The hall's notifications, newest first, for its managers: ``limit`` (as sent) 1–500, 50 if absent."""
     hall = await context.engine.hall(code)  # UnknownHall first
-    if not principal.is_manager or not principal.in_hall(code):
+    if not principal.manages(code):
         raise Forbidden("只有本大厅的管理人员可以查看短信通知", "only the hall's managers may see notifications")
     count = _limit(limit)
     rows = await context.engine.read(lambda conn: store.recent(conn, code, count))

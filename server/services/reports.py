@@ -25,7 +25,7 @@ FORMATS = ("xlsx", "csv")
 
 async def manager_hall(context: AppContext, principal: Principal, code: str) -> HallInfo:
     """The hall, for a manager (or the admin) of it: anyone else is refused before the hall is looked up."""
-    if not (principal.is_manager and principal.in_hall(code)):
+    if not principal.manages(code):
         raise Forbidden("仅本大厅的管理人员可查看报表", "managers of this hall only")
     info = await context.engine.read(lambda conn: hall_info(conn, code))
     if info is None:

@@ -132,24 +132,23 @@ async def issue(context: AppContext, principal: Principal, hall_code: str, asked
     card's ticket still waits) and AlreadyCheckedIn (the booking's), which carry that ticket."""
     if (principal.kind, principal.role) not in TICKET_ISSUERS:
         raise Forbidden("此账号不能取号", f"a {principal.role} may not issue tickets")
-    await context.engine.hall(hall_code)  # UnknownHall
+    hall = await context.engine.hall(hall_code)  # UnknownHall first
     if not principal.in_hall(hall_code):
         raise Forbidden("不是本大厅的账号", "this credential belongs to another hall")
     if asked.channel == Channel.APPOINTMENT and not asked.appointment_code:
         raise InvalidInput("预约取号须提供预约号", "appointment tickets need appointment_code", "appointment_code")
     key = _issue_key(principal, asked.idempotency_key)
     if key is not None:  # a retry of a press whose answer was lost: the same ticket, not a second
-        replayed = (await context.engine.hall(hall_code)).ticket_by_issue_key(key, context.clock.now())
+        replayed = hall.ticket_by_issue_key(key, context.clock.now())
         if replayed is not None:
-            return await _issued(context, principal, hall_code, replayed, None, base_url, replayed=True)
+            return await _issued(context, principal, hall, replayed, None, base_url, replayed=True)
     if principal.kind == "device" and principal.role == "kiosk":
         _kiosk_may_issue(context, hall_code, principal.name)
     holder = _card_holder(context, asked.card_token)
     token = context.new_token(16)
     claim = None
-    if asked.appointment_code:
-        claim = await appointments.claim_check_in(context, await context.engine.hall(hall_code),
-                                                  asked.appointment_code)
+    if asked.appointment_code:  # the booked queue: its own channel inside the window, a walk-in when late
+        claim = await appointments.claim_check_in(context, hall, asked.appointment_code)
     queue, channel = (claim.queue, claim.channel) if claim else (asked.queue, asked.channel)
 
     def command(hall: Hall, now: datetime) -> list[Event]:
@@ -163,7 +162,7 @@ async def issue(context: AppContext, principal: Principal, hall_code: str, asked
         if claim:
             await appointments.release_check_in(context, claim)
         raise
-    hall = await context.engine.hall(hall_code)
+    hall = await context.engine.hall(hall_code)  # as committed, with the new ticket
     issued = next((e.ticket for e in events if e.type == "ticket.issued"), None)
     if issued is None:  # the same key issued it meanwhile (a retry racing its original)
         if claim:
@@ -171,15 +170,14 @@ async def issue(context: AppContext, principal: Principal, hall_code: str, asked
         assert key is not None
         replayed = hall.ticket_by_issue_key(key, context.clock.now())
         assert replayed is not None
-        return await _issued(context, principal, hall_code, replayed, None, base_url, replayed=True)
-    return await _issued(context, principal, hall_code, hall.tickets[issued.id], claim, base_url, replayed=False)
+        return await _issued(context, principal, hall, replayed, None, base_url, replayed=True)
+    return await _issued(context, principal, hall, hall.tickets[issued.id], claim, base_url, replayed=False)
 
 
-async def _issued(context: AppContext, principal: Principal, hall_code: str, ticket: Ticket,
+async def _issued(context: AppContext, principal: Principal, hall: Hall, ticket: Ticket,
                   claim: appointments.CheckIn | None, base_url: str, *, replayed: bool) -> Issued:
     """The booking is marked with its ticket; a kiosk's ticket goes to its printer (again, for a
     replay: the first answer, and maybe its slip, was lost)."""
-    hall = await context.engine.hall(hall_code)
     if claim:
         await appointments.finish_check_in(context, claim, ticket.id)
     printed = None

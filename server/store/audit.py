@@ -29,8 +29,8 @@ def add_entry(conn: Connection, **entry: Any) -> None:
 
 def add_entries(conn: Connection, entries: list[dict[str, Any]]) -> None:
     """A batch of entries in one statement (server/services/audit.py writes them every few ms)."""
-    if entries:
-        conn.execute(insert(audit_log), [_row(**entry) for entry in entries])
+    if entries:  # one multi-row INSERT … VALUES: one statement, no driver pipeline to break mid-batch
+        conn.execute(insert(audit_log).values([_row(**entry) for entry in entries]))
 
 
 def _escape(text: str) -> str:
