@@ -100,21 +100,26 @@ async def saturate(port: int, kiosk: str, conns: int, duration: float, queues: t
     return stats
 
 
+async def sign_in_as(port: int, username: str, conn: Conn | None = None) -> str:
+    """A demo user's session token (Argon2, ~0.2 s: before any clock starts)."""
+    conn = conn or await Conn.open(port)
+    status, body = await conn.send(request(port, "/api/v1/auth/login", {"username": username, "password": "demo1234"}))
+    if status != 200:
+        raise RuntimeError(f"{username} cannot sign in: {status} {body[:200]!r}")
+    return str(json.loads(body)["token"])
+
+
 async def sign_in(port: int, number: int) -> tuple[Conn, bytes, bytes]:
-    """clerkNN signs in and opens counter NN (before any clock starts: sign-in is Argon2, ~0.2 s).
-    Returns the connection and the counter's call-next and finish requests."""
+    """clerkNN signs in and opens counter NN. Returns the connection and the counter's call-next
+    and finish requests."""
     conn, path = await Conn.open(port), f"{HALL}/counters/{number}"
-    login = {"username": f"clerk{number:02d}", "password": "demo1234"}
-    status, body = await conn.send(request(port, "/api/v1/auth/login", login))
-    token = json.loads(body)["token"] if status == 200 else ""
-    if token:
-        status, body = await conn.send(request(port, f"{path}/open", token=token))
+    token = await sign_in_as(port, f"clerk{number:02d}", conn)
+    status, body = await conn.send(request(port, f"{path}/open", token=token))
     if status != 200:
         raise RuntimeError(f"clerk{number:02d} cannot open counter {number}: {status} {body[:200]!r}")
     return conn, request(port, f"{path}/call-next", token=token), request(port, f"{path}/finish", token=token)
 
 
-# ---------------------------------------------------------------------- server processes
 def free_port() -> int:
     with socket.socket() as s:
         s.bind((HOST, 0))
@@ -128,9 +133,11 @@ def raise_nofile() -> None:
 
 
 def server_env(url: str, **extra: str) -> dict[str, str]:
-    """The servers run this tree's code (PYTHONPATH), also from a git worktree sharing the venv."""
+    """The servers run this tree's code (PYTHONPATH), or that of ONEWINDOW_BENCH_CODE: bench/compare.py
+    points it at a git worktree of another commit, so both sides are driven by the same scripts."""
     return {**os.environ, "ONEWINDOW_DEMO": "1", "SECRET_KEY": SECRET, "DATABASE_URL": url,
-            "PYTHONPATH": str(ROOT), "ONEWINDOW_KIOSK_ISSUES_PER_MIN": "0", **extra}  # load, not a stuck screen
+            "PYTHONPATH": os.environ.get("ONEWINDOW_BENCH_CODE", str(ROOT)),
+            "ONEWINDOW_KIOSK_ISSUES_PER_MIN": "0", **extra}  # load, not a stuck screen
 
 
 def load_demo(env: dict[str, str], workdir: Path, kind: str = "kiosk") -> str:

@@ -1,8 +1,9 @@
 """Compare the request paths' speed of a commit with the working tree, in one sitting.
 
-Checks REV out into a temporary git worktree (sharing this checkout's .venv), then runs
-bench/load.py on SQLite (FULL by default) alternately on REV and on the working tree, ROUNDS
-times each, so both see the same machine at the same time. Prints, for each scenario, the mean
+Checks REV out into a temporary git worktree (sharing this checkout's .venv), then runs this
+tree's bench/load.py on SQLite (FULL by default) against REV's server code and against the working
+tree's, alternately, ROUNDS times each, so both see the same machine at the same time and the same
+scenarios (the servers' code is chosen with ONEWINDOW_BENCH_CODE). Prints, for each scenario, the mean
 ops/s, p50 and p99 of each side and the ratio (working tree / REV); with --record it adds a dated
 row per scenario to the history table of docs/benchmarks.md.
 
@@ -24,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "benchmarks.md"
 START, END = "<!-- bench:compare:start -->", "<!-- bench:compare:end -->"
-ROW = re.compile(r"^\| \((?P<key>[abc])\) (?P<name>[^|]+?) \| (?P<requests>[\d,]+) \| (?P<ops>[\d,.]+) \| "
+ROW = re.compile(r"^\| \((?P<key>[a-d])\) (?P<name>[^|]+?) \| (?P<requests>[\d,]+) \| (?P<ops>[\d,.]+) \| "
                  r"(?P<p50>[\d.]+) \| (?P<p99>[\d.]+) \|")
 
 
@@ -33,12 +34,12 @@ def git(*args: str, cwd: Path = ROOT) -> str:
 
 
 def load_run(tree: Path, args: argparse.Namespace, out: Path) -> dict[str, tuple[float, float, float]]:
-    """One bench/load.py run in ``tree``: scenario → (ops/s, p50 ms, p99 ms)."""
-    command = [str(ROOT / ".venv" / "bin" / "python"), "bench/load.py", "--backend", "sqlite",
+    """One run of bench/load.py against the server code in ``tree``: scenario → (ops/s, p50 ms, p99 ms)."""
+    command = [str(ROOT / ".venv" / "bin" / "python"), str(ROOT / "bench" / "load.py"), "--backend", "sqlite",
                "--sqlite-sync", args.sync, "--conns", str(args.conns), "--duration", str(args.duration),
                "--light", str(args.light), "--output", str(out)]
-    done = subprocess.run(command, cwd=tree, capture_output=True, text=True, timeout=900,
-                          env={**os.environ, "PYTHONPATH": str(tree)})
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=900,
+                          env={**os.environ, "ONEWINDOW_BENCH_CODE": str(tree)})
     if done.returncode != 0:
         raise SystemExit(f"bench/load.py failed in {tree}:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
     rows = {}

@@ -1,7 +1,8 @@
 """Load generator: starts `onewindow serve` (one process) on SQLite and/or PostgreSQL, drives it over
 HTTP with a raw asyncio HTTP/1.1 keep-alive client and updates docs/benchmarks.md. Scenarios: (a) light:
 one client issuing sequentially; (b) saturation: N connections issuing flat out; (c) mixed: 12 clerks
-calling+finishing while kiosks issue. Only 127.0.0.1 is targeted; every loop is bounded in time and count.
+calling+finishing while kiosks issue; (d) staff: a guide's sign-in token issuing flat out, and the 12
+clerks calling+finishing flat out over full queues. Only 127.0.0.1 is targeted; every loop is bounded in time and count.
 
     .venv/bin/python bench/load.py --backend all --duration 10
 """
@@ -37,6 +38,7 @@ from bench.common import (  # noqa: E402
     server_env,
     serving,
     sign_in,
+    sign_in_as,
     write_doc,
 )
 
@@ -57,20 +59,21 @@ class Meter:
         return stats
 
 
-async def clerk(conn: Conn, call: bytes, finish: bytes, deadline: float, calls: Stats, finishes: Stats) -> None:
+async def clerk(conn: Conn, call: bytes, finish: bytes, deadline: float, calls: Stats, finishes: Stats,
+                pause: float = 0.005) -> None:
     for _ in range(MAX_OPS):
         if time.perf_counter() >= deadline:
             break
         status, _ = await conn.send(call, calls.lat)
         if status == 204:
-            await asyncio.sleep(0.005)  # nobody waiting: do not spin
+            calls.errors += not pause  # (d) fills the queues first: a dry counter there is a fault
+            await asyncio.sleep(pause or 0.005)  # nobody waiting: do not spin
         elif status in (200, 409):  # 409: a ticket is still current, finish it first
             calls.errors += status == 409
             status, _ = await conn.send(finish, finishes.lat)
             finishes.errors += status != 200
         else:
             calls.errors += 1
-    conn.writer.close()
 
 
 def profiler(args: argparse.Namespace, pid: int, label: str, phase: str) -> subprocess.Popen[bytes] | None:
@@ -91,9 +94,11 @@ async def run_backend(label: str, url: str, env_extra: dict[str, str], args: arg
         try:
             await saturate(port, token, 1, 30, QUEUES, 200)  # warm-up: hall loaded, token cached, code paths hot
             print(f"[{label}] pid {proc.pid} port {port}: light, {args.light} issues", flush=True)
-            meter = Meter(proc.pid)
+            spy, meter = profiler(args, proc.pid, label, "light"), Meter(proc.pid)
             rows.append(meter.put(await saturate(port, token, 1, args.duration * 3, QUEUES, args.light)).row(
                 "(a) light: 1 client, sequential issue"))
+            if spy is not None:
+                spy.wait(timeout=args.duration + 30)
             for conns in args.conns:
                 print(f"[{label}] saturation, {conns} connections, {args.duration:.0f} s", flush=True)
                 spy, meter = profiler(args, proc.pid, label, f"saturation-{conns}"), Meter(proc.pid)
@@ -112,11 +117,39 @@ async def run_backend(label: str, url: str, env_extra: dict[str, str], args: arg
                      calls.row("(c) mixed: call-next (12 counters)"), finishes.row("(c) mixed: finish (12 counters)")]
             if spy is not None:
                 spy.wait(timeout=args.duration + 30)
+            rows += await staff(port, proc.pid, token, clerks, args, label)
         finally:
             if spy is not None and spy.poll() is None:
                 spy.terminate()
     return [f"\n### {label}\n", "| scenario | requests | ops/s | p50 ms | p99 ms | errors | server CPU | client CPU |",
             "|---|---:|---:|---:|---:|---:|---:|---:|", *rows]
+
+
+async def staff(port: int, pid: int, kiosk: str, clerks: list[tuple[Conn, bytes, bytes]],
+                args: argparse.Namespace, label: str) -> list[str]:
+    """(d) The staff paths at full speed: a guide's token (a session from signing in, not a device
+    token) issuing like (b), then the 12 counters calling and finishing back to back. The queues are
+    filled first (not timed) so that no counter runs dry and sleeps."""
+    conns = args.conns[0]
+    guide = await sign_in_as(port, "guide")
+    print(f"[{label}] staff: guide token, {conns} connections, {args.duration:.0f} s", flush=True)
+    spy, meter = profiler(args, pid, label, "staff-issue"), Meter(pid)
+    rows = [meter.put(await saturate(port, guide, conns, args.duration, ("A",))).row(
+        f"(d) staff: guide's token, {conns} connections, issue")]
+    if spy is not None:
+        spy.wait(timeout=args.duration + 30)
+    await saturate(port, kiosk, 8, 60, QUEUES, int(args.duration * 300))
+    print(f"[{label}] staff: 12 counters calling flat out, {args.duration:.0f} s", flush=True)
+    fresh = [await Conn.open(port) for _ in clerks]  # uvicorn has closed the clerks' idle keep-alives
+    spy, meter = profiler(args, pid, label, "staff-calls"), Meter(pid)
+    calls, finishes, t0 = Stats(), Stats(), time.perf_counter()
+    await asyncio.gather(*(clerk(conn, call, finish, t0 + args.duration, calls, finishes, pause=0.0)
+                           for conn, (_, call, finish) in zip(fresh, clerks, strict=True)))
+    if spy is not None:
+        spy.wait(timeout=args.duration + 30)
+    calls.elapsed = finishes.elapsed = time.perf_counter() - t0
+    return [*rows, meter.put(calls).row("(d) staff: call-next (12 counters flat out)"),
+            finishes.row("(d) staff: finish (12 counters flat out)")]
 
 
 def machine(args: argparse.Namespace) -> list[str]:
@@ -127,7 +160,7 @@ def machine(args: argparse.Namespace) -> list[str]:
             "the saturation scenario issues into queue A, the mixed one round-robin over all 7 queues",
             "- latency is the client's, from writing the request to reading the whole response; CPU is % of one "
             "core over the phase (server: all its threads, from /proc; client: this process); in (c) "
-            "the CPU columns cover all three rows"]
+            "the CPU columns cover all three rows; (d) fills every queue (not timed) before the counters call"]
 
 
 async def main_async(args: argparse.Namespace) -> None:
@@ -155,7 +188,7 @@ def main() -> None:
     parser.add_argument("--light", type=int, default=2000, help="sequential issues in the light scenario")
     parser.add_argument("--sqlite-sync", default="FULL,NORMAL", help="comma-separated: NORMAL, FULL, EXTRA")
     parser.add_argument("--output", default=str(DOC), help="markdown file to update (default docs/benchmarks.md)")
-    parser.add_argument("--profile", metavar="DIR", help="py-spy record the server during (b) and (c) into DIR")
+    parser.add_argument("--profile", metavar="DIR", help="py-spy record the server during each scenario into DIR")
     args = parser.parse_args()
     args.duration = min(max(args.duration, 1.0), 120.0)
     args.conns = [min(max(int(c), 1), 256) for c in args.conns.split(",")]

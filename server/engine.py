@@ -8,7 +8,8 @@ One writer task per hall takes the commands waiting for it as one batch (group c
 2. on the event loop: replay those events, roll the hall over to today (its own events, stored
    with the batch, so that no command sees yesterday's state), then run each command against
    the state; a command's DomainError refuses that command alone;
-3. in the thread: append the events and projections, commit;
+3. in the thread: append the events and projections, and any small writes riding along
+   (audit entries, ``write_along``), commit: one transaction and one fsync for all of them;
 4. on the event loop: answer every caller, then publish the events, only now that they are
    durable.
 
@@ -60,6 +61,11 @@ class StorageError(Exception):
 class _Pending:
     command: Command
     future: asyncio.Future[list[Event]]
+    rider: Callable[[Connection], None] | None = None  # a write outside the hall log, in the same commit
+
+
+def _no_events(state: Hall, now: datetime) -> list[Event]:
+    return []
 
 
 @dataclass
@@ -125,6 +131,21 @@ class HallEngine:
                 return fn(conn)
 
         return await self._guarded(WRITES, run)
+
+    async def write_along(self, fn: Callable[[Connection], None], hall: str | None) -> None:
+        """Run a small write outside the hall log (a batch of audit entries) inside the next commit
+        of ``hall``'s writer, whose lock it then shares: on SQLite a write transaction of its own
+        beside the hall's costs a second fsync and a wait for the write lock. StorageError as for
+        ``write``; a hall this process has not loaded gets a transaction of its own."""
+        rt = self._halls.get(hall) if hall is not None else None
+        if rt is None or rt.state is None:
+            await self.write(fn)
+            return
+        if rt.writer is None or rt.writer.done():
+            rt.writer = asyncio.create_task(self._write_loop(rt), name=f"writer:{rt.code}")
+        future: asyncio.Future[list[Event]] = asyncio.get_running_loop().create_future()
+        rt.pending.put_nowait(_Pending(_no_events, future, fn))
+        await future
 
     async def _guarded(self, kind: str, run: Callable[[], T]) -> T:
         try:
@@ -273,7 +294,8 @@ class HallEngine:
                 written.extend(events)
                 outcomes.append(events)
             public = [public_event(state, e) for e in written]
-            await loop.run_in_executor(rt.thread, self._commit, conn, rt.code, written, public)
+            riders = [item.rider for item in batch if item.rider is not None]
+            await loop.run_in_executor(rt.thread, self._commit, conn, rt.code, written, public, riders)
         except BaseException:
             rt.state = None  # it may hold events that were never committed: reload on next use
             self._settle(rt)
@@ -341,9 +363,18 @@ class HallEngine:
             raise
 
     @staticmethod
-    def _commit(conn: Connection, code: str, events: list[Event], public: list[dict[str, Any]]) -> None:
+    def _commit(conn: Connection, code: str, events: list[Event], public: list[dict[str, Any]],
+                riders: list[Callable[[Connection], None]]) -> None:
         try:
             repo.write_events(conn, code, events, public)
+            for rider in riders:
+                try:
+                    with conn.begin_nested():  # its own savepoint: a rider's bug never costs the hall its batch
+                        rider(conn)
+                except STORAGE_ERRORS:
+                    raise
+                except Exception:
+                    log.exception("hall %s: a write riding along its batch failed; the batch goes on", code)
             conn.commit()
         finally:
             conn.close()

@@ -36,9 +36,10 @@ MAX_PENDING = 10_000  # … up to this many (the oldest give way; the outage is 
 async def record(context: AppContext, *, actor: str, kind: str, action: str, role: str | None = None,
                  hall: str | None = None, method: str | None = None, path: str | None = None,
                  target: str | None = None, status: int | None = None, detail: dict[str, Any] | None = None) -> None:
-    """Appends one entry, written with the others of the next few milliseconds in one transaction
-    (on SQLite a write transaction of its own per staff request halved the hall's rate). Never
-    raises: the action stands whatever happens to its entry."""
+    """Appends one entry, written with the others of the next few milliseconds inside the hall's
+    next commit (on SQLite a write transaction of its own per staff request halved the hall's rate,
+    and one per batch still cost a second fsync). Never raises: the action stands whatever happens
+    to its entry."""
     context.audit_pending.append({"at": context.clock.now(), "actor": actor, "kind": kind, "action": action,
                                   "role": role, "hall": hall, "method": method, "path": path, "target": target,
                                   "status": status, "detail": detail})
@@ -64,8 +65,8 @@ async def flush(context: AppContext) -> bool:
     del context.audit_pending[: len(entries)]
     if not entries:
         return True
-    try:
-        await context.engine.write(lambda conn: store.add_entries(conn, entries))
+    try:  # in the commit of the hall the last entry concerns, if this process has it in hand
+        await context.engine.write_along(lambda conn: store.add_entries(conn, entries), entries[-1]["hall"])
     except StorageError:
         context.audit_pending[:0] = entries
         del context.audit_pending[:-MAX_PENDING]

@@ -86,6 +86,41 @@ def test_a_command_that_fails_half_way_leaves_no_gap_in_seq(database_url: str, c
     asyncio.run(scenario())
 
 
+def test_a_write_riding_along_lands_with_the_batch_and_its_failure_costs_the_tickets_nothing(
+        database_url: str, clock: FakeClock) -> None:
+    """Audit entries ride in the hall's next commit (one transaction, one fsync); a broken entry is
+    logged and dropped, while the tickets of the same batch are issued all the same."""
+    from sqlalchemy import Connection, insert
+
+    from server.store.tables_audit import audit_log
+
+    def entry(action: str) -> Callable[[Connection], None]:
+        return lambda conn: conn.execute(insert(audit_log).values(
+            at=clock.now(), actor="clerk01", kind="user", action=action, detail={}))
+
+    def broken(conn: Connection) -> None:
+        conn.execute(insert(audit_log).values(at=clock.now(), actor=None, kind="user", action="x", detail={}))
+
+    async def scenario() -> None:
+        engine = make_engine(database_url, clock, MemoryBus())
+        await engine.hall("jinan")
+        results = await asyncio.gather(engine.run("jinan", issue("A")),
+                                       engine.write_along(entry("counter.call-next"), "jinan"),
+                                       engine.write_along(broken, "jinan"),
+                                       engine.run("jinan", issue("A")),
+                                       engine.write_along(entry("ticket.issue"), "elsewhere"),  # not loaded here
+                                       return_exceptions=True)
+        assert [issued_number(r) for r in (results[0], results[3])] == ["A001", "A002"]
+        assert results[1:3] == [None, None] and results[4] is None
+        with engine.db.reader.connect() as conn:
+            assert sorted(conn.scalars(select(audit_log.c.action))) == ["counter.call-next", "ticket.issue"]
+            assert conn.scalar(select(t.halls.c.seq)) == 2
+        await engine.close()
+        engine.db.dispose()
+
+    asyncio.run(scenario())
+
+
 def test_state_survives_a_restart(database_url: str, clock: FakeClock) -> None:
     async def first() -> None:
         engine = make_engine(database_url, clock, MemoryBus())
