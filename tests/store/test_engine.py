@@ -95,8 +95,10 @@ def test_a_write_riding_along_lands_with_the_batch_and_its_failure_costs_the_tic
     from server.store.tables_audit import audit_log
 
     def entry(action: str) -> Callable[[Connection], None]:
-        return lambda conn: conn.execute(insert(audit_log).values(
-            at=clock.now(), actor="clerk01", kind="user", action=action, detail={}))
+        def write(conn: Connection) -> None:
+            conn.execute(insert(audit_log).values(at=clock.now(), actor="clerk01", kind="user", action=action,
+                                                  detail={}))
+        return write
 
     def broken(conn: Connection) -> None:
         conn.execute(insert(audit_log).values(at=clock.now(), actor=None, kind="user", action="x", detail={}))
@@ -111,7 +113,7 @@ def test_a_write_riding_along_lands_with_the_batch_and_its_failure_costs_the_tic
                                        engine.write_along(entry("ticket.issue"), "elsewhere"),  # not loaded here
                                        return_exceptions=True)
         assert [issued_number(r) for r in (results[0], results[3])] == ["A001", "A002"]
-        assert results[1:3] == [None, None] and results[4] is None
+        assert [results[1], results[2], results[4]] == [None, None, None]
         with engine.db.reader.connect() as conn:
             assert sorted(conn.scalars(select(audit_log.c.action))) == ["counter.call-next", "ticket.issue"]
             assert conn.scalar(select(t.halls.c.seq)) == 2
