@@ -150,7 +150,9 @@ def load_demo(env: dict[str, str], workdir: Path, kind: str = "kiosk") -> str:
     return found.group(1)
 
 
-async def wait_ready(port: int, proc: subprocess.Popen[bytes], tries: int = 300) -> None:
+async def wait_ready(port: int, proc: subprocess.Popen[bytes], tries: int = 300,
+                     ready: tuple[int, ...] = (200,)) -> None:
+    """Until GET {HALL} answers with a status in ``ready`` (a server without that route: 404)."""
     for _ in range(tries):  # 0.1 s apart
         if proc.poll() is not None:
             raise RuntimeError(f"the server exited with {proc.returncode}")
@@ -158,7 +160,7 @@ async def wait_ready(port: int, proc: subprocess.Popen[bytes], tries: int = 300)
             conn = await Conn.open(port)
             status, _ = await conn.send(f"GET {HALL} HTTP/1.1\r\nHost: {HOST}:{port}\r\n\r\n".encode())
             conn.writer.close()
-            if status == 200:
+            if status in ready:
                 return
         await asyncio.sleep(0.1)
     raise RuntimeError(f"the server did not answer on port {port} within {tries / 10:.0f} s")

@@ -453,13 +453,14 @@ class Servers:
 
     procs: list[tuple[subprocess.Popen[bytes], int]]
     kiosk: str
+    issued: str  # the displays' ?issued= (counts: as the wall pages connect; events: every ticket a frame)
 
     @property
     def port(self) -> int:
         return self.procs[0][1]
 
     def urls(self) -> list[str]:
-        return [f"ws://{HOST}:{port}{DISPLAY}" for _, port in self.procs]
+        return [f"ws://{HOST}:{port}{DISPLAY}?issued={self.issued}" for _, port in self.procs]
 
     def cpu(self) -> float:
         return sum(cpu_seconds(proc.pid) for proc, _ in self.procs)
@@ -479,7 +480,7 @@ async def started(scenario: Scenario, displays: int, args: argparse.Namespace, w
         else:
             url = f"sqlite:///{workdir}/{scenario.key}-{displays}.db"
         env = server_env(url, **extra)
-        servers = Servers([], load_demo(env, workdir))
+        servers = Servers([], load_demo(env, workdir), args.issued)
         for i in range(scenario.servers):
             servers.procs.append(
                 await stack.enter_async_context(serving(env, workdir, f"{scenario.key}-{displays}-{i}")))
@@ -538,7 +539,7 @@ async def phase(scenario: Scenario, servers: Servers, fleet: Fleet, point: Point
             stack.push_async_callback(end, load)
             await asyncio.sleep(2.0)  # at full speed before the first call
             issued = await ask(load)
-        if args.profile and scenario.key == "a" and point.displays in args.profile_at:
+        if args.profile and scenario.key in "ab" and point.displays in args.profile_at:
             out = Path(args.profile) / f"fanout-{scenario.key}-{point.displays}.txt"
             stack.callback(stop, py_spy(servers.procs[0][0].pid, out, 3600, rate=args.profile_rate),
                            signal.SIGINT, 60)
@@ -563,6 +564,9 @@ def machine(args: argparse.Namespace) -> list[str]:
             f"- calls at counter 1 ({args.calls} per row, a quarter of that in (b)), each {gap} "
             "after the previous event "
             "reached every display; latency is from writing call-next to the last display reading `ticket.called`",
+            f"- displays connect with `?issued={args.issued}`"
+            + (" (as the wall pages do: issued tickets arrive as `queue.counts`, at most twice a second)"
+               if args.issued == "counts" else " (every issued ticket a frame of its own)"),
             f"- (b): a separate process issues into queue A flat out over {args.issuers} keep-alive connections; "
             "CPU columns are % of one core over the calls (server: all processes and threads; other: "
             "everything on the machine outside this benchmark, which skews the row)"]
@@ -610,10 +614,12 @@ def main() -> None:
                         help="display client: the websockets library, or a minimal frame parser (raw)")
     parser.add_argument("--batch", type=int, default=200, help="displays connecting at once, over all processes")
     parser.add_argument("--issuers", type=int, default=8, help="(b): issuing keep-alive connections")
+    parser.add_argument("--issued", choices=("counts", "events"), default="counts",
+                        help="the displays' ?issued=: counts (as the wall pages connect) or events (every ticket)")
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/5", help="(c): Redis URL")
     parser.add_argument("--output", default=str(DOC), help="markdown file to update (default docs/benchmarks.md)")
-    parser.add_argument("--profile", metavar="DIR", help="py-spy the server of (a) during the calls into DIR")
-    parser.add_argument("--profile-at", default="2000", help="(a) values of D to profile, comma-separated")
+    parser.add_argument("--profile", metavar="DIR", help="py-spy the server of (a) and (b) during the calls into DIR")
+    parser.add_argument("--profile-at", default="2000", help="values of D to profile, comma-separated")
     parser.add_argument("--profile-rate", type=int, default=250, help="py-spy samples per second")
     parser.add_argument("--role", choices=("displays", "issue"), help=argparse.SUPPRESS)
     for name in ("--url", "--token"):

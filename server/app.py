@@ -11,7 +11,6 @@ from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.middleware.sessions import SessionMiddleware
 from starlette.routing import Mount
 
 from counters import routes as counter_pages
@@ -37,6 +36,7 @@ from server.api import (
     system,
 )
 from server.api.errors import EXCEPTION_HANDLERS
+from server.api.sessions import StaffSessions
 from server.bus import open_bus
 from server.context import AppContext
 from server.domain.clock import Clock, SystemClock
@@ -92,7 +92,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
               *dashboard_pages.ROUTES, *visitor_pages.ROUTES,
               Mount("/static", web.static_files(), name="static")]
     middleware = [Middleware(live.KeepRawSend),
-                  Middleware(SessionMiddleware, secret_key=settings.secret_key, session_cookie="onewindow_session",
+                  Middleware(StaffSessions, secret_key=settings.secret_key, session_cookie="onewindow_session",
                              same_site="lax", https_only=False, max_age=12 * 3600),
                   Middleware(audit.AuditTrail)]  # after the session: it names who acted
     return Starlette(routes=routes, middleware=middleware, exception_handlers=EXCEPTION_HANDLERS,

@@ -115,7 +115,8 @@ def public_event(hall: Hall, event: Event) -> dict[str, Any]:
     return out
 
 
-def snapshot(hall: Hall, now: datetime) -> dict[str, Any]:
+def queue_rows(hall: Hall, now: datetime) -> list[dict[str, Any]]:
+    """Each queue's waiting count, longest wait and estimate, as the snapshot and the displays' counts show them."""
     queues = []
     for q in hall.config.queues:
         waiting = hall.waiting_count(q.code)
@@ -123,6 +124,11 @@ def snapshot(hall: Hall, now: datetime) -> dict[str, Any]:
             "code": q.code, "name": q.name, "waiting": waiting,
             "longest_wait_s": hall.longest_wait_s(q.code, now), "eta_s": hall.eta_for(q.code, waiting),
         })
+    return queues
+
+
+def snapshot(hall: Hall, now: datetime) -> dict[str, Any]:
+    queues = queue_rows(hall, now)
     counters = []
     for c in sorted(hall.counters.values(), key=lambda c: c.number):
         ticket = hall.current_ticket(c)

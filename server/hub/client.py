@@ -38,6 +38,7 @@ class Out:
     message: Message
     wire: bytes
     ticket_id: str | None = None
+    foldable: bool = False  # a ticket.issued: a display that asked for counts gets it folded into one
 
 
 class Sends:
@@ -68,8 +69,15 @@ def text_frame(text: str) -> bytes:
     return header + payload
 
 
-def outgoing(text: str, seq: int = 0, ticket_id: str | None = None) -> Out:
-    return Out(seq, {"type": "websocket.send", "text": text}, text_frame(text), ticket_id)
+def outgoing(text: str, seq: int = 0, ticket_id: str | None = None, foldable: bool = False) -> Out:
+    return Out(seq, {"type": "websocket.send", "text": text}, text_frame(text), ticket_id, foldable)
+
+
+def hall_event(message: dict[str, Any], text: str) -> Out:
+    """A hall event as every feed sends it (``text`` is ``message`` serialised once)."""
+    ticket = message.get("ticket")
+    return outgoing(text, message["seq"], ticket.get("id") if isinstance(ticket, dict) else None,
+                    message.get("type") == "ticket.issued")
 
 
 class DirectWriter:

@@ -9,6 +9,11 @@ sends every client a fresh snapshot.
 
 A client joins by parking: from the moment it is registered, events wait for it (no await in
 between, so none can slip past); then it gets its snapshot or replay, then what was parked.
+
+A display that connects with ``?issued=counts`` gets every event but ``ticket.issued``: those are
+folded into one ``queue.counts`` message (each queue's waiting count and estimate, ``as_of`` the
+hall's seq) at most twice a second. A kiosk issuing flat out commits hundreds of batches a second,
+and a write per batch to each of 2,000 walls left no time for the call they exist to show.
 """
 
 from __future__ import annotations
@@ -23,11 +28,11 @@ import orjson
 from server.channels import hall_channel
 from server.domain.hall import Hall
 from server.domain.model import TicketStatus
-from server.domain.views import iso, public_ticket
+from server.domain.views import iso, public_ticket, queue_rows
 from server.store import repo
 from server.tasks import cancel_and_wait
 
-from .client import Client, Out, outgoing
+from .client import Client, Out, hall_event, outgoing
 
 if TYPE_CHECKING:
     from . import Hub
@@ -39,6 +44,7 @@ MAX_REPLAY = 2000  # further behind than this, a snapshot is shorter than the ev
 GAP_WAIT_S = 0.05  # how long an early event waits for the one before it before the log is asked
 POSITION_DELAY_S = 0.1  # phones' "people ahead" is recomputed at most this often
 IDLE_CHECK_S = 5.0  # with no events, how often the log is asked whether one was missed
+COUNTS_S = 0.5  # displays with ?issued=counts get the queues' counts at most this often
 
 
 def dumps(message: dict[str, Any]) -> str:
@@ -50,6 +56,7 @@ class HallFanout:
         self.hub = hub
         self.code = code
         self.clients: set[Client] = set()  # feeds that carry every hall event
+        self.folding: set[Client] = set()  # displays that take issued tickets as counts (?issued=counts)
         self.by_ticket: dict[str, set[Client]] = {}  # phones following one ticket
         self.delivered: int | None = None  # None while resynchronising: arrivals are held
         self.ring: deque[Out] = deque(maxlen=RING_SIZE)
@@ -59,6 +66,8 @@ class HallFanout:
         self.task: asyncio.Task[None] | None = None
         self._gap_timer: asyncio.TimerHandle | None = None
         self._positions: asyncio.TimerHandle | None = None
+        self._counts: asyncio.TimerHandle | None = None
+        self._counts_sent = 0.0  # loop time of the last queue.counts
         self._jobs: set[asyncio.Task[Any]] = set()
 
     # ------------------------------------------------------------------ lifecycle
@@ -68,7 +77,7 @@ class HallFanout:
             self.task = asyncio.create_task(self._listen(), name=f"fanout:{self.code}")
 
     async def stop(self) -> None:
-        for handle in (self._gap_timer, self._positions):
+        for handle in (self._gap_timer, self._positions, self._counts):
             if handle is not None:
                 handle.cancel()
         await cancel_and_wait(self.task, *self._jobs)
@@ -162,8 +171,7 @@ class HallFanout:
         self.ingest_all([row.public for row in rows])
 
     def _emit(self, message: dict[str, Any]) -> None:
-        ticket = message.get("ticket")
-        out = outgoing(dumps(message), message["seq"], ticket.get("id") if isinstance(ticket, dict) else None)
+        out = hall_event(message, dumps(message))
         self.ring.append(out)
         self.delivered = out.seq
         self._run.append(out)
@@ -176,6 +184,14 @@ class HallFanout:
         wire = run[0].wire if len(run) == 1 else b"".join(out.wire for out in run)
         for client in self.clients:
             client.offer_run(run, wire)
+        if self.folding:
+            kept = [out for out in run if not out.foldable]
+            if kept:
+                kept_wire = wire if len(kept) == len(run) else b"".join(out.wire for out in kept)
+                for client in self.folding:
+                    client.offer_run(kept, kept_wire)
+            if len(kept) < len(run):
+                self._counts_soon()
         if self.by_ticket:
             for out in run:
                 for client in self.by_ticket.get(out.ticket_id, ()) if out.ticket_id is not None else ():
@@ -187,12 +203,13 @@ class HallFanout:
         client.pending = []
         client.on_overflow = self._overflowed
         if client.feed.every_event:
-            self.clients.add(client)
+            (self.folding if client.params.get("issued") == "counts" else self.clients).add(client)
         else:
             self.by_ticket.setdefault(client.params["ticket_id"], set()).add(client)
 
     def remove(self, client: Client) -> None:
         self.clients.discard(client)
+        self.folding.discard(client)
         ticket_id = client.params.get("ticket_id")
         subs = self.by_ticket.get(ticket_id) if isinstance(ticket_id, str) else None
         if subs is not None and isinstance(ticket_id, str):
@@ -201,7 +218,7 @@ class HallFanout:
                 del self.by_ticket[ticket_id]
 
     def count(self) -> int:
-        return len(self.clients) + sum(len(s) for s in self.by_ticket.values())
+        return len(self.clients) + len(self.folding) + sum(len(s) for s in self.by_ticket.values())
 
     async def join(self, client: Client, since: int | None) -> None:
         """Register ``client`` first, then bring it up to date: replay from ``since`` or a snapshot."""
@@ -212,6 +229,8 @@ class HallFanout:
             if not client.feed.every_event:  # a phone back from sleep: others may have moved ahead of it
                 client.params.pop("position", None)
                 self._positions_soon()
+            elif client in self.folding:  # the tickets issued meanwhile, as counts
+                self._counts_soon()
             return
         await self._send_snapshot(client)
 
@@ -220,10 +239,10 @@ class HallFanout:
             return False
         if since < self.ring[0].seq - 1:
             return False
-        own = client.params.get("ticket_id")
+        own, folds = client.params.get("ticket_id"), client in self.folding
         client.seq = since
         for out in self.ring:
-            if out.seq > since and (client.feed.every_event or out.ticket_id == own):
+            if out.seq > since and (client.feed.every_event or out.ticket_id == own) and not (folds and out.foldable):
                 client.push(out)
         client.go_live(self.delivered)
         return True
@@ -233,14 +252,14 @@ class HallFanout:
             repo.current_seq(conn, self.code), list(repo.events_since(conn, self.code, since, MAX_REPLAY))))
         if current is None or since > current or len(rows) >= MAX_REPLAY or (rows and rows[0].seq != since + 1):
             return False
-        own = client.params.get("ticket_id")
+        own, folds = client.params.get("ticket_id"), client in self.folding
         client.seq = since
         last = since
         for row in rows:
             last = row.seq
-            ticket = row.public.get("ticket")
-            if client.feed.every_event or (isinstance(ticket, dict) and ticket.get("id") == own):
-                client.push(outgoing(dumps(row.public), row.seq))
+            out = hall_event(row.public, dumps(row.public))
+            if (client.feed.every_event or out.ticket_id == own) and not (folds and out.foldable):
+                client.push(out)
         client.go_live(last)
         return True
 
@@ -283,6 +302,26 @@ class HallFanout:
         self.delivered = hall.seq
         self._release_held()
         self.flush()
+
+    # ------------------------------------------------------------------ displays: issued tickets as counts
+    def _counts_soon(self) -> None:
+        """A queue.counts to the folding displays within COUNTS_S of the last one (so the last tickets
+        of a burst are shown too, half a second later at most)."""
+        if self._counts is None:
+            loop = asyncio.get_running_loop()
+            delay = max(0.0, self._counts_sent + COUNTS_S - loop.time())
+            self._counts = loop.call_later(delay, lambda: self._spawn(self._send_counts()))
+
+    async def _send_counts(self) -> None:
+        # Cleared before the wait: a ticket issued meanwhile schedules the next counts.
+        self._counts, self._counts_sent = None, asyncio.get_running_loop().time()
+        hall = await self.hub.engine.committed_hall(self.code)
+        now = self.hub.engine.clock.now()
+        out = outgoing(dumps({"type": "queue.counts", "at": iso(now, hall), "as_of": hall.seq,
+                              "queues": queue_rows(hall, now)}))
+        for client in self.folding:
+            if client.pending is None:  # one catching up gets a snapshot, or counts after its replay
+                client.push(out)
 
     # ------------------------------------------------------------------ phones: people ahead
     def _positions_soon(self) -> None:

@@ -96,7 +96,10 @@ async def display(conn: HTTPConnection, context: AppContext) -> Subscription:
     hall = await _hall(conn, context)
     if conn.query_params.get("token"):  # optional, but a wrong one is refused rather than ignored
         _staff_of(await _principal(conn, context), hall, "大屏")
-    return Subscription(hall, feeds.DISPLAY, {})
+    issued = conn.query_params.get("issued") or "events"
+    if issued not in ("events", "counts"):
+        raise Refused("issued 只能是 events 或 counts (issued: events or counts)")
+    return Subscription(hall, feeds.DISPLAY, {"issued": issued} if issued == "counts" else {})
 
 
 async def ticket(conn: HTTPConnection, context: AppContext) -> Subscription:

@@ -50,6 +50,8 @@ export class HallModel {
     this.rates = new Map();
     this.stale = new Set();
     this.targeted = new Set(); // transferred to one counter: not counted in their queue's waiting
+    // The seq of the last queue.counts (?issued=counts): events up to it are already in the counts.
+    this.countsAsOf = null;
     this.dayFormat = new Intl.DateTimeFormat("en-CA", { timeZone: this.zone });
   }
 
@@ -77,6 +79,17 @@ export class HallModel {
     this.counters = new Map(msg.counters.map((c) => [c.number, { ...c }]));
     this.recent = msg.recent_calls.map((call) => ({ ...call }));
     this.targeted.clear();
+    this.countsAsOf = null;
+  }
+
+  /** The queues' counts that stand for the tickets issued since (a display with ?issued=counts). */
+  counts(msg) {
+    this.countsAsOf = msg.as_of;
+    this.stale.clear();
+    for (const q of msg.queues) {
+      this.queues.set(q.code, { ...(this.queues.get(q.code) || {}), ...q });
+      if (q.waiting > 0) this.rates.set(q.code, q.eta_s / q.waiting);
+    }
   }
 
   /** Only the estimates of a snapshot that is not at this model's seq (fetched while events flow). */
@@ -93,14 +106,14 @@ export class HallModel {
     switch (event.type) {
       case "ticket.issued":
       case "ticket.reinstated":
-        this._join(t);
+        if (!this._counted(event)) this._join(t);
         break;
       case "ticket.transferred":
         if (c) this._hold(c, null); // the counter it left
-        this._join(t);
+        if (!this._counted(event)) this._join(t);
         break;
       case "ticket.called":
-        this._leave(t);
+        if (!this._counted(event)) this._leave(t);
         this._call(event, c);
         break;
       case "ticket.recalled":
@@ -112,7 +125,7 @@ export class HallModel {
         if (c) this._hold(c, event.type === "ticket.serving" ? t : null);
         break;
       case "ticket.cancelled":
-        this._cancel(t);
+        this._cancel(t, this._counted(event));
         break;
       case "counter.opened":
         Object.assign(c, { status: "idle", ticket: null, pause_reason: null });
@@ -155,6 +168,9 @@ export class HallModel {
     this.recent.length = Math.min(this.recent.length, RECENT_LIMIT);
   }
 
+  /** Whether the last counts already hold this event's effect on the waiting counts. */
+  _counted(event) { return this.countsAsOf !== null && event.seq <= this.countsAsOf; }
+
   _join(t) {
     if (!t || t.status !== "waiting") return;
     if (t.target_counter !== undefined && t.target_counter !== null) {
@@ -176,11 +192,11 @@ export class HallModel {
     this._estimate(t.queue);
   }
 
-  _cancel(t) {
+  _cancel(t, counted) {
     // At the day's end the server cancels called tickets too: those leave a counter, not a queue.
     const holder = [...this.counters.values()].find((c) => c.ticket && c.ticket.id === t.id);
     if (holder) this._hold(holder, null);
-    else this._leave(t);
+    else if (!counted) this._leave(t);
   }
 
   _estimate(code) {
@@ -219,16 +235,24 @@ export function feedMark(mark) {
 /** Follows the hall's public display feed into `model`, for weeks: LiveFeed reconnects and resumes
  *  from its last seq, while `mark` says so; at the hall's midnight, or when the last snapshot is a
  *  day old, it asks the server for a fresh one ({"type": "resync"}). `onTick(now)` runs at every
- *  second of the server's clock. Returns the LiveFeed. */
+ *  second of the server's clock. Issued tickets come as the queues' counts, at most twice a second
+ *  (?issued=counts: a wall shows counts, and 2,000 walls fed every ticket left the server no time
+ *  for the calls); their seqs are then missing from the feed by design, so it is not gapless.
+ *  `onEvent` gets the counts message too. Returns the LiveFeed. */
 export function followHall(model, mark, { onSnapshot = () => {}, onEvent = () => {}, onTick = () => {} } = {}) {
   const url = new URL(`/ws/halls/${encodeURIComponent(model.hall.code)}/display`, location.href);
   const token = new URLSearchParams(location.search).get("token"); // a display token, if the screen has one
   if (token) url.searchParams.set("token", token);
+  url.searchParams.set("issued", "counts");
   const showState = feedMark(mark);
   const feed = new window.LiveFeed(url.href, {
-    gapless: true,
     onSnapshot: (msg) => { model.snapshot(msg); onSnapshot(msg); },
     onEvent: (msg) => { model.apply(msg); onEvent(msg); },
+    onMessage: (msg) => {
+      if (msg.type !== "queue.counts") return;
+      model.counts(msg);
+      onEvent(msg);
+    },
     onState: (state, reason) => {
       document.documentElement.dataset.feed = state; // for styling and for the browser tests
       showState(state, reason);

@@ -210,6 +210,51 @@ def test_since_that_is_not_a_seq_is_refused(shared_server: ServerProcess, since:
     asyncio.run(scenario())
 
 
+# ----------------------------------------------------------------------------- b2. ?issued=counts
+def test_a_wall_that_takes_issued_tickets_as_counts_gets_one_count_per_burst_and_every_call(
+        server: ServerProcess) -> None:
+    """A display with ?issued=counts (what the wall pages use): forty tickets issued in a burst
+    arrive as one queue.counts (at most half a second later) instead of forty frames; the call that
+    follows arrives at once with its own seq; back with ?since= it gets the call, not the tickets,
+    then the counts."""
+    async def scenario() -> None:
+        async with hall_api(server) as api, feed(server, display_path(), issued="counts") as wall:
+            start = (await receive(wall))["seq"]
+            clerk = await api.login("clerk01")
+            await api.act(1, "open", clerk)
+            assert (await receive(wall))["type"] == "counter.opened"
+            await api.issue_many(40, "A")
+            counts = await receive(wall, timeout=3.0)
+            if counts["as_of"] < start + 41:  # the burst straddled a second: its end comes in the next
+                counts = await receive(wall, timeout=3.0)
+            assert counts["type"] == "queue.counts" and "seq" not in counts, counts
+            assert counts["as_of"] == start + 41
+            queue_a = next(q for q in counts["queues"] if q["code"] == "A")
+            assert queue_a["waiting"] == 40 and queue_a["eta_s"] > 0
+            await assert_quiet(wall)
+            await api.act(1, "call-next", clerk)
+            called = await receive(wall)
+            assert (called["type"], called["seq"], called["ticket"]["number"]) == ("ticket.called", start + 42, "A001")
+
+            async with feed(server, display_path(), issued="counts", since=start + 1) as back:
+                replayed = await receive(back)
+                assert (replayed["type"], replayed["seq"]) == ("ticket.called", start + 42)
+                counts = await receive(back, timeout=3.0)
+                assert counts["type"] == "queue.counts" and counts["as_of"] == start + 42
+                assert next(q for q in counts["queues"] if q["code"] == "A")["waiting"] == 39
+
+    asyncio.run(scenario())
+
+
+def test_issued_other_than_events_or_counts_is_refused(shared_server: ServerProcess) -> None:
+    async def scenario() -> None:
+        async with feed(shared_server, display_path(), issued="some") as ws:
+            code, reason, before = await closed_with(ws)
+        assert (code, before) == (POLICY, []) and "issued" in reason
+
+    asyncio.run(scenario())
+
+
 # ----------------------------------------------------------------------------- c. connect race
 def test_screens_connecting_while_tickets_pour_in_miss_nothing_and_repeat_nothing(
         server: ServerProcess) -> None:
