@@ -60,7 +60,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, AppContext]]:
-        db = open_database(settings.database_url, settings.sqlite_synchronous)
+        db = open_database(settings.database_url, settings.sqlite_synchronous, settings.db_pool)
         bus = open_bus(settings.redis_url)
         await bus.connect()
         engine = HallEngine(db, bus, clock, shared=not settings.embedded)

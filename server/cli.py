@@ -33,7 +33,7 @@ def _settings() -> Settings:
 def _database(settings: Settings):  # type: ignore[no-untyped-def]
     from server.store.db import open_database
 
-    return open_database(settings.database_url, settings.sqlite_synchronous)
+    return open_database(settings.database_url, settings.sqlite_synchronous, settings.db_pool)
 
 
 def cmd_migrate(args: argparse.Namespace) -> None:

@@ -32,6 +32,7 @@ class Settings:
     notify_ahead: int = 3  # text an applicant when this many are ahead of them
     clock_at: datetime | None = None  # demos and tests: the hall's clock starts at this instant, then runs
     kiosk_issue_limit: int = 30  # tickets one kiosk may issue per minute (a stuck touch screen); 0: no limit
+    db_pool: int = 20  # PostgreSQL connections a process keeps open (every hall's writer takes one per batch)
 
     @property
     def embedded(self) -> bool:
@@ -98,8 +99,14 @@ def load_settings(environ: os._Environ[str] | dict[str, str] | None = None) -> S
         raise SettingsError("ONEWINDOW_KIOSK_ISSUES_PER_MIN must be a whole number (0: no limit)") from None
     if kiosk_limit < 0:
         raise SettingsError("ONEWINDOW_KIOSK_ISSUES_PER_MIN must be 0 or more")
+    try:
+        db_pool = config("ONEWINDOW_DB_POOL", cast=int, default=20)
+    except ValueError:
+        raise SettingsError("ONEWINDOW_DB_POOL must be a whole number of connections") from None
+    if not 1 <= db_pool <= 500:
+        raise SettingsError("ONEWINDOW_DB_POOL must be 1 to 500 connections")
     return Settings(database_url, redis_url, secret, demo, sync, config("ONEWINDOW_LOG_LEVEL", default="info"),
-                    ping, backlog, webhook_url, webhook_secret, ahead, clock_at, kiosk_limit)
+                    ping, backlog, webhook_url, webhook_secret, ahead, clock_at, kiosk_limit, db_pool)
 
 
 def _instant(raw: str | None) -> datetime | None:

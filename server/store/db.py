@@ -73,7 +73,10 @@ def _sqlite_engine(url: str, immediate: bool, synchronous: str) -> Engine:
     return engine
 
 
-def open_database(url: str, sqlite_synchronous: str | None = None) -> Database:
+def open_database(url: str, sqlite_synchronous: str | None = None, pool: int = 20) -> Database:
+    """``pool``: PostgreSQL connections kept open (ONEWINDOW_DB_POOL, up to half as many more for a
+    burst). Each hall's writer holds one for every batch: with the old 5 (+10), a district's 50
+    halls a process waited in the pool's queue (bench/district.py, docs/scaling.md)."""
     url = normalise_url(url)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
@@ -83,5 +86,5 @@ def open_database(url: str, sqlite_synchronous: str | None = None) -> Database:
         if sync not in ("OFF", "NORMAL", "FULL", "EXTRA"):
             raise ValueError(f"SQLite synchronous must be NORMAL, FULL or EXTRA, not {sync!r}")
         return Database(url, _sqlite_engine(url, True, sync), _sqlite_engine(url, False, sync))
-    engine = create_engine(url, pool_size=5, max_overflow=10, pool_pre_ping=True, **JSON_CODEC)
+    engine = create_engine(url, pool_size=pool, max_overflow=pool // 2, pool_pre_ping=True, **JSON_CODEC)
     return Database(url, engine, engine)
