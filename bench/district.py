@@ -52,12 +52,13 @@ from bench.common import (  # noqa: E402
     HOST,
     MAX_OPS,
     PYTHON,
-    Conn,
+    Link,
     busy_seconds,
     cpu_seconds,
     loop_name,
     machine_lines,
     postgres_db,
+    quantiles,
     raise_nofile,
     request,
     rss_kib,
@@ -73,7 +74,6 @@ from server.store import accounts, repo  # noqa: E402
 from server.store.db import open_database  # noqa: E402
 
 START, END = "<!-- bench:district:start -->", "<!-- bench:district:end -->"
-IDLE_CLOSE_S = 4.0  # uvicorn closes a keep-alive connection idle for 5 s: reopen before that, off the clock
 RETRY_S = 1.0  # a counter that found nobody waiting asks again this much later
 SERVE_S = (6.0, 14.0)  # how long a counter serves a called ticket
 SETTLE_S = 2.0  # after the warm-up, before the idle phase
@@ -223,41 +223,6 @@ def create_halls(url: str, env: dict[str, str], workdir: Path, halls: int, count
 
 
 # ---------------------------------------------------------------------- HTTP load
-@dataclass
-class Link:
-    """A keep-alive connection to one server. ``ready`` opens a fresh one, off the clock, when uvicorn
-    may have closed it for idling; ``send`` reopens and resends once if the server closed it anyway."""
-
-    port: int
-    conn: Conn | None = None
-    used: float = 0.0
-    resent: int = 0
-
-    async def ready(self) -> None:
-        if self.conn is None or time.monotonic() - self.used > IDLE_CLOSE_S or self.conn.reader.at_eof():
-            self.close()
-            self.conn = await Conn.open(self.port)
-            self.used = time.monotonic()
-
-    async def send(self, raw: bytes) -> tuple[int, bytes]:
-        await self.ready()
-        assert self.conn is not None
-        try:
-            answer = await self.conn.send(raw)
-        except (asyncio.IncompleteReadError, ConnectionError):
-            self.resent += 1
-            self.close()
-            self.conn = await Conn.open(self.port)
-            answer = await self.conn.send(raw)
-        self.used = time.monotonic()
-        return answer
-
-    def close(self) -> None:
-        if self.conn is not None:
-            self.conn.writer.close()
-            self.conn = None
-
-
 @dataclass
 class Load:
     """What the busy phase measured: latencies in ms, and each call's send time and hall by ticket id."""
@@ -464,14 +429,6 @@ def tally(phase: Phase, seen: dict[str, list[float]], per_hall: dict[str, int]) 
 
 
 # ---------------------------------------------------------------------- report
-def quantiles(values: list[float]) -> tuple[float, float, float] | None:
-    """p50, p99 and max, or None without values."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    return ordered[len(ordered) // 2], ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))], ordered[-1]
-
-
 def ms(values: list[float], count: int = 2) -> str:
     found = quantiles(values)
     return " / ".join(f"{v:.1f}" for v in found[:count]) if found else "-"

@@ -51,7 +51,7 @@ from bench.common import (  # noqa: E402
     DOC,
     HOST,
     PYTHON,
-    Conn,
+    Link,
     Stats,
     busy_seconds,
     cpu_seconds,
@@ -392,26 +392,16 @@ async def one_display(port: int) -> None:
 
 @dataclass
 class Clerk:
-    """clerk01 at counter 1 over one keep-alive connection, opened again if the server closed it
-    while idle (uvicorn drops keep-alive connections after 5 s)."""
+    """clerk01 at counter 1 over one keep-alive connection, opened again if the server closed it."""
 
-    port: int
-    conn: Conn
+    link: Link
     call: bytes
     finish: bytes
 
     @classmethod
     async def sign_in(cls, port: int) -> Clerk:
-        return cls(port, *await sign_in(port, COUNTER))
-
-    async def reopen(self) -> None:
-        if self.conn.reader.at_eof() or self.conn.writer.is_closing():
-            self.conn.writer.close()
-            self.conn = await Conn.open(self.port)
-
-    async def send(self, raw: bytes) -> tuple[int, bytes]:
-        await self.reopen()
-        return await self.conn.send(raw)
+        conn, call, finish = await sign_in(port, COUNTER)
+        return cls(Link(port, conn, time.monotonic()), call, finish)
 
 
 async def calls(clerk: Clerk, fleet: Fleet, point: Point, n: int, gap: tuple[float, float],
@@ -421,13 +411,13 @@ async def calls(clerk: Clerk, fleet: Fleet, point: Point, n: int, gap: tuple[flo
     event is let reach every display before the next request, so each call is measured alone."""
     sent: dict[str, float] = {}
     for _ in range(n):
-        status, body = await clerk.send(clerk.finish)
+        status, body = await clerk.link.send(clerk.finish)
         if status == 200:
             await fleet.wait(f"ticket.done {json.loads(body)['id']}")
         await asyncio.sleep(rng.uniform(*gap))
-        await clerk.reopen()  # before the clock starts
+        await clerk.link.ready()  # before the clock starts
         t0 = time.monotonic()
-        status, body = await clerk.send(clerk.call)
+        status, body = await clerk.link.send(clerk.call)
         point.response.append((time.monotonic() - t0) * 1e3)
         if status != 200:
             point.errors += 1
@@ -544,7 +534,7 @@ async def phase(scenario: Scenario, servers: Servers, fleet: Fleet, point: Point
             stack.callback(stop, py_spy(servers.procs[0][0].pid, out, 3600, rate=args.profile_rate),
                            signal.SIGINT, 60)
         clerk = await Clerk.sign_in(servers.port)  # only now: uvicorn closes a keep-alive connection idle for 5 s
-        stack.callback(clerk.conn.writer.close)
+        stack.callback(clerk.link.close)
         meter = Meter(servers, fleet, [os.getpid(), *([load.pid] if load is not None else [])])
         calls_made = max(1, args.calls // 4) if scenario.issuing else args.calls  # (b) is slow: keep the run short
         sent = await calls(clerk, fleet, point, calls_made, args.gap, random.Random(point.displays))

@@ -42,6 +42,7 @@ from bench.common import (  # noqa: E402
     load_demo,
     loop_name,
     machine_lines,
+    quantiles,
     run,
     saturate,
     server_env,
@@ -128,8 +129,8 @@ async def one_side(name: str, args: argparse.Namespace, workdir: Path, n: int) -
         cpu = 100 * (cpu_seconds(proc.pid) - cpu0) / (time.perf_counter() - t0)
     if stats.errors:
         raise SystemExit(f"{name}: {stats.errors} requests failed")
-    lat = sorted(stats.lat)
-    return (len(lat) / stats.elapsed, lat[len(lat) // 2] * 1e3, lat[int(len(lat) * 0.99)] * 1e3, cpu)
+    p50, p99, _ = quantiles([x * 1e3 for x in stats.lat]) or (0.0, 0.0, 0.0)
+    return (len(stats.lat) / stats.elapsed, p50, p99, cpu)
 
 
 async def main_async(args: argparse.Namespace) -> None:

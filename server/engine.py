@@ -140,12 +140,8 @@ class HallEngine:
         rt = self._halls.get(hall) if hall is not None else None
         if rt is None or rt.state is None:
             await self.write(fn)
-            return
-        if rt.writer is None or rt.writer.done():
-            rt.writer = asyncio.create_task(self._write_loop(rt), name=f"writer:{rt.code}")
-        future: asyncio.Future[list[Event]] = asyncio.get_running_loop().create_future()
-        rt.pending.put_nowait(_Pending(_no_events, future, fn))
-        await future
+        else:
+            await self._queue(rt, _no_events, fn)
 
     async def _guarded(self, kind: str, run: Callable[[], T]) -> T:
         try:
@@ -230,11 +226,16 @@ class HallEngine:
         rt = self._runtime(code)
         if rt.state is None:
             await self.hall(code)
+        return await self._queue(rt, command)
+
+    def _queue(self, rt: HallRuntime, command: Command,
+               rider: Callable[[Connection], None] | None = None) -> asyncio.Future[list[Event]]:
+        """Hand a command (and a write riding along) to the hall's writer, started if need be."""
         if rt.writer is None or rt.writer.done():
-            rt.writer = asyncio.create_task(self._write_loop(rt), name=f"writer:{code}")
+            rt.writer = asyncio.create_task(self._write_loop(rt), name=f"writer:{rt.code}")
         future: asyncio.Future[list[Event]] = asyncio.get_running_loop().create_future()
-        rt.pending.put_nowait(_Pending(command, future))
-        return await future
+        rt.pending.put_nowait(_Pending(command, future, rider))
+        return future
 
     async def _write_loop(self, rt: HallRuntime) -> None:
         while True:

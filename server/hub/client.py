@@ -23,6 +23,8 @@ from collections.abc import Awaitable, Callable, Coroutine, MutableMapping, Sequ
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
 log = logging.getLogger("onewindow.hub")
 
 Message = MutableMapping[str, Any]  # an ASGI "websocket.send" message
@@ -73,10 +75,14 @@ def outgoing(text: str, seq: int = 0, ticket_id: str | None = None, foldable: bo
     return Out(seq, {"type": "websocket.send", "text": text}, text_frame(text), ticket_id, foldable)
 
 
-def hall_event(message: dict[str, Any], text: str) -> Out:
-    """A hall event as every feed sends it (``text`` is ``message`` serialised once)."""
+def dumps(message: dict[str, Any]) -> str:
+    return orjson.dumps(message).decode()
+
+
+def hall_event(message: dict[str, Any]) -> Out:
+    """A hall event as every feed sends it, serialised once for all of them."""
     ticket = message.get("ticket")
-    return outgoing(text, message["seq"], ticket.get("id") if isinstance(ticket, dict) else None,
+    return outgoing(dumps(message), message["seq"], ticket.get("id") if isinstance(ticket, dict) else None,
                     message.get("type") == "ticket.issued")
 
 

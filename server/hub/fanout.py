@@ -23,8 +23,6 @@ import logging
 from collections import deque
 from typing import TYPE_CHECKING, Any
 
-import orjson
-
 from server.channels import hall_channel
 from server.domain.hall import Hall
 from server.domain.model import TicketStatus
@@ -32,7 +30,7 @@ from server.domain.views import iso, public_ticket, queue_rows
 from server.store import repo
 from server.tasks import cancel_and_wait
 
-from .client import Client, Out, hall_event, outgoing
+from .client import Client, Out, dumps, hall_event, outgoing
 
 if TYPE_CHECKING:
     from . import Hub
@@ -45,10 +43,6 @@ GAP_WAIT_S = 0.05  # how long an early event waits for the one before it before 
 POSITION_DELAY_S = 0.1  # phones' "people ahead" is recomputed at most this often
 IDLE_CHECK_S = 5.0  # with no events, how often the log is asked whether one was missed
 COUNTS_S = 0.5  # displays with ?issued=counts get the queues' counts at most this often
-
-
-def dumps(message: dict[str, Any]) -> str:
-    return orjson.dumps(message).decode()
 
 
 class HallFanout:
@@ -171,7 +165,7 @@ class HallFanout:
         self.ingest_all([row.public for row in rows])
 
     def _emit(self, message: dict[str, Any]) -> None:
-        out = hall_event(message, dumps(message))
+        out = hall_event(message)
         self.ring.append(out)
         self.delivered = out.seq
         self._run.append(out)
@@ -239,10 +233,9 @@ class HallFanout:
             return False
         if since < self.ring[0].seq - 1:
             return False
-        own, folds = client.params.get("ticket_id"), client in self.folding
         client.seq = since
         for out in self.ring:
-            if out.seq > since and (client.feed.every_event or out.ticket_id == own) and not (folds and out.foldable):
+            if out.seq > since and self._wants(client, out):
                 client.push(out)
         client.go_live(self.delivered)
         return True
@@ -252,16 +245,21 @@ class HallFanout:
             repo.current_seq(conn, self.code), list(repo.events_since(conn, self.code, since, MAX_REPLAY))))
         if current is None or since > current or len(rows) >= MAX_REPLAY or (rows and rows[0].seq != since + 1):
             return False
-        own, folds = client.params.get("ticket_id"), client in self.folding
         client.seq = since
         last = since
         for row in rows:
             last = row.seq
-            out = hall_event(row.public, dumps(row.public))
-            if (client.feed.every_event or out.ticket_id == own) and not (folds and out.foldable):
+            out = hall_event(row.public)
+            if self._wants(client, out):
                 client.push(out)
         client.go_live(last)
         return True
+
+    def _wants(self, client: Client, out: Out) -> bool:
+        """Whether a replayed event is for this client: what ``flush`` would have sent it live."""
+        if not client.feed.every_event:
+            return out.ticket_id == client.params.get("ticket_id")
+        return not (out.foldable and client in self.folding)
 
     async def _send_snapshot(self, client: Client) -> None:
         hall = await self.hub.engine.committed_hall(self.code)

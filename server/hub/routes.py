@@ -37,7 +37,7 @@ from server.tasks import cancel_and_wait
 
 from . import feeds
 from .cases import CaseFeedEndpoint
-from .client import Client, outgoing
+from .client import Client, dumps, outgoing
 from .feeds import Feed
 
 log = logging.getLogger("onewindow.hub")
@@ -242,7 +242,7 @@ class KioskEndpoint(FeedEndpoint):
     async def _forward(messages: BusSubscription, client: Client) -> None:
         async for message in messages:
             if message.get("type") in KIOSK_DEVICE_MESSAGES:
-                client.push(outgoing(orjson.dumps(message).decode()))
+                client.push(outgoing(dumps(message)))
 
     async def joined(self, context: AppContext, sub: Subscription, client: Client) -> None:
         """The kiosk learns its printer's state as it connects, not at the agent's next heartbeat."""
@@ -251,7 +251,7 @@ class KioskEndpoint(FeedEndpoint):
         if rows:
             states = {row["device"]: {"state": row["state"], "detail": row["detail"]} for row in rows}
             message = {"type": "device.status", "agent": name, "devices": states}
-            client.push(outgoing(orjson.dumps(message).decode()))
+            client.push(outgoing(dumps(message)))
 
 class DashboardEndpoint(FeedEndpoint):
     """The dashboard feed also carries:
@@ -291,7 +291,7 @@ class DashboardEndpoint(FeedEndpoint):
     async def _forward(messages: BusSubscription, client: Client, wake: asyncio.Event) -> None:
         async for message in messages:
             if message.get("type") == "cases.due":
-                client.push(outgoing(orjson.dumps(message).decode()))
+                client.push(outgoing(dumps(message)))
             if message.get("type") in ("cases.due", "alerts.changed"):
                 wake.set()
 
@@ -304,7 +304,7 @@ class DashboardEndpoint(FeedEndpoint):
         while True:
             await asyncio.sleep(self.REFRESH_S)
             message = await cases_due_message(context, hall)
-            client.push(outgoing(orjson.dumps(message).decode()))
+            client.push(outgoing(dumps(message)))
 
     async def _alerts(self, context: AppContext, hall: str, client: Client, wake: asyncio.Event,
                       joined: asyncio.Event) -> None:
@@ -320,14 +320,14 @@ class DashboardEndpoint(FeedEndpoint):
             else:
                 if message["alerts"] != last:
                     last = message["alerts"]
-                    client.push(outgoing(orjson.dumps(message).decode()))
+                    client.push(outgoing(dumps(message)))
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(wake.wait(), self.ALERTS_S)
                 await asyncio.sleep(self.SETTLE_S)
 
     async def joined(self, context: AppContext, sub: Subscription, client: Client) -> None:
         message = await cases_due_message(context, sub.hall)
-        client.push(outgoing(orjson.dumps(message).decode()))
+        client.push(outgoing(dumps(message)))
         joined = sub.params.get("_joined")
         if isinstance(joined, asyncio.Event):
             joined.set()

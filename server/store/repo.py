@@ -87,6 +87,10 @@ def save_hall(conn: Connection, cfg: HallConfig) -> None:
 _SEQ = select(t.halls.c.seq).where(t.halls.c.code == bindparam("code"))
 _SEQ_FOR_UPDATE = _SEQ.with_for_update()
 _SET_SEQ = update(t.halls).where(t.halls.c.code == bindparam("b_code")).values(seq=bindparam("b_seq"))
+_EVENTS_SINCE = (select(t.events.c.type, t.events.c.seq, t.events.c.at, t.events.c.data, t.events.c.public)
+                 .where(t.events.c.hall == bindparam("code"), t.events.c.seq > bindparam("seq"))
+                 .order_by(t.events.c.seq))
+_EVENTS_SINCE_LIMITED = _EVENTS_SINCE.limit(bindparam("limit"))
 _SET_COUNTER = (update(t.counters)
                 .where(t.counters.c.hall == bindparam("b_hall"), t.counters.c.number == bindparam("b_number"))
                 .values(state=bindparam("b_state", type_=t.counters.c.state.type)))
@@ -102,11 +106,11 @@ def current_seq(conn: Connection, code: str) -> int | None:
 
 
 def events_since(conn: Connection, code: str, seq: int, limit: int | None = None) -> Sequence[Any]:
-    query = (select(t.events.c.type, t.events.c.seq, t.events.c.at, t.events.c.data, t.events.c.public)
-             .where(t.events.c.hall == code, t.events.c.seq > seq).order_by(t.events.c.seq))
-    if limit is not None:
-        query = query.limit(limit)
-    return conn.execute(query).all()
+    """In shared mode every batch and every read of a hall that moved asks this."""
+    params = {"code": code, "seq": seq}
+    if limit is None:
+        return conn.execute(_EVENTS_SINCE, params).all()
+    return conn.execute(_EVENTS_SINCE_LIMITED, {**params, "limit": limit}).all()
 
 
 def oldest_seq(conn: Connection, code: str) -> int:
