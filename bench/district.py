@@ -265,9 +265,12 @@ async def kiosk(hall: HallSetup, link: Link, gap: float, deadline: float, rng: r
 
 
 async def counter(hall: HallSetup, number: int, link: Link, deadline: float, rng: random.Random, load: Load) -> None:
-    """Call next; nobody waiting: again a second later; a call: serve 6–14 s, then finish."""
+    """Call next; nobody waiting: again about a second later; a call: serve 6–14 s, then finish.
+    Counters start, and ask again, at random moments: 400 clerks clicking in the same millisecond
+    every second is no hall's busy hour, and it made the first version's p99 much worse."""
     path, token = f"/api/v1/halls/{hall.code}/counters/{number}", hall.clerks[number]
     call, finish = (request(link.port, f"{path}/{action}", token=token) for action in ("call-next", "finish"))
+    await pause(rng.uniform(0, RETRY_S), deadline)
     for _ in range(MAX_OPS):
         if time.monotonic() >= deadline:
             break
@@ -280,7 +283,7 @@ async def counter(hall: HallSetup, number: int, link: Link, deadline: float, rng
             load.errors += status != 200
         else:
             load.errors += status != 204
-            await pause(RETRY_S, deadline)
+            await pause(rng.uniform(0.5, 1.5) * RETRY_S, deadline)
 
 
 async def warm_up(halls: list[HallSetup], links: dict[tuple[str, int], Link]) -> None:
@@ -458,7 +461,8 @@ def setup_lines(args: argparse.Namespace, version: str, halls: list[HallSetup], 
             f"- {args.halls} halls, copies of the demo hall (7 queues, 12 counters) written straight into the "
             f"database (no admin API creates halls yet); per hall counters 1–{args.counters} open, a ticket every "
             f"{args.gap:g} s on average (Poisson) into their queues weighted by counter ({queues}); each counter "
-            f"calls next (after a 204: again {RETRY_S:g} s later), serves {SERVE_S[0]:g}–{SERVE_S[1]:g} s, finishes",
+            f"starts at a random moment in the first {RETRY_S:g} s, calls next (after a 204: again "
+            f"{RETRY_S / 2:g}–{RETRY_S * 1.5:g} s later), serves {SERVE_S[0]:g}–{SERVE_S[1]:g} s, finishes",
             f"- {args.displays:,} displays (`/ws/halls/{{hall}}/display"
             f"{'?issued=counts' if args.issued == 'counts' else ''}`), spread evenly over the halls, half on each "
             "server; each hall's kiosk on one server and its clerks on the other (alternating by hall)",
