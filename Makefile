@@ -24,6 +24,7 @@ run: $(STAMP)
 	@echo "  窗口 counter:      http://127.0.0.1:8000/counter/jinan/1   (clerk01 / demo1234)"
 	@echo "  大屏 display:      http://127.0.0.1:8000/display/jinan   (?queues=A,B for one theme's screen)"
 	@echo "  窗口屏 counter screen: http://127.0.0.1:8000/display/jinan/counter/1"
+	@echo "  评价器 rating tablet: http://127.0.0.1:8000<rating tablet of counter 1 above> (its counter token, once)"
 	@echo "  (display PCs: start Chromium with --autoplay-policy=no-user-gesture-required so calls are spoken)"
 	@echo "  督查 dashboard:    http://127.0.0.1:8000/dashboard/jinan  (manager / demo1234)"
 	@echo "  API:               http://127.0.0.1:8000/openapi.json"

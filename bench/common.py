@@ -180,7 +180,8 @@ def server_env(url: str, **extra: str) -> dict[str, str]:
     points it at a git worktree of another commit, so both sides are driven by the same scripts."""
     return {**os.environ, "ONEWINDOW_DEMO": "1", "SECRET_KEY": SECRET, "DATABASE_URL": url,
             "PYTHONPATH": os.environ.get("ONEWINDOW_BENCH_CODE", str(ROOT)),
-            "ONEWINDOW_KIOSK_ISSUES_PER_MIN": "0", **extra}  # load, not a stuck screen
+            "ONEWINDOW_KIOSK_ISSUES_PER_MIN": "0",  # load, not a stuck screen
+            "ONEWINDOW_MAX_CONNECTIONS": "1000000", **extra}  # thousands of screens per process (raise_nofile)
 
 
 def load_demo(env: dict[str, str], workdir: Path, kind: str = "kiosk") -> str:

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlencode
-
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from server.context import ctx
 from server.domain.hall import Hall
 from server.domain.views import hall_info
+from server.params import whole_number
 from server.store import repo
-from server.web import not_found, public_hall, render
+from server.web import keep_device_token, not_found, public_hall, render
 
 KIOSK_COOKIE = "onewindow_kiosk"
 IDLE_S = 30
@@ -41,13 +40,9 @@ async def kiosk_page(request: Request) -> Response:
         return _kiosk_unconfigured(hall, "取号令牌无效或不属于本大厅。",
                                    "The kiosk token is not valid for this hall.")
     if given:
-        rest = urlencode([(k, v) for k, v in request.query_params.multi_items() if k != "token"])
-        response = RedirectResponse(request.url.path + (f"?{rest}" if rest else ""), status_code=303)
-        response.set_cookie(KIOSK_COOKIE, token, max_age=10 * 365 * 24 * 3600, path="/kiosk/", httponly=True,
-                            samesite="strict")
-        return response
+        return keep_device_token(request, KIOSK_COOKIE, "/kiosk/")
     raw_idle = request.query_params.get("idle", "")
-    idle = int(raw_idle) if raw_idle.isdigit() and int(raw_idle) > 0 else IDLE_S
+    idle = whole_number(raw_idle, 1, 24 * 3600) or IDLE_S
     items = await ctx(request).engine.read(lambda conn: repo.items_of(conn, code))
     page = {"hall": hall_info(hall), "kiosk": principal.name, "token": token, "idle_s": idle,
             "items": [{"code": i["code"], "name": i["name"], "queue": i["queue"], "pinyin": i["pinyin"]}

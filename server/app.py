@@ -19,6 +19,7 @@ from displays import routes as display_pages
 from kiosk import routes as kiosk_pages
 from server import web
 from server.api import (
+    accounts,
     alerts,
     appointments,
     audit,
@@ -35,6 +36,7 @@ from server.api import (
     reports,
     system,
 )
+from server.api.declare import route_limits
 from server.api.errors import EXCEPTION_HANDLERS
 from server.api.sessions import StaffSessions
 from server.bus import open_bus
@@ -44,8 +46,9 @@ from server.engine import HallEngine
 from server.hub import Hub
 from server.hub import routes as live
 from server.jobs.triggers import HallNotifier
+from server.limits import RequestLimits
 from server.services import audit as audit_service
-from server.services import days
+from server.services import credentials, days, retention
 from server.services import followups as followups_service
 from server.settings import Settings
 from server.store.db import open_database
@@ -72,6 +75,9 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
         context = AppContext(settings, db, bus, engine, clock, hub)
         context.rating_hooks.append(followups_service.open_for_rating)  # an unhappy rating opens 整改
         roller = asyncio.create_task(days.close_days(context), name="day-close")
+        purger = asyncio.create_task(retention.purge_daily(context), name="pii-purge")  # PIPL retention
+        # what the other processes ended (sign-outs, revoked tokens, disabled users) stops here at once
+        revocations = asyncio.create_task(credentials.follow_revocations(context), name="auth-revocations")
         notifier = HallNotifier(context)  # the visitors' messages (server/jobs/triggers.py)
         notifier.start()
         try:
@@ -80,20 +86,26 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
             await audit_service.flush(context)  # the last staff actions' entries
             await notifier.close()
             roller.cancel()
+            purger.cancel()
+            revocations.cancel()
             await hub.close()
             await engine.close()
             await bus.disconnect()
             db.dispose()
 
-    routes = [*system.ROUTES, *halls.ROUTES, *kiosks.ROUTES, *counters.ROUTES, *ratings.ROUTES, *devices.ROUTES,
+    routes = [*system.ROUTES, *accounts.ROUTES,
+              *halls.ROUTES, *kiosks.ROUTES, *counters.ROUTES, *ratings.ROUTES, *devices.ROUTES,
               *calendar.ROUTES, *appointments.ROUTES, *cases.ROUTES, *notifications.ROUTES,
               *alerts.ROUTES, *manage.ROUTES, *reports.ROUTES, *followups.ROUTES, *audit.ROUTES, *live.ROUTES,
               *web.ROUTES, *kiosk_pages.ROUTES, *counter_pages.ROUTES, *display_pages.ROUTES,
               *dashboard_pages.ROUTES, *visitor_pages.ROUTES,
               Mount("/static", web.static_files(), name="static")]
-    middleware = [Middleware(live.KeepRawSend),
+    # outermost: a body over its limit or a NUL in the address is refused before anything reads it
+    middleware = [Middleware(RequestLimits, max_body=settings.limits.max_body_bytes, routes=route_limits(routes)),
+                  Middleware(live.KeepRawSend),
                   Middleware(StaffSessions, secret_key=settings.secret_key, session_cookie="onewindow_session",
-                             same_site="lax", https_only=False, max_age=12 * 3600),
+                             # Secure is added per request over HTTPS (server/api/sessions.py)
+                             same_site="lax", https_only=False, max_age=round(settings.session_hours * 3600)),
                   Middleware(audit.AuditTrail)]  # after the session: it names who acted
     return Starlette(routes=routes, middleware=middleware, exception_handlers=EXCEPTION_HANDLERS,
                      lifespan=lifespan)

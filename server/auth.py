@@ -41,12 +41,13 @@ class Principal:
     user_id: int | None = None
     display_name: str | None = None
     staff_no: str | None = None
+    department: str | None = None  # a department account's department
 
     @classmethod
     def from_token_row(cls, row: dict[str, Any]) -> Principal:
         if row["user_id"] is not None:
             return cls("user", row["role"], row["username"], row["user_hall"], row["user_counter"], row["user_id"],
-                       row["display_name"], row.get("staff_no"))
+                       row["display_name"], row.get("staff_no"), row.get("department"))
         return cls("device", row["device_kind"], row["name"], row["hall"], row["counter"])
 
     def in_hall(self, hall: str) -> bool:
@@ -98,3 +99,51 @@ class RateLimiter:
 
     def reset(self, key: str) -> None:
         self._hits.pop(key, None)
+
+
+class BackoffLimiter:
+    """Growing delays per key (per process): ``free`` failures pass, then the key waits ``base``
+    seconds, doubling with every further failure up to ``cap``. A key is forgotten ``forget``
+    seconds after its last failure, and at once by ``reset`` (the right answer).
+
+    Callers count an attempt with ``fail`` *before* they look the answer up and ``reset`` when it
+    was right: requests sent all at once then cannot slip past the check together."""
+
+    MAX_KEYS = 100_000  # beyond this the keys that failed longest ago are dropped (memory bound)
+
+    def __init__(self, free: int = 5, base: float = 60.0, cap: float = 3600.0, forget: float = 86400.0) -> None:
+        self.free, self.base, self.cap, self.forget = free, base, cap, forget
+        self._keys: dict[str, tuple[int, float, float]] = {}  # key → (failures, last failure, blocked until)
+
+    def wait(self, key: str, now: float | None = None) -> float:
+        """Seconds until ``key`` may try again; 0 when it may now."""
+        now = time.monotonic() if now is None else now
+        entry = self._keys.get(key)
+        if entry is None:
+            return 0.0
+        if now - entry[1] >= self.forget:
+            del self._keys[key]
+            return 0.0
+        return max(0.0, entry[2] - now)
+
+    def check(self, *keys: str, zh: str, en: str, code: str = "rate_limited", now: float | None = None) -> None:
+        """Raises RateLimited (429 with Retry-After at the edge) while any of ``keys`` waits;
+        ``{s}`` in the messages becomes the seconds to wait."""
+        wait = max((self.wait(key, now) for key in keys), default=0.0)
+        if wait > 0:
+            seconds = math.ceil(wait)
+            raise RateLimited(zh.format(s=seconds), en.format(s=seconds), wait, code)
+
+    def fail(self, key: str, now: float | None = None) -> None:
+        now = time.monotonic() if now is None else now
+        self.wait(key, now)  # forgets a stale key first
+        failures = self._keys.pop(key, (0, now, now))[0] + 1
+        doublings = min(failures - self.free, 40)  # past the cap anyway; keeps the float finite
+        until = now + min(self.cap, self.base * 2**doublings) if failures >= self.free else now
+        self._keys[key] = (failures, now, until)  # re-inserted: the dict stays in order of last failure
+        if len(self._keys) > self.MAX_KEYS:
+            for stale in list(self._keys)[: len(self._keys) - self.MAX_KEYS // 2]:
+                del self._keys[stale]
+
+    def reset(self, key: str) -> None:
+        self._keys.pop(key, None)

@@ -7,6 +7,8 @@ Who publishes and who listens:
 - ``agent:{hall}:{name}``: print jobs for one agent's ticket printer.
 - ``counter-print:{hall}:{counter}``: a counter's documents, to the agent whose bus serves it.
 - ``case:{status_token}``: one case's changes, to its visitor's page.
+- ``auth``: ended tokens (by hash) and users whose tokens ended or changed, from the process that
+  ended them to every process's cache of token holders (server/services/credentials.py).
 """
 
 from __future__ import annotations
@@ -35,3 +37,6 @@ def counter_print_channel(hall: str, counter: int) -> str:
 
 def case_channel(status_token: str) -> str:
     return f"case:{status_token}"
+
+
+AUTH_CHANNEL = "auth"

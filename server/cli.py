@@ -15,6 +15,8 @@ from sqlalchemy import Connection
 
 from server.settings import Settings, SettingsError, load_settings
 
+USER_TOKEN_DAYS = 90  # `token add --user` without --days: a script's token is renewed each quarter
+
 
 class CliError(Exception):
     """A mistake the user can fix; printed as one line."""
@@ -59,6 +61,8 @@ def cmd_demo(args: argparse.Namespace) -> None:
     from server.store.migrate import migrate
 
     settings = _settings()
+    if not settings.demo:  # its accounts' password is published: never on a real hall's database
+        raise CliError("onewindow demo creates accounts with a published password and runs only with ONEWINDOW_DEMO=1")
     db = _database(settings)
     try:
         migrate(db)
@@ -82,6 +86,9 @@ def cmd_demo(args: argparse.Namespace) -> None:
     for kind, name, token in tokens:
         if kind != "counter":
             print(f"device token {kind:8s} {name:12s} {token}")
+    # The rating tablets answer only their counter's token: counter 1's, as `make run` shows it.
+    tablet = next(token for kind, name, token in tokens if kind == "counter" and name == "counter-1")
+    print(f"rating tablet of counter 1: /counter/{JINAN.code}/1/rate?token={tablet}")
     if args.agent_config:
         agent_token = next(token for kind, name, token in tokens if kind == "agent")
         _write_demo_agent_config(Path(args.agent_config), agent_token)
@@ -89,7 +96,11 @@ def cmd_demo(args: argparse.Namespace) -> None:
 
 
 def _write_demo_agent_config(path: Path, token: str) -> None:
-    """The kiosk PC of the demo: its devices are the emulators of `onewindow emulate all` (var/dev)."""
+    """The kiosk PC of the demo: its devices are the emulators of `onewindow emulate all` (var/dev);
+    its bus holds the keypads of the counters the demo hall lets it drive (server/demo.py)."""
+    from server.demo import AGENT_COUNTERS
+
+    bus = ", ".join(f"{n} = {n}" for n in AGENT_COUNTERS["kiosk-1"])
     dev = path.parent / "dev"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(f"""# The demo kiosk-1's device agent (written by `onewindow demo --agent-config`).
@@ -103,7 +114,7 @@ url = "serial://{dev / 'idcard'}?baud=115200"
 url = "serial://{dev / 'printer'}?baud=9600"
 [devices.counterbus]
 url = "serial://{dev / 'counterbus'}?baud=9600"
-counters = {{ 1 = 1, 2 = 2, 3 = 3 }}
+counters = {{ {bus} }}
 """, encoding="utf-8")
 
 
@@ -171,10 +182,17 @@ def _check_hall(conn: Connection, hall: str | None, counter: int | None, repo: o
 
 
 def cmd_token_add(args: argparse.Namespace) -> None:
+    from datetime import UTC, datetime, timedelta
+
     from server.store import accounts, repo
 
     if (args.user is None) == (args.device is None):
         raise CliError("give either --user NAME or --device KIND --hall H --name NAME")
+    if args.device and args.days is not None:
+        raise CliError("--days is for --user tokens: a device token lasts until revoked (onewindow token revoke)")
+    days = USER_TOKEN_DAYS if args.days is None else args.days
+    if not 1 <= days <= 3650:
+        raise CliError("--days must be 1 to 3650")
     db = _database(_settings())
     token = accounts.new_token()
     try:
@@ -183,8 +201,8 @@ def cmd_token_add(args: argparse.Namespace) -> None:
                 row = accounts.find_user(conn, args.user)
                 if row is None:
                     raise CliError(f"no user {args.user!r}: add it with onewindow user add")
-                accounts.add_token(conn, token, user_id=row.id)
-                _audit(conn, "token.add", row.hall, f"user {row.username}", {"for": "user"})
+                accounts.add_token(conn, token, user_id=row.id, expires_at=datetime.now(UTC) + timedelta(days=days))
+                _audit(conn, "token.add", row.hall, f"user {row.username}", {"for": "user", "days": days})
             else:
                 if not args.hall or not args.name:
                     raise CliError("a device token needs --hall H and --name NAME")
@@ -198,12 +216,104 @@ def cmd_token_add(args: argparse.Namespace) -> None:
     print(token)
 
 
+def cmd_agent_counters(args: argparse.Namespace) -> None:
+    """The counters whose keypads and evaluators the agent NAME may drive: the hall decides, not the
+    agent's hello. Numbers given: exactly those; --clear: none; neither: shows them."""
+    from server.store import devices, repo
+
+    if args.clear and args.counters:
+        raise CliError("give counter numbers or --clear, not both")
+    db = _database(_settings())
+    try:
+        with db.writer.begin() as conn:
+            for number in args.counters:
+                _check_hall(conn, args.hall, number, repo)
+            _check_hall(conn, args.hall, None, repo)
+            if args.clear or args.counters:
+                devices.set_counters_of_agent(conn, args.hall, args.name, set(args.counters))
+                _audit(conn, "agent-counters.set", args.hall, f"agent {args.name}",
+                       {"counters": sorted(set(args.counters))})
+            counters = sorted(devices.counters_of_agent(conn, args.hall, args.name))
+    finally:
+        db.dispose()
+    shown = ", ".join(str(n) for n in counters) or "none"
+    print(f"agent {args.name} of hall {args.hall} drives counters: {shown}")
+
+
+def _outlive_the_caches() -> None:
+    """Returns once every running server has forgotten what it knew before our commit: they keep a
+    token's holder TOKEN_CACHE_S (server/context.py), and this process cannot reach their memory bus."""
+    import time
+
+    from server.context import TOKEN_CACHE_S
+
+    time.sleep(TOKEN_CACHE_S)
+
+
+def cmd_user_disable(args: argparse.Namespace) -> None:
+    """Disables the user and ends every token and session of theirs, in every running server by the
+    time the command returns."""
+    from server.store import accounts
+
+    db = _database(_settings())
+    try:
+        with db.writer.begin() as conn:
+            row = accounts.find_user(conn, args.name)
+            if row is None:
+                raise CliError(f"no user {args.name!r}")
+            accounts.update_user(conn, row.id, active=False)
+            ended = accounts.revoke_user_tokens(conn, row.id)
+            _audit(conn, "user.disable", row.hall, f"user {row.username}", {"tokens_ended": ended})
+    finally:
+        db.dispose()
+    _outlive_the_caches()
+    print(f"user {args.name} disabled; {ended} tokens and sessions ended (onewindow user add enables it again)")
+
+
+def cmd_token_list(args: argparse.Namespace) -> None:
+    """The hall's live device tokens by their public id; never the tokens themselves."""
+    from server.store import accounts, repo
+
+    db = _database(_settings())
+    try:
+        with db.reader.connect() as conn:
+            _check_hall(conn, args.hall, None, repo)
+            tokens = accounts.device_tokens(conn, args.hall)
+    finally:
+        db.dispose()
+    print(f"{'ID':<{accounts.TOKEN_ID_LENGTH}}  {'KIND':<8} {'NAME':<16} {'COUNTER':>7}  CREATED")
+    for t in tokens:
+        counter = "" if t["counter"] is None else str(t["counter"])
+        print(f"{t['id']}  {t['kind']:<8} {t['name'] or '':<16} {counter:>7}  {t['created_at']:%Y-%m-%d %H:%M} UTC")
+
+
+def cmd_token_revoke(args: argparse.Namespace) -> None:
+    from server.store import accounts, repo
+
+    db = _database(_settings())
+    try:
+        with db.writer.begin() as conn:
+            _check_hall(conn, args.hall, None, repo)
+            found = accounts.find_device_token(conn, args.hall, args.id.lower())
+            if len(found) != 1:
+                raise CliError(f"no live device token {args.id!r} in hall {args.hall} (see onewindow token list)"
+                               if not found else f"several tokens start with {args.id!r}: give more of the id")
+            accounts.revoke_hash(conn, found[0])
+            _audit(conn, "token.revoke", args.hall, f"token {args.id}", {"for": "device"})
+    finally:
+        db.dispose()
+    _outlive_the_caches()
+    print(f"device token {args.id} of hall {args.hall} revoked")
+
+
 def cmd_serve(args: argparse.Namespace) -> None:
     import uvicorn
 
+    from server.serving import GuardedHttpToolsProtocol
     from server.store.migrate import migrate
 
     settings = _settings()
+    limits = settings.limits
     if args.workers > 1 and settings.embedded:
         raise CliError(
             f"--workers {args.workers} needs REDIS_URL: without Redis each process would have its own event bus "
@@ -221,7 +331,10 @@ def cmd_serve(args: argparse.Namespace) -> None:
                 # client would cost more CPU than the whole fan-out
                 ws_per_message_deflate=False, ws_ping_interval=settings.ws_ping_s, ws_ping_timeout=settings.ws_ping_s,
                 # every change is in the event log; per-request lines cost ~10% CPU
-                ws_max_size=64 * 1024, access_log=False)
+                ws_max_size=64 * 1024, access_log=False,
+                # what one client may hold (server/serving.py: the head's time and size, the connections)
+                http=GuardedHttpToolsProtocol, timeout_keep_alive=limits.keep_alive_s,
+                h11_max_incomplete_event_size=limits.max_header_bytes)
 
 
 def cmd_agent(args: argparse.Namespace) -> None:
@@ -264,6 +377,9 @@ def build_parser() -> Parser:
     add.add_argument("--counter", type=int)
     add.add_argument("--department", help="for --role department: the department whose cases it reports on")
     add.set_defaults(func=cmd_user_add)
+    disable = user.add_parser("disable", help="disable a user and end every token and session of theirs")
+    disable.add_argument("name")
+    disable.set_defaults(func=cmd_user_disable)
 
     token = sub.add_parser("token", help="bearer tokens").add_subparsers(dest="action", required=True,
                                                                            parser_class=Parser)
@@ -273,7 +389,23 @@ def build_parser() -> Parser:
     tadd.add_argument("--hall")
     tadd.add_argument("--name")
     tadd.add_argument("--counter", type=int)
+    tadd.add_argument("--days", type=int, help=f"a --user token's life in days (default {USER_TOKEN_DAYS}); "
+                                               "device tokens last until revoked")
     tadd.set_defaults(func=cmd_token_add)
+    tlist = token.add_parser("list", help="a hall's device tokens by id (never the tokens themselves)")
+    tlist.add_argument("--hall", required=True)
+    tlist.set_defaults(func=cmd_token_list)
+    revoke = token.add_parser("revoke", help="revoke a device token by the id `token list` shows")
+    revoke.add_argument("--hall", required=True)
+    revoke.add_argument("id")
+    revoke.set_defaults(func=cmd_token_revoke)
+
+    drives = sub.add_parser("agent-counters", help="set (or show) the counters an agent's keypads may drive")
+    drives.add_argument("--hall", required=True)
+    drives.add_argument("--name", required=True, help="the agent's name, as in its token (--name)")
+    drives.add_argument("counters", nargs="*", type=int, metavar="COUNTER")
+    drives.add_argument("--clear", action="store_true", help="it drives no counter")
+    drives.set_defaults(func=cmd_agent_counters)
 
     agent = sub.add_parser("agent", help="run the device agent")
     agent.add_argument("--config", required=True)

@@ -11,14 +11,14 @@ from __future__ import annotations
 import asyncio
 import secrets
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import HTTPConnection
 
-from server.auth import Principal, RateLimiter
+from server.auth import BackoffLimiter, Principal, RateLimiter
 from server.bus import Bus
 from server.domain.clock import Clock
 from server.domain.errors import BadCredentials, CsrfRejected, Forbidden, NotAuthenticated
@@ -30,7 +30,47 @@ from server.store.db import Database
 if TYPE_CHECKING:
     from server.hub import Hub
 
-TOKEN_CACHE_S = 30.0  # a revoked token stops working within this time
+# A token's holder is remembered this long per process. A change made by this server (sign-out,
+# revocation, a disabled user) drops it at once here and, over the bus, in the other processes; a
+# change made by the command line is seen within this time, which is shorter than the CLI's start.
+TOKEN_CACHE_S = 1.0
+SESSION_TOKEN = "token"  # the session cookie's one key: the sign-in's token, ended on the server like any
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class PrincipalCache:
+    """Token hash → (expires, its holder or None), per process, bounded."""
+
+    LIMIT = 10_000
+
+    def __init__(self) -> None:
+        self._entries: dict[str, tuple[float, Principal | None]] = {}
+
+    def get(self, hashed: str, now: float) -> tuple[bool, Principal | None]:
+        hit = self._entries.get(hashed)
+        if hit is None or hit[0] <= now:
+            return False, None
+        return True, hit[1]
+
+    def put(self, hashed: str, principal: Principal | None, now: float) -> None:
+        if len(self._entries) >= self.LIMIT:
+            self._entries.clear()
+        self._entries[hashed] = (now + TOKEN_CACHE_S, principal)
+
+    def forget(self, hashes: Iterable[str] = (), user_ids: Iterable[int] = ()) -> None:
+        for hashed in hashes:
+            self._entries.pop(hashed, None)
+        users = set(user_ids)
+        if users:
+            for hashed, (_, principal) in list(self._entries.items()):
+                if principal is not None and principal.user_id in users:
+                    del self._entries[hashed]
+
+    def clear(self) -> None:
+        self._entries.clear()
 
 
 @dataclass
@@ -42,12 +82,21 @@ class AppContext:
     clock: Clock
     hub: Hub
     # The per-process rate limits (server/auth.py RateLimiter.check raises RateLimited, a 429):
-    login_limiter: RateLimiter = field(default_factory=lambda: RateLimiter(5, 300))  # failed sign-ins
+    # Failed sign-ins per (user, address) pair, never per address or user alone: one NAT address's
+    # typos lock out no colleague, and nobody can lock an account from elsewhere. Five are free,
+    # then 1 s, 2 s, 4 s … up to 5 minutes; 15 quiet minutes forget them.
+    login_limiter: BackoffLimiter = field(
+        default_factory=lambda: BackoffLimiter(free=5, base=1.0, cap=300.0, forget=900.0))
     kiosk_limiter: RateLimiter = field(init=False)  # tickets per kiosk per minute (a stuck screen)
     booking_limiter: RateLimiter = field(default_factory=lambda: RateLimiter(10, 600))  # bookings per address
-    lookup_limiter: RateLimiter = field(default_factory=lambda: RateLimiter(5, 600))  # wrong case checks
+    # Wrong checks per (receipt, address) and wrong cancel proofs per (booking code, address),
+    # never per address alone: a shared kiosk's typos must not lock the next visitor out.
+    lookup_limiter: BackoffLimiter = field(default_factory=BackoffLimiter)
+    cancel_limiter: BackoffLimiter = field(default_factory=BackoffLimiter)
     # Randomness is injected like the clock: status tokens, booking codes (tests may fix them).
     new_token: Callable[[int], str] = secrets.token_urlsafe
+    # The real time, for credentials' expiry (the hall's clock may be shifted in demos and tests).
+    wall: Callable[[], datetime] = _utc_now
     choose: Callable[[str], str] = secrets.choice  # one character of an alphabet (booking codes)
     # Who hears of what, registered by the lifespan (server/app.py), per app: after a rating is
     # stored (follow-ups open for unhappy ones), after a case changes (the visitor's messages).
@@ -60,35 +109,29 @@ class AppContext:
     # Audit entries waiting for their batch's write (server/services/audit.py).
     audit_pending: list[dict[str, Any]] = field(default_factory=list)
     audit_flusher: asyncio.Task[None] | None = None
-    _tokens: dict[str, tuple[float, Principal | None]] = field(default_factory=dict)
+    _principals: PrincipalCache = field(default_factory=PrincipalCache)
 
     def __post_init__(self) -> None:
         self.kiosk_limiter = RateLimiter(self.settings.kiosk_issue_limit, 60.0)
 
     async def principal_for_token(self, token: str) -> Principal | None:
-        hit = self._tokens.get(token)
+        """The holder of a live token (one read by primary key, then cached briefly), or None."""
+        hashed = accounts.token_hash(token)
         now = time.monotonic()
-        if hit is not None and hit[0] > now:
-            return hit[1]
-        row = await self.engine.read(lambda conn: accounts.lookup_token(conn, token))
+        known, principal = self._principals.get(hashed, now)
+        if known:
+            return principal
+        row = await self.engine.read(lambda conn: accounts.lookup_hash(conn, hashed, self.wall()))
         principal = Principal.from_token_row(row) if row else None
-        if len(self._tokens) > 10_000:
-            self._tokens.clear()
-        self._tokens[token] = (now + TOKEN_CACHE_S, principal)
+        self._principals.put(hashed, principal, now)
         return principal
 
-    async def principal_for_user(self, user_id: int) -> Principal | None:
-        key = f"user:{user_id}"
-        hit = self._tokens.get(key)
-        now = time.monotonic()
-        if hit is not None and hit[0] > now:
-            return hit[1]
-        row = await self.engine.read(lambda conn: accounts.user_by_id(conn, user_id))
-        principal = (Principal("user", row.role, row.username, row.hall, row.counter, row.id, row.display_name,
-                               row.staff_no)
-                     if row is not None and row.active else None)
-        self._tokens[key] = (now + TOKEN_CACHE_S, principal)
-        return principal
+    def forget_tokens(self, hashes: Iterable[str] = (), user_ids: Iterable[int] = ()) -> None:
+        """Ended tokens, or every token of these users: asked of the database on their next use."""
+        self._principals.forget(hashes, user_ids)
+
+    def forget_everything(self) -> None:
+        self._principals.clear()
 
 
 def ctx(conn: HTTPConnection) -> AppContext:
@@ -114,15 +157,29 @@ async def current_principal(conn: HTTPConnection) -> Principal | None:
             raise BadCredentials("认证头格式应为 Bearer TOKEN", "Authorization must be 'Bearer TOKEN'")
         principal = await ctx(conn).principal_for_token(token.strip())
         if principal is None:
-            raise BadCredentials("令牌无效或已撤销", "unknown or revoked token")
+            raise BadCredentials("令牌无效、已过期或已撤销", "unknown, expired or revoked token")
         return principal
-    session: dict[str, Any] = conn.scope.get("session") or {}
-    user_id = session.get("uid")
-    if user_id is None:
+    signed_in = session_token(conn)
+    if signed_in is None:
         return None
     if conn.scope.get("method", "GET") not in ("GET", "HEAD", "OPTIONS") and not _same_origin(conn):
         raise CsrfRejected("跨站请求被拒绝", "cross-site request refused")
-    return await ctx(conn).principal_for_user(int(user_id))
+    return await ctx(conn).principal_for_token(signed_in)  # None once it ended: the pages go to /login
+
+
+def session_token(conn: HTTPConnection) -> str | None:
+    """The sign-in token the session cookie holds, if any (a cookie of before holds none)."""
+    session: dict[str, Any] = conn.scope.get("session") or {}
+    token = session.get(SESSION_TOKEN)
+    return token if isinstance(token, str) and token else None
+
+
+def caller_token(conn: HTTPConnection) -> str | None:
+    """The credential this request came with: its bearer token, else its session's."""
+    scheme, _, token = conn.headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        return token.strip()
+    return session_token(conn)
 
 
 async def require_principal(conn: HTTPConnection) -> Principal:

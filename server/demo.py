@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import Connection, delete, insert
 
 from server.domain.model import CounterConfig, HallConfig, QueueConfig
-from server.store import repo
+from server.store import devices, repo
 from server.store import tables as t
 
 QUEUES = (
@@ -101,6 +101,9 @@ DEVICES: list[tuple[str, str, int | None]] = [
     ("kiosk", "kiosk-1", None), ("display", "hall-screen", None), ("agent", "kiosk-1", None),
     *[("counter", f"counter-{n}", n) for n in range(1, 13)],
 ]
+# The counters each demo agent drives, as the hall decides (the agent's hello only says what its bus
+# has): the kiosk PC's counter bus reaches the keypads of counters 1–3 (`onewindow demo --agent-config`).
+AGENT_COUNTERS: dict[str, tuple[int, ...]] = {"kiosk-1": (1, 2, 3)}
 
 
 def load_demo(conn: Connection) -> None:
@@ -112,3 +115,5 @@ def load_demo(conn: Connection) -> None:
          "time_limit_days": days, "materials": materials}
         for code, name, pinyin, queue, dept, days, materials in ITEMS
     ])
+    for agent, numbers in AGENT_COUNTERS.items():
+        devices.set_counters_of_agent(conn, JINAN.code, agent, set(numbers))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -11,10 +12,24 @@ from pathlib import Path
 from starlette.config import Config
 
 DEFAULT_DATABASE_URL = "sqlite:///var/onewindow.db"
+MIN_SECRET_LENGTH = 32  # about 190 bits of a urlsafe secret: out of reach of guessing the session signature
 
 
 class SettingsError(Exception):
     """A missing or malformed setting; the message says what to set."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one client may make a process hold (security issue, point 5): server/limits.py checks
+    bodies, server/serving.py the connections (uvicorn runs with it)."""
+
+    max_body_bytes: int = 1024 * 1024  # a request body; routes that import files declare more (declare.py)
+    header_timeout_s: float = 10.0  # a request's head (request line and headers) must arrive whole within this
+    body_timeout_s: float = 60.0  # and its body within this after the head
+    keep_alive_s: int = 5  # an idle keep-alive connection is closed after this
+    max_connections: int = 4096  # open at once per process, WebSockets included; more are answered 503 and closed
+    max_header_bytes: int = 64 * 1024  # a request's head
 
 
 @dataclass(frozen=True)
@@ -33,6 +48,12 @@ class Settings:
     clock_at: datetime | None = None  # demos and tests: the hall's clock starts at this instant, then runs
     kiosk_issue_limit: int = 30  # tickets one kiosk may issue per minute (a stuck touch screen); 0: no limit
     db_pool: int = 20  # PostgreSQL connections a process keeps open (every hall's writer takes one per batch)
+    session_hours: float = 12.0  # a sign-in's token and session cookie end this long after it
+    # PIPL retention: names and phones are blanked this long after a case is closed (final) and after
+    # a booking's day (server/services/retention.py); rows and figures stay.
+    pii_retention_days: int = 180
+    booking_retention_days: int = 30
+    limits: Limits = Limits()
 
     @property
     def embedded(self) -> bool:
@@ -70,6 +91,9 @@ def load_settings(environ: os._Environ[str] | dict[str, str] | None = None) -> S
         if not demo:
             raise SettingsError("SECRET_KEY is required (or set ONEWINDOW_DEMO=1 to run the demo with a generated one)")
         secret = _demo_secret(database_url)
+    if len(secret) < MIN_SECRET_LENGTH and not demo:
+        raise SettingsError(f"SECRET_KEY must have at least {MIN_SECRET_LENGTH} characters, e.g. "
+                            "python3 -c 'import secrets; print(secrets.token_urlsafe(32))'")
     sync = config("ONEWINDOW_SQLITE_SYNCHRONOUS", default="FULL").upper()
     if sync not in ("NORMAL", "FULL", "EXTRA"):
         raise SettingsError("ONEWINDOW_SQLITE_SYNCHRONOUS must be NORMAL, FULL or EXTRA")
@@ -106,7 +130,66 @@ def load_settings(environ: os._Environ[str] | dict[str, str] | None = None) -> S
     if not 1 <= db_pool <= 500:
         raise SettingsError("ONEWINDOW_DB_POOL must be 1 to 500 connections")
     return Settings(database_url, redis_url, secret, demo, sync, config("ONEWINDOW_LOG_LEVEL", default="info"),
-                    ping, backlog, webhook_url, webhook_secret, ahead, clock_at, kiosk_limit, db_pool)
+                    ping, backlog, webhook_url, webhook_secret, ahead, clock_at, kiosk_limit, db_pool,
+                    _session_hours(config), **_retention(config), limits=load_limits(environ))
+
+
+def _session_hours(config: Config) -> float:
+    """ONEWINDOW_SESSION_HOURS: how long a sign-in lasts, a working day by default; at most 30 days."""
+    try:
+        hours = config("ONEWINDOW_SESSION_HOURS", cast=float, default=12.0)
+    except ValueError:
+        raise SettingsError("ONEWINDOW_SESSION_HOURS must be a number of hours, e.g. 12") from None
+    if not 0 < hours <= 720:
+        raise SettingsError("ONEWINDOW_SESSION_HOURS must be more than 0 and at most 720 (30 days)")
+    return hours
+
+
+def _retention(config: Config) -> dict[str, int]:
+    """ONEWINDOW_PII_RETENTION_DAYS (cases, after closing) and ONEWINDOW_BOOKING_RETENTION_DAYS
+    (bookings, after their day): whole days, 1 to 36500."""
+    out = {}
+    for name, field, default in (("ONEWINDOW_PII_RETENTION_DAYS", "pii_retention_days", 180),
+                                 ("ONEWINDOW_BOOKING_RETENTION_DAYS", "booking_retention_days", 30)):
+        try:
+            days = config(name, cast=int, default=default)
+        except ValueError:
+            raise SettingsError(f"{name} must be a whole number of days") from None
+        if not 1 <= days <= 36500:
+            raise SettingsError(f"{name} must be 1 to 36500 days")
+        out[field] = days
+    return out
+
+
+# name, field, lowest, highest, what it counts (for the message)
+_LIMITS: tuple[tuple[str, str, float, float, str], ...] = (
+    ("ONEWINDOW_MAX_BODY_BYTES", "max_body_bytes", 1024, 1024**3, "bytes"),
+    ("ONEWINDOW_HEADER_TIMEOUT_S", "header_timeout_s", 0.1, 300, "seconds"),
+    ("ONEWINDOW_BODY_TIMEOUT_S", "body_timeout_s", 0.1, 3600, "seconds"),
+    ("ONEWINDOW_KEEP_ALIVE_S", "keep_alive_s", 1, 300, "whole seconds"),
+    ("ONEWINDOW_MAX_CONNECTIONS", "max_connections", 16, 1_000_000, "connections"),
+    ("ONEWINDOW_MAX_HEADER_BYTES", "max_header_bytes", 1024, 1024**2, "bytes"),
+)
+
+
+def load_limits(environ: Mapping[str, str] | None = None) -> Limits:
+    """The ``Limits`` from the environment; each must be a number within its bounds. The HTTP
+    protocol of each server process reads them too (server/serving.py)."""
+    environ = os.environ if environ is None else environ
+    values: dict[str, float] = {}
+    for name, field, low, high, unit in _LIMITS:
+        raw = environ.get(name, "").strip()
+        if not raw:
+            continue
+        kind = float if unit == "seconds" else int
+        try:
+            value = kind(raw)
+        except ValueError:
+            value = None
+        if value is None or not low <= value <= high:
+            raise SettingsError(f"{name} must be {low:,} to {high:,} {unit}, not {raw!r}")
+        values[field] = value
+    return Limits(**values)  # type: ignore[arg-type]
 
 
 def _instant(raw: str | None) -> datetime | None:

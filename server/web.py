@@ -8,18 +8,21 @@ it never imports them."""
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlencode, urlsplit
 
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, select_autoescape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server.auth import Principal
-from server.context import ctx
+from server.context import ctx, session_token
 from server.domain.errors import UnknownHall
 from server.domain.hall import Hall
 from server.domain.model import Counter
+from server.params import MAX_COUNTER, whole_number
 
 FRONTS = ("kiosk", "counters", "displays", "dashboard", "visitor")
 HERE = Path(__file__).resolve().parent
@@ -34,15 +37,54 @@ TEMPLATES = Environment(
     autoescape=select_autoescape(["html"]))
 
 
+# Every page's script, style, font, sound and socket comes from this server (no CDN, no inline
+# code), so the policy can be strict: an injected <script> or onclick never runs, no other site
+# may frame a page (a counter's buttons under a transparent overlay), and nothing is sniffed.
+PAGE_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+                               "connect-src 'self'; font-src 'self'; media-src 'self'; object-src 'none'; "
+                               "base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+}
+
+
 def render(name: str, status: int = 200, **context: object) -> HTMLResponse:
-    return HTMLResponse(TEMPLATES.get_template(name).render(**context), status_code=status)
+    return HTMLResponse(TEMPLATES.get_template(name).render(**context), status_code=status, headers=PAGE_HEADERS)
 
 
-def static_files() -> StaticFiles:
+def static_files() -> ASGIApp:
     """``/static``: the shared ``static/`` first, then each front's ``static/``, all with the same
     ``js/``, ``css/`` layout, so ``/static/js/kiosk.js`` and ``/static/js/hall_model.js`` are
     neighbours for the browser (module imports such as ``./hall_model.js`` resolve)."""
-    return StaticFiles(directory=SHARED_STATIC, packages=[(front, "static") for front in FRONTS])
+    return NoSniff(StaticFiles(directory=SHARED_STATIC, packages=[(front, "static") for front in FRONTS]))
+
+
+class NoSniff:
+    """Static files keep the type their name gives them: a browser never runs a .txt or .svg as script."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async def send_nosniff(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = [*message.get("headers", []), (b"x-content-type-options", b"nosniff")]
+            await send(message)
+
+        await self.app(scope, receive, send_nosniff)
+
+
+def keep_device_token(request: Request, cookie: str, path: str) -> Response:
+    """A device page set up once with ``?token=``: the token goes into an HttpOnly cookie for ``path``
+    (Secure when the page came over HTTPS) and the page reloads without it in the address, so it is
+    neither in the history nor in a photo of the screen."""
+    rest = urlencode([(k, v) for k, v in request.query_params.multi_items() if k != "token"])
+    response = RedirectResponse(request.url.path + (f"?{rest}" if rest else ""), status_code=303)
+    response.set_cookie(cookie, request.query_params["token"], max_age=10 * 365 * 24 * 3600, path=path,
+                        httponly=True, samesite="strict", secure=request.url.scheme == "https")
+    return response
 
 
 def not_found(title: str, title_en: str) -> Response:
@@ -62,15 +104,15 @@ async def public_hall(request: Request) -> Hall | None:
 async def hall_counter(request: Request) -> tuple[Hall, Counter] | None:
     """The hall and counter named by ``{hall}`` and ``{number}`` in the address, or None."""
     hall = await public_hall(request)
-    raw = request.path_params["number"]
-    counter = hall.counters.get(int(raw)) if hall is not None and raw.isdigit() else None
+    number = whole_number(request.path_params["number"], 1, MAX_COUNTER)
+    counter = hall.counters.get(number) if hall is not None and number is not None else None
     return (hall, counter) if hall is not None and counter is not None else None
 
 
 async def signed_in(request: Request) -> Principal | None:
     """The staff member signed in on this browser (the session cookie), or None."""
-    user_id = request.session.get("uid")
-    return await ctx(request).principal_for_user(int(user_id)) if user_id else None
+    token = session_token(request)
+    return await ctx(request).principal_for_token(token) if token else None
 
 
 def to_login(request: Request) -> Response:
@@ -78,8 +120,21 @@ def to_login(request: Request) -> Response:
     return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
 
 
+def same_site_path(raw: str | None) -> str:
+    r"""``raw`` when it is a path of this site, else "/": one "/" not followed by "/" or "\" (a
+    browser reads //host and /\host as another site), no backslash, no control character (the URL
+    parser drops tabs and newlines: "/<TAB>/host" is "//host"), no scheme or host."""
+    if not raw or not raw.startswith("/") or raw.startswith("//") or "\\" in raw:
+        return "/"
+    if any(ord(ch) < 0x20 or ord(ch) == 0x7F for ch in raw):
+        return "/"
+    parts = urlsplit(raw)
+    return raw if not parts.scheme and not parts.netloc else "/"
+
+
 async def login_page(request: Request) -> Response:
-    return render("login.html", next=request.query_params.get("next", "/"))
+    """``?next=``: where to go once signed in; only a path of this site (login.js checks it again)."""
+    return render("login.html", next=same_site_path(request.query_params.get("next")))
 
 
 async def index(request: Request) -> Response:

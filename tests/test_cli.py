@@ -21,19 +21,24 @@ def run(args: list[str], env: dict[str, str], stdin: str = "") -> subprocess.Com
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
     base = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "ONEWINDOW_DEMO")}
-    return {**base, "DATABASE_URL": f"sqlite:///{tmp_path}/ow.db", "SECRET_KEY": "cli-test"}
+    return {**base, "DATABASE_URL": f"sqlite:///{tmp_path}/ow.db", "SECRET_KEY": "cli-test-secret-of-32-characters!"}
+
+
+def demo(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """`onewindow demo`, which runs only in demo mode."""
+    return run(["demo"], {**env, "ONEWINDOW_DEMO": "1"})
 
 
 def test_migrate_and_demo_are_idempotent(env: dict[str, str]) -> None:
     assert run(["migrate"], env).returncode == 0
     assert run(["migrate"], env).returncode == 0
-    first, second = run(["demo"], env), run(["demo"], env)
+    first, second = demo(env), demo(env)
     assert first.returncode == second.returncode == 0
     assert "jinan" in first.stdout and "device token kiosk" in first.stdout
 
 
 def test_user_and_token_commands(env: dict[str, str]) -> None:
-    run(["demo"], env)
+    demo(env)
     added = run(["user", "add", "li", "--role", "clerk", "--hall", "jinan", "--counter", "3"], env, "s3cret-pass\n")
     assert added.returncode == 0, added.stderr
     token = run(["token", "add", "--user", "li"], env).stdout.strip().splitlines()[-1]
@@ -60,7 +65,7 @@ def test_user_and_token_commands(env: dict[str, str]) -> None:
 ])
 def test_bad_arguments_exit_non_zero_with_one_clear_line(env: dict[str, str], args: list[str], stdin: str,
                                                          says: str) -> None:
-    run(["demo"], env)
+    demo(env)
     result = run(args, env, stdin)
     assert result.returncode != 0
     lines = result.stderr.strip().splitlines()

@@ -139,6 +139,8 @@ def test_a_plain_install_serves_every_page_with_every_asset(installed: tuple[Pat
     added = run([onewindow, "token", "add", "--device", "kiosk", "--hall", "jinan", "--name", "kiosk-wheel"],
                 cwd=tmp_path, env=env)
     kiosk_token = added.stdout.strip().splitlines()[-1]
+    tablet = run([onewindow, "token", "add", "--device", "counter", "--hall", "jinan", "--name", "tablet-wheel",
+                  "--counter", "1"], cwd=tmp_path, env=env).stdout.strip().splitlines()[-1]
 
     port = free_port()
     log_path = tmp_path / "server.log"
@@ -152,9 +154,9 @@ def test_a_plain_install_serves_every_page_with_every_asset(installed: tuple[Pat
             issued = browser.post("/api/v1/halls/jinan/tickets", json={"queue": "A"},
                                   headers={"Authorization": f"Bearer {kiosk_token}"})
             assert issued.status_code == 201, issued.text
-            public = [f"/kiosk/jinan?token={kiosk_token}",  # sets the kiosk's cookie, then the page itself
-                      "/display/jinan", "/display/jinan/counter/1", "/counter/jinan/1/rate", "/book/jinan",
-                      f"/t/{issued.json()['status_token']}", "/login"]
+            public = [f"/kiosk/jinan?token={kiosk_token}",  # sets the kiosk's (and the tablet's) cookie, then the page
+                      "/display/jinan", "/display/jinan/counter/1", f"/counter/jinan/1/rate?token={tablet}",
+                      "/book/jinan", f"/t/{issued.json()['status_token']}", "/login"]
             loaded = {path.split("?")[0]: _page_and_assets(browser, path) for path in public}
             for username, pages in (("clerk01", ["/counter/jinan/1"]), ("manager", ["/dashboard/jinan"])):
                 browser.cookies.clear()

@@ -5,8 +5,9 @@ The agent sends what its devices did as events, each with its own id; the server
 once (the id is stored with the acknowledgement it got, so an event re-sent after a reconnect is
 acknowledged again, not acted on again) and always answers ``ack``, with an error the agent
 logs when the hall refused it (a call key at a closed counter, say): refusals are final, retrying
-would not help. The server sends print jobs for the kiosk of the same name and the called numbers
-for the LED strips of the agent's counters. docs/devices.md has every message.
+would not help. Which counters an agent drives is the server's decision (drive.py). The server
+sends print jobs for the kiosk of the same name and the called numbers for the LED strips of the
+agent's counters. docs/devices.md has every message.
 """
 
 from __future__ import annotations
@@ -26,17 +27,18 @@ from server.auth import Principal
 from server.bus.base import Subscription
 from server.channels import agent_channel, counter_print_channel, hall_channel, kiosk_channel
 from server.context import AppContext, current_principal
-from server.domain.errors import DomainError, Forbidden, InvalidInput
-from server.domain.keypad import ACTIONS, key_command
+from server.domain.errors import DomainError, InvalidInput
+from server.domain.keypad import ACTIONS
 from server.domain.model import TicketStatus
 from server.domain.views import iso
 from server.services.cards import holder_from_agent, kiosk_card
 from server.services.kiosks import publish_card
-from server.services.ratings import Given, NotRatable, last_finished, store_rating
 from server.services.tickets import forget_kiosk_devices
 from server.sockets import Refused, SocketEndpoint
 from server.store import devices
 from server.tasks import cancel_and_wait
+
+from . import drive
 
 log = logging.getLogger("onewindow.agents")
 
@@ -87,6 +89,7 @@ class AgentSession:
         self.hall = hall
         self.name = name
         self.bound_counter = bound_counter  # an agent token made with --counter N drives only counter N
+        # The counters whose strips it lights and whose prints it takes: what it may drive and has.
         self.counters: set[int] = {bound_counter} if bound_counter is not None else set()
         self._send = send
         self._send_lock = asyncio.Lock()
@@ -136,8 +139,12 @@ class AgentSession:
             counters = data.get("counters") or []
             if not isinstance(counters, list) or not all(_is_number(c) for c in counters):
                 raise BadMessage("counters must be counter numbers")
-            if self.bound_counter is None:
-                self.counters = set(counters)
+            allowed = await drive.allowed_counters(self.context, self.hall, self.name, self.bound_counter)
+            if set(counters) - allowed:  # told, logged and audited; the rest of the hello stands
+                refused = await drive.refuse(self.context, self.hall, self.name, set(counters) - allowed, allowed,
+                                             {"event": "hello"})
+                await self.send({"type": "error", "message": refused.message})
+            self.counters = allowed if self.bound_counter is not None else set(counters) & allowed
             await self._save_states(data.get("devices") or {})
             if "printer" in self._states:
                 await self._follow_counter_printing()
@@ -197,36 +204,28 @@ class AgentSession:
             forwarded = {k: v for k, v in event.items() if k in ("type", "ticket", "ok", "state", "detail", "reader")}
             await self._to_kiosk({**forwarded, "at": iso(now, hall)})
             return {}
-        number = self._counter_of(event)
+        number = event.get("counter")
+        if not _is_number(number):
+            raise BadMessage("counter must be a counter number")
         if kind == "key":
             action, argument = event.get("action"), event.get("argument")
             if action not in ACTIONS or not (argument is None or _is_number(argument)):
                 raise BadMessage(f"unknown keypad action {action!r}")
+            await self._may_drive(number, {"event": "key", "key": action})
             if action == "evaluate":
                 await self.send({"type": "beep", "counter": number})  # wake the evaluator for the visitor
-            events = await context.engine.run(self.hall, key_command(number, action, argument))
-            called = next((e.ticket for e in reversed(events) if e.ticket is not None
-                           and e.ticket.status == TicketStatus.CALLED), None)
-            return {"ticket": called.number if called else None}
+            return {"ticket": await drive.press(context, self.hall, self.name, number, action, argument)}
         # rating, from the evaluator at that counter: the same table and rules as the tablet's
         level = event.get("level")
         if not _is_number(level) or not 1 <= level <= 5:
             raise BadMessage("level must be 1..5")
-        hall.counter(number)
-        ticket = last_finished(hall, number)
-        if ticket is None:
-            raise NotRatable(f"{number}号窗口还没有办结的业务可以评价", f"counter {number} has nothing to rate")
-        await store_rating(context, self.hall, number, ticket, Given(level, [], None), "evaluator")
-        return {"ticket": ticket.number}
+        await self._may_drive(number, {"event": "rating", "level": level})
+        return {"ticket": await drive.rate(context, self.hall, self.name, number, level)}
 
-    def _counter_of(self, event: dict[str, Any]) -> int:
-        number = event.get("counter")
-        if not _is_number(number):
-            raise BadMessage("counter must be a counter number")
-        if self.bound_counter is not None and number != self.bound_counter:
-            raise CounterNotBound(f"此设备代理只能操作 {self.bound_counter}号窗口",
-                                  f"this agent drives counter {self.bound_counter} only")
-        return number
+    async def _may_drive(self, number: int, what: dict[str, Any]) -> None:
+        allowed = await drive.allowed_counters(self.context, self.hall, self.name, self.bound_counter)
+        if number not in allowed:
+            raise await drive.refuse(self.context, self.hall, self.name, [number], allowed, what)
 
     async def _save_states(self, states: Any) -> None:
         if not isinstance(states, dict):
@@ -313,10 +312,6 @@ def _happened(raw: object) -> datetime | None:
 
 class CardRefused(InvalidInput):
     code = "invalid_card"
-
-
-class CounterNotBound(Forbidden):
-    pass
 
 
 async def forget_old_events(context: AppContext) -> int:

@@ -24,7 +24,8 @@ from server.services.appointments import (
     find_by_card,
 )
 
-from .declare import endpoint, parse_body
+from .bodies import parse_body
+from .declare import Param, day, endpoint
 from .errors import JSONResponse
 from .schemas import Body
 
@@ -51,7 +52,7 @@ class BookAppointment(Body):
         digits = value.replace(" ", "").replace("-", "")
         if digits.startswith("+86"):
             digits = digits[3:]
-        if len(digits) != 11 or not digits.isdigit() or digits[0] != "1":
+        if len(digits) != 11 or not (digits.isascii() and digits.isdigit()) or digits[0] != "1":  # not ²
             raise ValueError("手机号码应为 1 开头的 11 位数字")
         return digits
 
@@ -66,7 +67,8 @@ class CancelAppointment(Body):
 # ---------------------------------------------------------------- endpoints
 @endpoint("GET", "/halls/{hall}/appointments/slots", "A day's appointment slots of a queue", auth=False,
           tag="public", responses={200: "[{slot, capacity, booked}] ([] on a closed day)",
-                                   404: "unknown hall or queue"})
+                                   404: "unknown hall or queue"},
+          query={"queue": Param("the queue's code, e.g. A", required=True), "date": day("YYYY-MM-DD", required=True)})
 async def get_slots(request: Request) -> Response:
     """``?queue=Q&date=YYYY-MM-DD``. Each slot also says when it ends, how many places remain and
     whether it can be booked now (``available``: not full and not started)."""
@@ -104,16 +106,19 @@ book.endpoint.__api__ = replace(book.endpoint.__api__, body=BookAppointment)  # 
 @endpoint("POST", "/appointments/{code}/cancel", "The visitor cancels a booking", body=CancelAppointment,
           auth=False, tag="public", responses={200: "the cancelled booking",
                                                404: "unknown code, or a wrong cancel_token / id_last4",
-                                               409: "checked in, missed, or its slot is over"})
+                                               409: "checked in, missed, or its slot is over",
+                                               429: "too many wrong proofs for this code from this address"})
 async def cancel(request: Request, body: CancelAppointment) -> Response:
     """With the ``cancel_token`` given at booking, or the last four characters of the ID number."""
     assert isinstance(body, CancelAppointment)
+    address = request.client.host if request.client else "unknown"
     return JSONResponse(await cancel_appointment(ctx(request), request.path_params["code"], body.cancel_token,
-                                                 body.id_last4))
+                                                 body.id_last4, address))
 
 
 @endpoint("GET", "/halls/{hall}/appointments/by-card", "Today's booking of the ID card just read (kiosk, agent)",
-          responses={200: "{code, queue, slot, status, …}", 404: "no booking for this card today"})
+          responses={200: "{code, queue, slot, status, …}", 404: "no booking for this card today"},
+          query={"card_token": Param("from the kiosk feed's card.read", required=True)})
 async def by_card(request: Request) -> Response:
     """``?card_token=`` from the kiosk feed's card.read; the kiosk then issues the ticket with the
     returned ``code`` as ``appointment_code``."""
@@ -123,7 +128,8 @@ async def by_card(request: Request) -> Response:
 
 
 @endpoint("GET", "/halls/{hall}/appointments", "A day's bookings with the visitors' names (staff of the hall)",
-          responses={200: "[{code, queue, date, slot, status, name, id_last4, ticket_id, item}]"})
+          responses={200: "[{code, queue, date, slot, status, name, id_last4, ticket_id, item}]"},
+          query={"date": day("YYYY-MM-DD (today)")})
 async def list_day(request: Request) -> Response:
     """``?date=YYYY-MM-DD`` (default today). Clerks, guides and managers see full names (needed at the
     counter); phone numbers stay masked."""

@@ -25,7 +25,7 @@ from server.auth import Principal
 from server.context import AppContext, ctx, current_principal, require_principal
 from server.services import audit
 
-from .declare import PREFIX, endpoint
+from .declare import PREFIX, Param, endpoint, whole
 from .errors import JSONResponse
 
 MAX_BODY = 16_384  # read no more of a body than this for the summary
@@ -34,7 +34,7 @@ VERBS = {"POST": "create", "PUT": "set", "PATCH": "update", "DELETE": "delete"}
 SAFE_FIELDS = frozenset({
     "queue", "queues", "counter", "number", "ticket_number", "level", "reasons", "reason", "notice", "assignee",
     "close", "reached", "mode", "priority", "channel", "item", "status", "due_days", "enabled", "kind", "minutes",
-    "target_minutes", "to_queue", "from_queue", "year", "source", "paused", "limit",
+    "target_minutes", "to_queue", "from_queue", "year", "source", "paused", "limit", "active", "role",
 })
 SKIP_PATHS = (f"{PREFIX}/auth/login",)  # recorded by the sign-in itself, success and failure
 PRIVATE_PARAMS = frozenset({"status_token", "token"})  # capabilities: never stored
@@ -154,7 +154,13 @@ class AuditTrail:
 # ------------------------------------------------------------------ search
 @endpoint("GET", "/audit", "The audit trail, newest first: ?hall=&actor=&action=&from=&to=&q=&limit= "
           "(managers: their hall; admins: all)", tag="manage",
-          responses={200: "{entries: [...]}", 403: "not a manager or admin, or another hall"})
+          responses={200: "{entries: [...]}", 403: "not a manager or admin, or another hall"},
+          query={"hall": Param("a hall's code (admins; managers: their own)"), "actor": Param("a username"),
+                 "action": Param("an action or its first part, e.g. counter"),
+                 "from": Param("a date YYYY-MM-DD (the whole day, China time) or an ISO date-time"),
+                 "to": Param("a date YYYY-MM-DD (the whole day, China time) or an ISO date-time"),
+                 "q": Param("text in the actor, action, target or summary"),
+                 "limit": whole("entries, newest first (100)", 1, 1000)})
 async def search_audit(request: Request) -> Response:
     """``action`` matches a name or its first part (``counter`` finds ``counter.call-next``); ``from``
     and ``to`` take a date (whole days, China time) or a date-time; ``q`` finds text in the actor,

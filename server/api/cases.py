@@ -22,7 +22,7 @@ from server.domain.errors import InvalidInput
 from server.domain.identity import validate_id_number
 from server.services import cases
 
-from .declare import endpoint
+from .declare import Param, choice, endpoint
 from .errors import JSONResponse
 from .schemas import Body
 
@@ -129,7 +129,8 @@ async def post_event(request: Request, body: CaseEvent) -> Response:
 @endpoint("GET", "/cases/{receipt_no}", "A case and its timeline, by receipt and check (last 4 of ID or phone)",
           auth=False, tag="public", responses={200: "the case with its timeline",
                                                404: "unknown receipt, or a wrong or missing check",
-                                               429: "too many wrong checks"})
+                                               429: "too many wrong checks"},
+          query={"check": Param("the last four characters of the applicant's ID number or phone")})
 async def get_case(request: Request) -> Response:
     return JSONResponse(await cases.lookup(ctx(request), request.path_params["receipt_no"],
                                            request.query_params.get("check"), _address(request)))
@@ -144,6 +145,7 @@ async def get_case_by_token(request: Request) -> Response:
 @endpoint("POST", "/cases/{receipt_no}/pickup-ticket", "A 查询发证 (L) ticket to collect a ready case's result",
           body=Check, tag="cases",
           responses={201: "the L ticket, linked to the case (case_receipt)", 404: "unknown receipt or wrong check",
+                     429: "too many wrong checks",
                      409: "not ready yet, or its L ticket still waits (with that ticket)"})
 async def pickup_ticket(request: Request, body: Check) -> Response:
     principal = await require_principal(request)
@@ -168,7 +170,8 @@ async def print_case(request: Request, body: PrintCase) -> Response:
 
 @endpoint("GET", "/halls/{hall}/cases", "Cases due within one working day (due=soon) or past due (due=overdue)",
           tag="cases", responses={200: "case objects (without timeline), earliest due first",
-                                  403: "not a manager of this hall"})
+                                  403: "not a manager of this hall"},
+          query={"due": choice("within one working day, or past due", "soon", "overdue", required=True)})
 async def list_due(request: Request) -> Response:
     """Pending cases only (accepted, in_review): the time limit is about the decision."""
     context = ctx(request)

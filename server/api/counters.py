@@ -18,6 +18,7 @@ from server.domain.hall import Hall
 from server.domain.model import Counter, Event
 from server.domain.views import public_ticket
 from server.hub.feeds import staff_ticket
+from server.params import MAX_COUNTER, whole_number
 from server.services.appointments import appointment_for_ticket
 from server.services.cases import case_summary
 
@@ -30,9 +31,10 @@ PATH = "/halls/{hall}/counters/{number}"
 
 def counter_number(request: Request) -> int:
     raw = request.path_params["number"]
-    if not raw.isdigit():
-        raise UnknownCounter(f"没有 {raw}号窗口", f"no counter {raw!r}")
-    return int(raw)
+    number = whole_number(raw, 1, MAX_COUNTER)
+    if number is None:
+        raise UnknownCounter(f"没有 {raw[:12]}号窗口", f"no counter {raw[:12]!r}")
+    return number
 
 
 def counter_view(hall: Hall, counter: Counter) -> dict[str, Any]:
@@ -125,12 +127,17 @@ def _reinstate(hall: Hall, number: int, now: datetime, body: Any) -> list[Event]
     return hall.reinstate(body.number, now)
 
 
-@endpoint("GET", PATH, "A counter's state", tag="counter")
+@endpoint("GET", PATH, "A counter's state (principals of the hall)", tag="counter",
+          responses={403: "a credential of another hall", 404: "unknown hall or counter"})
 async def get_counter(request: Request) -> Response:
+    """Who holds the counter and what it serves: the hall's own business, not another hall's."""
     context = ctx(request)
-    await require_principal(request)
+    principal = await require_principal(request)
     hall = await context.engine.hall(request.path_params["hall"])
-    return JSONResponse(counter_view(hall, hall.counter(counter_number(request))))
+    counter = hall.counter(counter_number(request))
+    if not principal.in_hall(hall.config.code):
+        raise forbid("不是本大厅的账号或设备，不能查看本大厅的窗口", "this credential belongs to another hall")
+    return JSONResponse(counter_view(hall, counter))
 
 
 @endpoint("GET", f"{PATH}/current", "The counter's current ticket with its booking or linked case (clerk's screen)",

@@ -2,22 +2,26 @@
 
 ``@endpoint("POST", "/halls/{hall}/tickets", body=IssueTicket, ...)`` wraps a handler so that
 it receives the request and the validated body. Bad JSON is a 400 and a failed field a 422,
-both naming the field, before the handler runs.
+both naming the field, before the handler runs (bodies.py). A body over 1 MiB is a 413
+(server/limits.py); a route that takes more (a file import) says so with ``max_body=`` and, for
+JSON, ``max_values=``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import re
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import orjson
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from .errors import ApiError
+from server.params import MAX_COUNTER
+
+from .bodies import MAX_VALUES, parse_body
 
 PREFIX = "/api/v1"
 Handler = Callable[..., Awaitable[Response]]
@@ -32,38 +36,54 @@ class ApiSpec:
     auth: bool = True
     responses: dict[int, str] = field(default_factory=dict)
     tag: str = "hall"
+    max_body: int | None = None  # bytes, if more than ONEWINDOW_MAX_BODY_BYTES (a file import)
+    max_values: int = MAX_VALUES  # JSON values in the body (bodies.py)
+    query: dict[str, Param] = field(default_factory=dict)
+    path_params: dict[str, Param] = field(default_factory=dict)  # where PATH_PARAMS does not say it
+    produces: tuple[str, ...] = ("application/json",)  # the media types of its 2xx answers
 
 
-def _field_name(loc: tuple[Any, ...]) -> str:
-    return ".".join(str(p) for p in loc) or "body"
+@dataclass(frozen=True)
+class Param:
+    """A path or query parameter as the OpenAPI description shows it. The route still parses it
+    itself, strictly (server/params.py): this only tells clients, and the schema fuzzer, what it takes."""
+
+    description: str
+    schema: dict[str, Any] = field(default_factory=lambda: {"type": "string"})
+    required: bool = False
 
 
-async def parse_body(request: Request, model: type[BaseModel]) -> BaseModel:
-    raw = await request.body()
-    try:
-        data = orjson.loads(raw) if raw.strip() else {}
-    except orjson.JSONDecodeError as exc:
-        raise ApiError(400, "invalid_json", f"请求体不是有效的 JSON (body is not valid JSON: {exc})", "body") from None
-    if not isinstance(data, dict):
-        raise ApiError(400, "invalid_json", "请求体须为 JSON 对象 (body must be a JSON object)", "body")
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        name = _field_name(first["loc"])
-        raise ApiError(422, "invalid_field", f"字段 {name} 无效: {first['msg']} (field {name!r}: {first['msg']})",
-                       name) from None
+def whole(description: str, low: int, high: int, required: bool = False) -> Param:
+    return Param(description, {"type": "integer", "minimum": low, "maximum": high}, required)
+
+
+def day(description: str, required: bool = False) -> Param:
+    return Param(description, {"type": "string", "format": "date"}, required)
+
+
+def choice(description: str, *values: str, required: bool = False) -> Param:
+    return Param(description, {"type": "string", "enum": list(values)}, required)
+
+
+# Path parameters by name, wherever they appear; any other is a string.
+PATH_PARAMS: dict[str, Param] = {
+    "number": whole("a counter's number", 1, MAX_COUNTER),
+    "year": whole("a year the working calendar covers", 2000, 2100),
+}
 
 
 def endpoint(method: str, path: str, summary: str, *, body: type[BaseModel] | None = None, auth: bool = True,
-             responses: dict[int, str] | None = None, tag: str = "hall", prefix: str = PREFIX
+             responses: dict[int, str] | None = None, tag: str = "hall", prefix: str = PREFIX,
+             max_body: int | None = None, max_values: int = MAX_VALUES, query: dict[str, Param] | None = None,
+             path_params: dict[str, Param] | None = None, produces: tuple[str, ...] = ("application/json",)
              ) -> Callable[[Handler], Route]:
-    spec = ApiSpec(method, prefix + path, summary, body, auth, responses or {}, tag)
+    spec = ApiSpec(method, prefix + path, summary, body, auth, responses or {}, tag, max_body, max_values,
+                   query or {}, path_params or {}, produces)
 
     def wrap(handler: Handler) -> Route:
         async def run(request: Request) -> Response:
             if spec.body is not None:
-                return await handler(request, await parse_body(request, spec.body))
+                return await handler(request, await parse_body(request, spec.body, spec.max_values))
             return await handler(request)
 
         run.__name__ = handler.__name__
@@ -74,55 +94,11 @@ def endpoint(method: str, path: str, summary: str, *, body: type[BaseModel] | No
     return wrap
 
 
-# ---------------------------------------------------------------- OpenAPI
-def _error_ref() -> dict[str, Any]:
-    return {"description": "error", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
-
-
-def openapi(routes: list[BaseRoute], title: str, version: str) -> dict[str, Any]:
-    paths: dict[str, dict[str, Any]] = {}
-    schemas: dict[str, Any] = {"Error": {
-        "type": "object", "required": ["error"],
-        "properties": {"error": {"type": "object", "required": ["code", "message"], "properties": {
-            "code": {"type": "string"}, "message": {"type": "string"}, "field": {"type": "string"}}}}}}
+def route_limits(routes: Sequence[BaseRoute]) -> list[tuple[str, re.Pattern[str], int]]:
+    """The routes that take bodies over the default limit, for server/limits.py."""
+    out = []
     for route in routes:
-        handler = getattr(route, "endpoint", None)
-        spec: ApiSpec | None = getattr(handler, "__api__", None)
-        if spec is None:
-            continue
-        op: dict[str, Any] = {"summary": spec.summary, "tags": [spec.tag],
-                              "operationId": getattr(route, "name", spec.path)}
-        doc = handler.__doc__
-        if doc:
-            op["description"] = doc.strip()
-        params = [seg[1:-1].split(":")[0] for seg in spec.path.split("/") if seg.startswith("{")]
-        if params:
-            op["parameters"] = [{"name": p, "in": "path", "required": True, "schema": {"type": "string"}}
-                                for p in params]
-        if spec.body is not None:
-            schema = spec.body.model_json_schema(ref_template="#/components/schemas/{model}")
-            for name, sub in schema.pop("$defs", {}).items():
-                schemas[name] = sub
-            schemas[spec.body.__name__] = schema
-            op["requestBody"] = {"required": True, "content": {"application/json": {
-                "schema": {"$ref": f"#/components/schemas/{spec.body.__name__}"}}}}
-        responses: dict[str, Any] = {str(code): {"description": text} for code, text in spec.responses.items()}
-        if not any(code < 300 for code in spec.responses):
-            responses["200"] = {"description": "OK"}
-        if spec.body is not None:
-            responses["400"] = _error_ref()
-            responses["422"] = _error_ref()
-        if spec.auth:
-            responses["401"] = _error_ref()
-            responses["403"] = _error_ref()
-            op["security"] = [{"bearer": []}, {"session": []}]
-        op["responses"] = responses
-        paths.setdefault(spec.path, {})[spec.method.lower()] = op
-    return {
-        "openapi": "3.1.0",
-        "info": {"title": title, "version": version},
-        "paths": paths,
-        "components": {"schemas": schemas, "securitySchemes": {
-            "bearer": {"type": "http", "scheme": "bearer"},
-            "session": {"type": "apiKey", "in": "cookie", "name": "onewindow_session"}}},
-    }
+        spec: ApiSpec | None = getattr(getattr(route, "endpoint", None), "__api__", None)
+        if spec is not None and spec.max_body is not None and isinstance(route, Route):
+            out.append((spec.method, route.path_regex, spec.max_body))
+    return out

@@ -8,13 +8,14 @@ from typing import Any
 
 import orjson
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
 from server.bus import BusUnavailable
 from server.domain import errors
 from server.domain.errors import DomainError
 from server.engine import READS, StorageError
+from server.limits import BodyTooLarge, too_large_message
 from server.outage import STORAGE_ERRORS
 
 log = logging.getLogger("onewindow.api")
@@ -90,6 +91,18 @@ async def on_storage_error(request: Request, exc: Exception) -> Response:
                           headers={"Retry-After": RETRY_AFTER_S})
 
 
+async def on_body_too_large(request: Request, exc: Exception) -> Response:
+    """A chunked body past its limit (server/limits.py); the connection is closed, not read to its end."""
+    assert isinstance(exc, BodyTooLarge)
+    return error_response(413, "body_too_large", too_large_message(exc.limit), headers={"Connection": "close"})
+
+
+async def on_client_gone(request: Request, exc: Exception) -> Response:
+    """The client went away, or was cut off (server/serving.py), before its body arrived: no server
+    error and nothing to log; the answer goes nowhere."""
+    return error_response(400, "client_disconnected", "请求未发送完整 (the request was not sent whole)")
+
+
 async def on_http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     code, message = _HTTP_CODES.get(exc.status_code, ("http_error", str(exc.detail)))
@@ -108,6 +121,8 @@ OUTAGES: tuple[type[BaseException], ...] = (StorageError, BusUnavailable, *STORA
 EXCEPTION_HANDLERS: dict[Any, Any] = {
     ApiError: on_api_error,
     DomainError: on_domain_error,
+    BodyTooLarge: on_body_too_large,
+    ClientDisconnect: on_client_gone,
     **dict.fromkeys(OUTAGES, on_storage_error),
     HTTPException: on_http_error,
     Exception: on_unexpected,

@@ -10,11 +10,14 @@ from starlette.responses import Response
 
 from server.context import ctx, require_principal
 from server.domain import followups as domain
+from server.params import INTEGER
 from server.services import followups
 
-from .declare import endpoint
+from .declare import choice, endpoint, whole
 from .errors import JSONResponse
 from .schemas import Body
+
+FOLLOWUP_ID = {"id": whole("a follow-up's number", 1, INTEGER)}
 
 Note = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
 
@@ -41,7 +44,8 @@ class FollowupSettings(Body):
 
 
 @endpoint("GET", "/halls/{hall}/followups", "The hall's follow-ups (整改): ?status=open|overdue|closed (managers)",
-          tag="manage", responses={200: "{followups: [...], due_days}", 403: "not a manager of this hall"})
+          tag="manage", responses={200: "{followups: [...], due_days}", 403: "not a manager of this hall"},
+          query={"status": choice("which (all)", "open", "overdue", "closed")})
 async def list_followups(request: Request) -> Response:
     """open: not closed yet (overdue ones included, soonest due first); overdue: past due and not
     closed; closed: newest closed first; no status: all."""
@@ -50,7 +54,7 @@ async def list_followups(request: Request) -> Response:
                                                  request.query_params.get("status") or None))
 
 
-@endpoint("GET", "/followups/{id}", "One follow-up (managers of its hall)", tag="manage",
+@endpoint("GET", "/followups/{id}", "One follow-up (managers of its hall)", tag="manage", path_params=FOLLOWUP_ID,
           responses={200: "the follow-up", 404: "no such follow-up in the caller's halls"})
 async def get_followup(request: Request) -> Response:
     principal = await require_principal(request)
@@ -58,7 +62,7 @@ async def get_followup(request: Request) -> Response:
 
 
 @endpoint("PATCH", "/followups/{id}", "Assign, record the call-back or the fix, close (managers)",
-          body=FollowupChange, tag="manage",
+          body=FollowupChange, tag="manage", path_params=FOLLOWUP_ID,
           responses={200: "the follow-up as now", 404: "no such follow-up in the caller's halls",
                      409: "already closed, or closing before the call-back and the fix",
                      422: "an assignee who is not staff of the hall"})

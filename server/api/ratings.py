@@ -1,5 +1,5 @@
-"""好差评 routes: the tablet, the visitor's phone page and the kiosk (server/services/ratings.py
-has the rules)."""
+"""好差评 routes: the counter's rating tablet (its ``counter`` device token), the visitor's phone
+page and the kiosk (server/services/ratings.py has the rules)."""
 
 from __future__ import annotations
 
@@ -24,21 +24,27 @@ def _given(body: Rate | RateService) -> Given:
     return Given(body.level, list(body.reasons), body.comment)
 
 
-@endpoint("POST", f"{PATH}/rating", "Rate the service just finished (好差评)", body=Rate, auth=False,
-          tag="public", responses={201: "stored", 404: "unknown hall, counter or ticket",
-                                   409: "not this counter's just-finished service, or already rated"})
+@endpoint("POST", f"{PATH}/rating", "The counter's rating tablet rates the service just finished (好差评)",
+          body=Rate, tag="counter",
+          responses={201: "stored", 401: "no token", 403: "not this counter's rating tablet (counter device token)",
+                     404: "unknown hall, counter or ticket",
+                     409: "not this counter's just-finished service, or already rated"})
 async def rate(request: Request, body: Rate) -> Response:
-    rating_id, ticket = await ratings.rate_at_counter(ctx(request), request.path_params["hall"],
+    principal = await require_principal(request)
+    rating_id, ticket = await ratings.rate_at_counter(ctx(request), principal, request.path_params["hall"],
                                                       counter_number(request), body.ticket_id, _given(body))
     return JSONResponse({"id": rating_id, "ticket": ticket.number, "level": body.level}, status_code=201)
 
 
-@endpoint("GET", f"{PATH}/rating", "The service this counter finished last, and whether it is rated yet",
-          auth=False, tag="public", responses={200: "{ticket: {id, number, finished_ago_s} | null, rated}"})
+@endpoint("GET", f"{PATH}/rating", "The service this counter finished last, and whether it is rated yet "
+          "(the counter's rating tablet)", tag="counter",
+          responses={200: "{ticket: {id, number, finished_ago_s} | null, rated}", 401: "no token",
+                     403: "not this counter's rating tablet (counter device token)"})
 async def last_service(request: Request) -> Response:
     """For the rating tablet when it (re)loads: a service finished a moment ago is still waiting
     for its rating. The ticket number is all it tells, as on the tablet."""
-    return JSONResponse(await ratings.last_service(ctx(request), request.path_params["hall"],
+    principal = await require_principal(request)
+    return JSONResponse(await ratings.last_service(ctx(request), principal, request.path_params["hall"],
                                                    counter_number(request)))
 
 

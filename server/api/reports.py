@@ -15,7 +15,7 @@ from starlette.routing import BaseRoute
 from server.context import ctx, require_principal
 from server.services import reports
 
-from .declare import endpoint
+from .declare import choice, day, endpoint
 from .errors import JSONResponse
 from .schemas import Body
 
@@ -25,7 +25,9 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @endpoint("GET", "/halls/{hall}/reports", "KPI report: ?period=day|week|month&date=YYYY-MM-DD&by=hall|queue|"
-          "counter|clerk|item", tag="reports")
+          "counter|clerk|item", tag="reports",
+          query={"period": choice("day", "day", "week", "month"), "date": day("a day of the period (today)"),
+                 "by": choice("hall", "hall", "queue", "counter", "clerk", "item")})
 async def get_report(request: Request) -> Response:
     """Rows per key of the dimension and the hall's total; rates are 0..1 or null when their
     denominator is zero; times in seconds. Past days come from the daily roll-ups."""
@@ -60,7 +62,8 @@ async def get_export(request: Request) -> Response:
                                              request.path_params["export_id"]))
 
 
-@endpoint("GET", "/halls/{hall}/reports/exports/{export_id}/file", "The exported file", tag="reports")
+@endpoint("GET", "/halls/{hall}/reports/exports/{export_id}/file", "The exported file", tag="reports",
+          produces=("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "text/csv"))
 async def get_export_file(request: Request) -> Response:
     principal = await require_principal(request)
     file = await reports.export_file(ctx(request), principal, request.path_params["hall"],
@@ -75,19 +78,21 @@ def _svg(body: str) -> Response:
 
 
 @endpoint("GET", "/halls/{hall}/charts/arrivals.svg", "Arrivals and services per hour today vs the weekday's "
-          "average over the last 8 weeks (SVG)", tag="reports")
+          "average over the last 8 weeks (SVG)", tag="reports", produces=("image/svg+xml",))
 async def arrivals_svg(request: Request) -> Response:
     principal = await require_principal(request)
     return _svg(await reports.arrivals_chart(ctx(request), principal, request.path_params["hall"]))
 
 
-@endpoint("GET", "/halls/{hall}/charts/waits.svg", "Today's wait-time distribution (SVG)", tag="reports")
+@endpoint("GET", "/halls/{hall}/charts/waits.svg", "Today's wait-time distribution (SVG)", tag="reports",
+          produces=("image/svg+xml",))
 async def waits_svg(request: Request) -> Response:
     principal = await require_principal(request)
     return _svg(await reports.waits_chart(ctx(request), principal, request.path_params["hall"]))
 
 
-@endpoint("GET", "/halls/{hall}/charts/load.svg", "Per-counter services today (SVG)", tag="reports")
+@endpoint("GET", "/halls/{hall}/charts/load.svg", "Per-counter services today (SVG)", tag="reports",
+          produces=("image/svg+xml",))
 async def load_svg(request: Request) -> Response:
     principal = await require_principal(request)
     return _svg(await reports.load_chart(ctx(request), principal, request.path_params["hall"]))

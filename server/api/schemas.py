@@ -121,3 +121,15 @@ class AgentCard(Body):
 
 class CardRead(Body):
     card: AgentCard
+
+
+class UserChange(Body):
+    """PATCH /users/{username}: only the fields given change."""
+
+    active: bool | None = Field(default=None, description="false ends every token and session of the user at once")
+    role: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=16)] | None = None
+    hall: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)] | None = None
+    counter: int | None = Field(default=None, ge=1, le=9999)
+    department: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] | None = None
+    password: Annotated[str, StringConstraints(min_length=1, max_length=256)] | None = Field(
+        default=None, description="a new password (8 characters or more); ends the user's sessions")

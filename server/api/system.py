@@ -6,11 +6,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from server import __version__
-from server.context import ctx, require_principal
-from server.services import accounts, health
+from server.context import SESSION_TOKEN, caller_token, ctx, require_principal
+from server.services import accounts, credentials, health
 
-from .declare import endpoint, openapi
+from .declare import endpoint
 from .errors import RETRY_AFTER_S, JSONResponse
+from .openapi import openapi
 from .schemas import Login
 
 
@@ -20,20 +21,32 @@ from .schemas import Login
 async def login(request: Request, body: Login) -> Response:
     address = request.client.host if request.client else "?"
     signed_in = await accounts.sign_in(ctx(request), body.username, body.password, address)
-    request.session["uid"] = signed_in.user_id  # the pages' session cookie
+    # The pages' session is this same sign-in: the cookie holds its token, which the server can end.
+    request.session.clear()
+    request.session[SESSION_TOKEN] = signed_in.token
     return JSONResponse({"token": signed_in.token, "user": signed_in.user})
 
 
-@endpoint("POST", "/auth/logout", "Sign out of the pages (clears the session cookie)", tag="auth", auth=False)
+@endpoint("POST", "/auth/logout", "Sign out: ends the caller's own token or session on the server", tag="auth",
+          responses={200: "ended; that token or cookie answers 401 from now on", 401: "no live token or session"})
 async def logout(request: Request) -> Response:
-    request.session.clear()
+    token = caller_token(request)
+    try:
+        await require_principal(request)
+    finally:
+        request.session.clear()  # the browser's copy goes too, even of a session that had ended
+    if token is not None:
+        await credentials.sign_out(ctx(request), token)
     return JSONResponse({"ok": True})
 
 
-@endpoint("GET", "/me", "Who the credentials belong to", tag="auth")
+@endpoint("GET", "/me", "Who the credentials belong to", tag="auth",
+          responses={200: "{username, role, hall, counter, department, kind, name}", 401: "no live token or session"})
 async def me(request: Request) -> Response:
     p = await require_principal(request)
-    return JSONResponse({"kind": p.kind, "role": p.role, "name": p.name, "hall": p.hall, "counter": p.counter})
+    return JSONResponse({"username": p.name if p.kind == "user" else None, "role": p.role, "hall": p.hall,
+                         "counter": p.counter, "department": p.department, "kind": p.kind, "name": p.name,
+                         "display_name": p.display_name})
 
 
 @endpoint("GET", "/healthz", "200 while the database (reads and writes) and the bus answer, else 503 naming the cause",

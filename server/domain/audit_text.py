@@ -33,12 +33,21 @@ ACTIONS = {
     "system.clock": "调整了演示时钟", "reports.exports": "导出了报表", "followups.settings": "修改了整改期限设置",
     "followup.update": "处理了整改单",
     "user.add": "添加了账号", "token.add": "签发了访问令牌", "token.revoke": "吊销了访问令牌",
+    "pii.purge": "按保存期限清除了已办结办件和过期预约中的姓名、电话",
+    "user.update": "修改了账号", "user.disable": "停用了账号", "token.delete": "吊销了设备令牌",
+    # the counter's keypad (呼叫器) through the device agent, for the clerk signed in there (server/agents/drive.py)
+    "keypad.call": "用呼叫器呼叫下一位", "keypad.recall": "用呼叫器重呼", "keypad.pause": "用呼叫器暂停了窗口",
+    "keypad.resume": "用呼叫器恢复了窗口", "keypad.transfer": "用呼叫器转移了当前号码",
+    "keypad.no_show": "用呼叫器将当前号码标记为过号", "keypad.reinstate": "用呼叫器回呼了过号号码",
+    "keypad.evaluate": "用呼叫器请办事人评价", "evaluator.rating": "经评价器记录了服务评价",
+    "agent.refused": "的操作被拒绝（该窗口未分配给此设备代理）", "agent-counters.set": "设置了设备代理可操作的窗口",
 }
 
 # How the target of an action reads: "counter 3" → 3号窗口.
 NOUNS = {"counter": "{}号窗口", "case": "办件 {}", "queue": "{}类队列", "alert": "告警 {}", "followup": "整改单 {}",
          "calendar": "{}年日历", "appointment": "预约 {}", "kiosk": "取号机 {}", "display": "显示屏 {}",
-         "agent": "设备代理 {}", "user": "账号 {}", "ticket": "号码 {}", "export": "导出任务 {}"}
+         "agent": "设备代理 {}", "user": "账号 {}", "ticket": "号码 {}", "export": "导出任务 {}",
+         "token": "令牌 {}"}
 
 FIELDS = {
     "queue": "队列", "queues": "队列", "counter": "窗口", "number": "号码", "ticket_number": "号码", "level": "评价",
@@ -54,6 +63,11 @@ FIELDS = {
     "ticket_id": "关联号码", "fix": "整改措施", "comment": "意见", "settings": "设置", "seconds": "秒数", "at": "时间",
     "format": "格式", "from": "起始", "to": "截止", "address": "来源地址", "advance_s": "前进秒数", "report": "报表",
     "appointment_code": "预约号", "card_token": "读卡凭证",
+    "cases": "办件数", "appointments": "预约数", "case_days": "办件保存天数", "booking_days": "预约保存天数",
+    "active": "启用", "role": "角色", "hall": "大厅", "department": "部门", "days": "有效天数",
+    "tokens_ended": "结束的令牌数",
+    "via": "经由设备代理", "ticket": "号码", "to_counter": "转去窗口", "event": "事件", "key": "按键",
+    "counters": "窗口",
 }
 
 VALUES = {
@@ -100,6 +114,8 @@ def detail_text(detail: dict[str, Any] | None) -> str:
 def actor_text(actor: str, kind: str, role: str | None, name: str | None = None) -> str:
     if kind == "cli":
         return f"服务器命令行（系统用户 {actor.removeprefix('cli:')}）"
+    if kind == "system":
+        return "系统（定时任务）"
     if kind == "anonymous":
         return f"用户名“{actor}”"
     if kind == "device":

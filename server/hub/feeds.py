@@ -68,6 +68,13 @@ def staff_ticket(hall: Hall, ticket: Ticket) -> dict[str, Any]:
     return out
 
 
+def sees_visitor(counter: Counter, params: dict[str, Any]) -> bool:
+    """The masked name is for the counter's trusted followers (hub/routes.py ``counter``), and for a
+    clerk without a fixed counter while they hold this one: checked at every snapshot, since the
+    holder changes."""
+    return bool(params.get("trusted")) or (params.get("clerk") is not None and counter.clerk == params["clerk"])
+
+
 @dataclass(frozen=True)
 class CounterFeed(Feed):
     def snapshot(self, hall: Hall, now: datetime, params: dict[str, Any]) -> dict[str, Any]:
@@ -79,7 +86,8 @@ class CounterFeed(Feed):
                 **public_counter(counter), "queues": list(counter.queues), "status": hall.public_status(counter),
                 "clerk": counter.clerk, "pause_reason": counter.pause_reason,
                 "changed_at": iso(counter.changed_at, hall),
-                "ticket": staff_ticket(hall, ticket) if ticket else None,
+                "ticket": (staff_ticket(hall, ticket) if sees_visitor(counter, params) else public_ticket(hall, ticket))
+                if ticket else None,
             }
             body["next"] = next_up(hall, counter)
             body["today"] = counter_today(hall, counter.number)

@@ -27,6 +27,7 @@ from server.channels import dashboard_channel, hall_channel, kiosk_channel
 from server.context import AppContext, current_principal
 from server.domain.errors import DomainError
 from server.domain.views import public_ticket
+from server.params import BIGINT, MAX_COUNTER, whole_number
 from server.services.alerts import alerts_message, cases_due_message
 from server.services.kiosks import KIOSK_DEVICE_MESSAGES
 from server.services.tickets import locate_ticket
@@ -113,18 +114,23 @@ async def ticket(conn: HTTPConnection, context: AppContext) -> Subscription:
 
 async def counter(conn: HTTPConnection, context: AppContext) -> Subscription:
     hall = await _hall(conn, context)
-    try:
-        number = int(conn.path_params["number"])
-    except ValueError:
-        raise Refused("窗口号须为数字 (number must be a counter number)") from None
+    number = whole_number(conn.path_params["number"], 1, MAX_COUNTER)
+    if number is None:
+        raise Refused("窗口号须为数字 (number must be a counter number)")
     if number not in (await context.engine.hall(hall)).counters:
         raise Refused(f"没有 {number}号窗口 (no such counter)")
     principal = _staff_of(await _principal(conn, context), hall, "窗口")
-    allowed = principal.is_manager or (principal.kind == "user" and principal.role == "clerk") or (
+    holder = (await context.engine.hall(hall)).counters[number].clerk
+    clerk = principal.kind == "user" and principal.role == "clerk"
+    # The feed shows the visitor's masked name (张*三): only the counter's own people and devices and
+    # the managers. A clerk with no fixed counter may follow any (to sign in there), but the name
+    # only while holding it (feeds.CounterFeed); a clerk of another counter not at all.
+    trusted = principal.is_manager or (clerk and principal.counter == number) or (
         principal.kind == "device" and principal.role in ("counter", "agent") and principal.counter == number)
-    if not allowed:
-        raise Refused("此凭证不能查看该窗口 (this credential may not follow this counter)")
-    return Subscription(hall, feeds.COUNTER, {"counter": number})
+    if not (trusted or (clerk and (principal.counter is None or holder == principal.name))):
+        raise Refused(f"此凭证不能查看 {number}号窗口 (this credential may not follow this counter)")
+    return Subscription(hall, feeds.COUNTER, {"counter": number, "trusted": trusted,
+                                              "clerk": principal.name if clerk else None})
 
 
 async def kiosk(conn: HTTPConnection, context: AppContext) -> Subscription:
@@ -153,9 +159,10 @@ def _since(conn: HTTPConnection) -> int | None:
     raw = conn.query_params.get("since")
     if raw is None:
         return None
-    if not raw.isdigit():
+    since = whole_number(raw, 0, BIGINT)  # a sequence number: what the database's bigint holds
+    if since is None:
         raise Refused("since 须为非负整数 (since must be a non-negative integer)")
-    return int(raw)
+    return since
 
 
 def _problem(message: Mapping[str, Any]) -> tuple[int, str] | None:

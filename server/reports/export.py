@@ -35,11 +35,24 @@ def title(report: dict[str, Any]) -> str:
             f"按{DIM_NAMES.get(report['by'], report['by'])}")
 
 
+# A spreadsheet takes a cell starting with one of these for a formula (OWASP "CSV injection"): a
+# name such as =HYPERLINK(…) typed into the catalog or a profile must reach the reader as text.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutral(value: Any) -> Any:
+    """A text that would start a formula, prefixed with ' (shown as text, the ' hidden by Excel);
+    numbers, negative ones too, are left as they are."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def to_csv(report: dict[str, Any]) -> bytes:
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n")
     for line in table(report):
-        writer.writerow(["" if v is None else v for v in line])
+        writer.writerow(["" if v is None else neutral(v) for v in line])
     return ("\ufeff" + buf.getvalue()).encode("utf-8")
 
 
@@ -53,9 +66,12 @@ def to_xlsx(report: dict[str, Any]) -> bytes:
     ws.title = DIM_NAMES.get(report["by"], report["by"])
     ws.append([title(report)])
     ws["A1"].font = Font(bold=True)
-    lines = table(report)
-    for line in lines:
-        ws.append(line)
+    for r, line in enumerate(table(report), start=2):
+        for c, value in enumerate(line, start=1):
+            cell = ws.cell(r, c, value)
+            if isinstance(value, str):  # openpyxl makes "=…" a formula: text is text, shown as written
+                cell.data_type = "s"
+                cell.quotePrefix = True
     for cell in ws[2]:
         cell.font = Font(bold=True)
     for cell in ws[ws.max_row]:

@@ -7,13 +7,13 @@ here is a DomainError."""
 
 from __future__ import annotations
 
-import hmac
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection
 
+from server import params
 from server.auth import Principal
 from server.context import AppContext
 from server.domain import appointments as rules_
@@ -65,7 +65,8 @@ def item_view(row: dict[str, Any]) -> dict[str, str] | None:
 def staff_view(row: dict[str, Any]) -> dict[str, Any]:
     return {"code": row["code"], "queue": row["queue"], "date": row["day"].isoformat(), "slot": row["slot"],
             "status": row["status"], "name": row["name"], "id_last4": row["id_last4"],
-            "phone": row["phone"][:3] + "****" + row["phone"][-4:], "ticket_id": row["ticket_id"],
+            "phone": row["phone"][:3] + "****" + row["phone"][-4:] if row["phone"] else "",  # "": purged
+            "ticket_id": row["ticket_id"],
             "item": item_view(row)}
 
 
@@ -102,10 +103,7 @@ def _queue_rules(hall: Hall, settings: AppointmentSettings, queue: str) -> Appoi
 
 
 def _day(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise InvalidInput("日期格式应为 YYYY-MM-DD", "date must be YYYY-MM-DD", "date") from None
+    return params.day(text, "date")
 
 
 # ---------------------------------------------------------------- the visitor's phone
@@ -208,17 +206,24 @@ async def book_appointment(context: AppContext, hall_code: str, booking: Booking
 
 
 async def cancel_appointment(context: AppContext, raw_code: str, cancel_token: str | None,
-                             id_last4: str | None) -> dict[str, Any]:
+                             id_last4: str | None, address: str) -> dict[str, Any]:
     """The visitor cancels, proving it with the ``cancel_token`` given at booking or the last four
-    characters of the ID number; the cancelled booking (cancelling twice answers the same)."""
+    characters of the ID number; the cancelled booking (cancelling twice answers the same). Wrong
+    proofs count per (code, client address): past five the pair waits, longer after each further
+    miss (429), unknown codes alike; the right proof is refused too while it waits."""
     if not cancel_token and not id_last4:
         raise InvalidInput("请提供取消凭证或身份证号后四位", "cancel_token or id_last4 is required", "cancel_token")
     code = rules_.normalise_code(raw_code)
+    limiter, key, now_s = context.cancel_limiter, f"{code}@{address}", context.clock.now().timestamp()
+    limiter.check(key, zh="验证失败次数过多，请 {s} 秒后再试", en="too many wrong attempts; try again in {s} s",
+                  code="too_many_attempts", now=now_s)
+    limiter.fail(key, now_s)  # counted before the read: requests sent at once cannot all pass
     row = await context.engine.read(lambda conn: store.get(conn, code))
     if row is None or not (
-            (cancel_token and hmac.compare_digest(cancel_token, row["cancel_token"]))
-            or (id_last4 and hmac.compare_digest(id_last4, row["id_last4"]))):
+            (cancel_token and params.same_secret(cancel_token, row["cancel_token"]))
+            or (id_last4 and params.same_secret(id_last4, row["id_last4"]))):
         raise UnknownAppointment("预约号或验证信息不正确", "no such appointment", "code")
+    limiter.reset(key)
     hall = await context.engine.hall(row["hall"])
     rules = (await _settings(context, row["hall"])).rules_for(row["queue"])
     if row["status"] == CANCELLED:

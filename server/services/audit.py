@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from server import params
 from server.auth import Principal
 from server.context import AppContext
 from server.domain import audit_text
-from server.domain.errors import Forbidden, InvalidInput
+from server.domain.errors import Forbidden
 from server.engine import StorageError
 from server.store import accounts
 from server.store import audit as store
@@ -80,14 +81,10 @@ def _when(raw: str | None, name: str, end: bool) -> datetime | None:
     """An ISO date (the whole day, China time) or date-time."""
     if not raw:
         return None
-    try:
-        if len(raw) == 10:
-            day = date.fromisoformat(raw)
-            return datetime.combine(day + timedelta(days=1) if end else day, time(), CHINA)
-        at = datetime.fromisoformat(raw)
-    except ValueError:
-        raise InvalidInput.coded("invalid_field", f"{name} 应为日期或时间，如 2026-11-26 (ISO date or date-time)",
-                                 name) from None
+    if len(raw) == 10:
+        day = params.day(raw, name)
+        return datetime.combine(day + timedelta(days=1) if end else day, time(), CHINA)
+    at = params.instant(raw, name)
     return at if at.tzinfo is not None else at.replace(tzinfo=CHINA)
 
 
@@ -114,14 +111,12 @@ async def search(context: AppContext, principal: Principal, *, hall: str | None 
         if hall is not None and hall != principal.hall:
             raise Forbidden("只能查看本大厅的操作日志", "managers read their own hall's trail")
         hall = principal.hall
-    raw_limit = limit or str(DEFAULT_LIMIT)
-    if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= MAX_LIMIT:
-        raise InvalidInput.coded("invalid_field", "limit 应为 1–1000 (limit: 1..1000)", "limit")
+    count = params.query_number(limit, "limit", 1, MAX_LIMIT, DEFAULT_LIMIT)
     since, until = _when(start, "from", False), _when(end, "to", True)
     text = (q or "").strip()[:100] or None
     await flush(context)  # this process's entries of the last milliseconds too
     rows = await context.engine.read(lambda conn: store.search(
         conn, hall=hall, actor=actor or None, action=action or None, start=since, end=until, q=text,
-        limit=int(raw_limit)))
+        limit=count))
     names = await context.engine.read(lambda conn: accounts.display_names(conn, {row["actor"] for row in rows}))
     return [_entry(row, names) for row in rows]

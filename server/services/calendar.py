@@ -11,6 +11,7 @@ from server.auth import Principal
 from server.context import AppContext
 from server.domain.errors import Forbidden, InvalidInput, NotFound
 from server.domain.workdays import HolidayTable, WorkCalendar
+from server.params import whole_number
 from server.store import calendar as store
 
 CACHE_S = 60.0  # another process's load is seen within a minute
@@ -30,9 +31,10 @@ async def work_calendar(context: AppContext) -> WorkCalendar:
 
 def year_of(raw: str) -> int:
     """A year the calendar covers (2000–2100), from its path segment."""
-    if not raw.isdigit() or not 2000 <= int(raw) <= 2100:
-        raise NotFound.coded("unknown_year", f"没有 {raw} 年的日历 (no calendar for {raw!r})")
-    return int(raw)
+    year = whole_number(raw, 2000, 2100)
+    if year is None:
+        raise NotFound.coded("unknown_year", f"没有 {raw[:8]} 年的日历 (no calendar for {raw[:8]!r})")
+    return year
 
 
 async def year_view(context: AppContext, year: int) -> dict[str, Any]:

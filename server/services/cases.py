@@ -33,6 +33,7 @@ from server.domain.hall import Hall
 from server.domain.identity import id_hash, mask_name
 from server.domain.model import Channel, Event
 from server.domain.views import iso, public_ticket
+from server.params import same_secret
 from server.store import cases as store
 
 from .calendar import work_calendar
@@ -392,23 +393,28 @@ def _check_matches(row: dict[str, Any], check: str | None) -> bool:
     check = (check or "").strip().upper()
     if len(check) != 4:
         return False
-    return any(secrets.compare_digest(check, str(v).upper()) for v in (row["id_last4"], row["phone_last4"]) if v)
+    return any(same_secret(check, str(v).upper()) for v in (row["id_last4"], row["phone_last4"]) if v)
 
 
 async def checked_case(context: AppContext, receipt_no: str, check: str | None, address: str) -> dict[str, Any]:
     """The case's row when ``check`` is the last four of its applicant's ID number or phone; else
-    UnknownCase, the same as for an unknown receipt. Misses count per client address and per
-    receipt: past the limit every lookup is refused (unknown receipts too, so that tells nothing)."""
-    limiter = context.lookup_limiter
-    keys = (f"addr:{address}", f"receipt:{receipt_no.upper()}")
-    limiter.check(*keys, zh="查询次数过多，请稍后再试", en="too many wrong checks; try again later",
-                  code="too_many_attempts")
+    UnknownCase, the same as for an unknown receipt. Misses count per (receipt, client address),
+    never per address alone (the kiosk is shared): past five the pair waits, longer after each
+    further miss (429), unknown receipts alike, so the answer tells nothing."""
+    limiter, key, now = context.lookup_limiter, f"{receipt_no.strip().upper()}@{address}", _seconds(context)
+    limiter.check(key, zh="查询次数过多，请 {s} 秒后再试", en="too many wrong checks; try again in {s} s",
+                  code="too_many_attempts", now=now)
+    limiter.fail(key, now)  # counted before the read: requests sent at once cannot all pass
     row = await context.engine.read(lambda conn: store.by_receipt(conn, receipt_no))
     if row is None or not _check_matches(row, check):
-        for key in keys:
-            limiter.hit(key)
         raise UnknownCase()
+    limiter.reset(key)
     return row
+
+
+def _seconds(context: AppContext) -> float:
+    """The limiters run on the injected clock, like everything else that waits."""
+    return context.clock.now().timestamp()
 
 
 async def lookup(context: AppContext, receipt_no: str, check: str | None, address: str) -> dict[str, Any]:

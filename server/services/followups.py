@@ -19,6 +19,7 @@ from server.domain import followups as domain
 from server.domain.errors import Forbidden, InvalidInput
 from server.domain.followups import FollowupClosed, NotReadyToClose, UnknownFollowup
 from server.domain.ratings import LEVELS
+from server.params import INTEGER, whole_number
 from server.store import accounts
 from server.store import followups as store
 from server.store.repo import utc
@@ -118,9 +119,9 @@ async def for_hall(context: AppContext, principal: Principal, hall: str, status:
 
 async def _load(context: AppContext, principal: Principal, raw_id: str) -> dict[str, Any]:
     """The follow-up, if the caller manages its hall: another hall's is as if it did not exist."""
-    if not raw_id.isdigit() or len(raw_id) > 12:
-        raise UnknownFollowup(raw_id)
-    followup_id = int(raw_id)
+    followup_id = whole_number(raw_id, 1, INTEGER)
+    if followup_id is None:
+        raise UnknownFollowup(raw_id[:20])
     row = await context.engine.read(lambda conn: store.get(conn, followup_id))
     if row is None:
         raise UnknownFollowup(followup_id)

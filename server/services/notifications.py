@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from server import params
 from server.auth import Principal
 from server.context import AppContext
-from server.domain.errors import Forbidden, InvalidInput
+from server.domain.errors import Forbidden
 from server.domain.views import iso
 from server.store import notifications as store
 
@@ -16,15 +17,7 @@ MAX_LIMIT = 500
 
 
 def _limit(raw: str | None) -> int:
-    if raw is None:
-        return DEFAULT_LIMIT
-    try:
-        limit = int(raw)
-    except ValueError:
-        limit = 0
-    if not 1 <= limit <= MAX_LIMIT:
-        raise InvalidInput(f"limit 须为 1 到 {MAX_LIMIT} 的整数", f"limit must be 1 to {MAX_LIMIT}", "limit")
-    return limit
+    return params.query_number(raw, "limit", 1, MAX_LIMIT, DEFAULT_LIMIT)
 
 
 async def for_hall(context: AppContext, principal: Principal, code: str, limit: str | None = None

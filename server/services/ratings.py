@@ -1,9 +1,12 @@
 """好差评: one rating per finished service, from the tablet facing the visitor, the evaluator keypad,
 the visitor's own phone page (/t/{token}) or the kiosk (by ticket number).
 
-No sign-in for the tablet and the phone page, so the rules decide what may be rated: at a counter,
-only its most recently finished ticket of today; from the phone, a service finished in the last 24
-hours; everywhere, only once. The clerk credited is the one who held the counter when the service
+The tablet is a device of its counter: only a ``counter`` token bound to that counter may read
+what it just finished or rate it (an anonymous caller could otherwise rate every clerk 非常不满意
+and take the visitor's own rating away). The phone page needs no sign-in: the status token is the
+visitor's proof. The rules decide what may be rated: at a counter, only its most recently
+finished ticket of today; from the phone, a service finished in the last 24 hours; everywhere,
+only once. The clerk credited is the one who held the counter when the service
 ended (``Ticket.served_by``), even if they have signed out since. After each stored rating the
 context's ``rating_hooks`` run (server/services/followups.py opens 整改 for an unhappy one).
 """
@@ -97,11 +100,20 @@ async def store_rating(context: AppContext, hall: str, number: int, ticket: Tick
     return rating_id
 
 
-async def rate_at_counter(context: AppContext, hall_code: str, number: int, ticket_id: str, given: Given,
-                          source: str = "tablet") -> tuple[int, Ticket]:
-    """The tablet (or the evaluator keypad) rates the service this counter just finished."""
+def require_tablet(principal: Principal, hall_code: str, number: int) -> None:
+    """The counter's own rating tablet: a ``counter`` device token of this hall bound to this counter."""
+    if not (principal.kind == "device" and principal.role == "counter" and principal.hall == hall_code
+            and principal.counter == number):
+        raise Forbidden(f"只有 {number}号窗口的评价器可以查看和提交本窗口的评价",
+                        f"only counter {number}'s rating tablet may read or rate its services")
+
+
+async def rate_at_counter(context: AppContext, principal: Principal, hall_code: str, number: int, ticket_id: str,
+                          given: Given) -> tuple[int, Ticket]:
+    """The counter's tablet rates the service this counter just finished."""
     hall = await context.engine.hall(hall_code)
     hall.counter(number)  # UnknownCounter
+    require_tablet(principal, hall_code, number)
     ticket = hall.tickets.get(ticket_id)
     if ticket is None:
         raise UnknownTicket("没有这张票", f"no ticket {ticket_id!r}")
@@ -109,14 +121,15 @@ async def rate_at_counter(context: AppContext, hall_code: str, number: int, tick
     if latest is None or latest.id != ticket.id:
         raise NotRatable(f"{ticket.number} 不是 {number}号窗口刚办结的业务，不能评价",
                          f"{ticket.number} is not the service counter {number} just finished")
-    return await store_rating(context, hall_code, number, ticket, given, source), ticket
+    return await store_rating(context, hall_code, number, ticket, given, "tablet"), ticket
 
 
-async def last_service(context: AppContext, hall_code: str, number: int) -> dict[str, Any]:
-    """For the rating tablet when it (re)loads: the service finished last and whether it is rated;
-    the ticket number is all it tells, as on the tablet."""
+async def last_service(context: AppContext, principal: Principal, hall_code: str, number: int) -> dict[str, Any]:
+    """For the counter's rating tablet when it (re)loads: the service finished last and whether it
+    is rated; the ticket number is all it tells, as on the tablet."""
     hall = await context.engine.hall(hall_code)
     hall.counter(number)
+    require_tablet(principal, hall_code, number)
     ticket = last_finished(hall, number)
     if ticket is None or ticket.finished_at is None:
         return {"ticket": None, "rated": False}

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from server import params
 from server.auth import Principal
 from server.context import AppContext
 from server.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
@@ -42,13 +43,7 @@ def _choice(value: str | None, name: str, choices: tuple[str, ...], default: str
 
 
 def _date(value: str | None, default: date) -> date:
-    if not value:
-        return default
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise InvalidInput.coded("invalid_field", "字段 date 应为 YYYY-MM-DD (field 'date' must be YYYY-MM-DD)",
-                                 "date") from None
+    return params.day(value, "date") if value else default
 
 
 async def report(context: AppContext, principal: Principal, hall: str, *, period: str | None = None,

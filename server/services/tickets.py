@@ -104,12 +104,13 @@ def _issue_key(principal: Principal, raw: str | None) -> str | None:
     return f"{principal.kind}:{principal.name}:{raw}"
 
 
-def _kiosk_may_issue(context: AppContext, hall: str, kiosk: str) -> None:
+def _device_may_issue(context: AppContext, hall: str, device: Principal) -> None:
     """A stuck touch screen must not drain a queue's numbers: a kiosk issues at most
-    ``settings.kiosk_issue_limit`` tickets a minute (per server process)."""
+    ``settings.kiosk_issue_limit`` tickets a minute (per server process), and so does a device
+    agent (the kiosk PC's, on a public machine), each with its own allowance."""
     if context.settings.kiosk_issue_limit <= 0:
         return
-    key = f"{hall}:{kiosk}"
+    key = f"{hall}:{device.name}" if device.role == "kiosk" else f"{hall}:{device.role}:{device.name}"
     context.kiosk_limiter.check(key, zh="取号过于频繁，请稍候再试；如屏幕异常请联系导办台",
                                 en="this kiosk is issuing too fast; wait a moment")
     context.kiosk_limiter.hit(key)
@@ -142,8 +143,8 @@ async def issue(context: AppContext, principal: Principal, hall_code: str, asked
         replayed = hall.ticket_by_issue_key(key, context.clock.now())
         if replayed is not None:
             return await _issued(context, principal, hall, replayed, None, base_url, replayed=True)
-    if principal.kind == "device" and principal.role == "kiosk":
-        _kiosk_may_issue(context, hall_code, principal.name)
+    if principal.kind == "device" and principal.role in ("kiosk", "agent"):
+        _device_may_issue(context, hall_code, principal)
     holder = _card_holder(context, asked.card_token)
     token = context.new_token(16)
     claim = None

@@ -1,4 +1,9 @@
-"""Users and bearer tokens."""
+"""Users and bearer tokens.
+
+A token is kept only as its SHA-256 (``token_hash``); the first ``TOKEN_ID_LENGTH`` characters of
+that hash are its public id, which lists show and revocations take. Staff tokens end at
+``expires_at`` (a sign-in, a CLI ``token add --user``); device tokens have none and last until revoked.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +19,7 @@ from . import tables_cases  # noqa: F401  (adds users.department)
 
 ROLES = ("clerk", "guide", "manager", "admin", "department")
 DEVICE_KINDS = ("kiosk", "display", "counter", "agent")
+TOKEN_ID_LENGTH = 12  # 48 bits of the hash: unique among a hall's devices, and useless for guessing the token
 
 
 def token_hash(token: str) -> str:
@@ -48,27 +54,82 @@ def new_token() -> str:
 
 
 def add_token(conn: Connection, token: str, *, user_id: int | None = None, device_kind: str | None = None,
-              hall: str | None = None, name: str | None = None, counter: int | None = None) -> None:
+              hall: str | None = None, name: str | None = None, counter: int | None = None,
+              expires_at: datetime | None = None) -> None:
     conn.execute(insert(t.tokens).values(
         token_hash=token_hash(token), user_id=user_id, device_kind=device_kind, hall=hall, name=name,
-        counter=counter, created_at=datetime.now(UTC), revoked=False))
+        counter=counter, created_at=datetime.now(UTC), revoked=False, expires_at=expires_at))
 
 
 def has_token(conn: Connection, token: str) -> bool:
     return conn.scalar(select(t.tokens.c.token_hash).where(t.tokens.c.token_hash == token_hash(token))) is not None
 
 
-def lookup_token(conn: Connection, token: str) -> dict[str, Any] | None:
-    """The holder of a token: a user's row or a device's, or None when unknown or revoked."""
-    row = conn.execute(
-        select(t.tokens, t.users.c.username, t.users.c.role, t.users.c.hall.label("user_hall"),
-               t.users.c.counter.label("user_counter"), t.users.c.active, t.users.c.display_name,
-               t.users.c.staff_no)
-        .select_from(t.tokens.outerjoin(t.users, t.users.c.id == t.tokens.c.user_id))
-        .where(t.tokens.c.token_hash == token_hash(token))).first()
+def lookup_token(conn: Connection, token: str, now: datetime | None = None) -> dict[str, Any] | None:
+    """The holder of a token: a user's row or a device's, or None when unknown, revoked, expired or
+    its user disabled."""
+    return lookup_hash(conn, token_hash(token), now or datetime.now(UTC))
+
+
+_HOLDER = (select(t.tokens, t.users.c.username, t.users.c.role, t.users.c.hall.label("user_hall"),
+                  t.users.c.counter.label("user_counter"), t.users.c.active, t.users.c.display_name,
+                  t.users.c.staff_no, t.users.c.department)
+           .select_from(t.tokens.outerjoin(t.users, t.users.c.id == t.tokens.c.user_id)))
+
+
+def lookup_hash(conn: Connection, hashed: str, now: datetime) -> dict[str, Any] | None:
+    """``lookup_token`` by the token's hash: one read by primary key (every authenticated request)."""
+    row = conn.execute(_HOLDER.where(t.tokens.c.token_hash == hashed)).first()
     if row is None or row.revoked or (row.user_id is not None and not row.active):
         return None
+    if row.expires_at is not None and _utc(row.expires_at) <= now:
+        return None
     return dict(row._mapping)
+
+
+def _utc(at: datetime) -> datetime:
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)  # SQLite keeps no offset; we store UTC
+
+
+def revoke_hash(conn: Connection, hashed: str) -> bool:
+    """Ends one token (a sign-out); False when it was unknown or already ended."""
+    done = conn.execute(update(t.tokens).where(t.tokens.c.token_hash == hashed, t.tokens.c.revoked.is_(False))
+                        .values(revoked=True))
+    return bool(done.rowcount)
+
+
+def revoke_user_tokens(conn: Connection, user_id: int) -> int:
+    """Ends every token and session of a user (disabled, or a new password); how many were live."""
+    done = conn.execute(update(t.tokens).where(t.tokens.c.user_id == user_id, t.tokens.c.revoked.is_(False))
+                        .values(revoked=True))
+    return int(done.rowcount)
+
+
+def device_tokens(conn: Connection, hall: str) -> list[dict[str, Any]]:
+    """The hall's live device tokens, by kind and name, without the secret: ``id`` is the public id."""
+    rows = conn.execute(
+        select(t.tokens.c.token_hash, t.tokens.c.device_kind, t.tokens.c.name, t.tokens.c.counter,
+               t.tokens.c.created_at)
+        .where(t.tokens.c.hall == hall, t.tokens.c.device_kind.is_not(None), t.tokens.c.revoked.is_(False))
+        .order_by(t.tokens.c.device_kind, t.tokens.c.name, t.tokens.c.created_at))
+    return [{"id": r.token_hash[:TOKEN_ID_LENGTH], "kind": r.device_kind, "name": r.name, "counter": r.counter,
+             "created_at": _utc(r.created_at)} for r in rows]
+
+
+def find_device_token(conn: Connection, hall: str, token_id: str) -> list[str]:
+    """The hashes of the hall's live device tokens whose public id is ``token_id`` (one, or none)."""
+    if not 8 <= len(token_id) <= 64 or any(c not in "0123456789abcdef" for c in token_id):
+        return []
+    rows = conn.execute(select(t.tokens.c.token_hash).where(
+        t.tokens.c.hall == hall, t.tokens.c.device_kind.is_not(None), t.tokens.c.revoked.is_(False),
+        t.tokens.c.token_hash.startswith(token_id)))
+    return [r.token_hash for r in rows]
+
+
+def update_user(conn: Connection, user_id: int, **values: Any) -> None:
+    """Sets the given columns of a user (active, role, hall, counter, department, password_hash)."""
+    if values:
+        conn.execute(update(t.users).where(t.users.c.id == user_id).values(**values))
 
 
 def user_by_id(conn: Connection, user_id: int) -> Any:

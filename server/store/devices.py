@@ -1,4 +1,5 @@
-"""Device states from the agents' heartbeats, and the agent events already acted on."""
+"""Device states from the agents' heartbeats, the agent events already acted on, and the counters
+each agent may drive."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select, update
 
-from .tables import agent_events, device_status
+from .tables import agent_counters, agent_events, device_status
 
 
 def save_states(conn: Connection, hall: str, agent: str, states: dict[str, dict[str, str]], at: datetime) -> None:
@@ -43,3 +44,17 @@ def record_event(conn: Connection, *, event_id: str, hall: str, agent: str, type
 def forget_events_before(conn: Connection, before: datetime) -> int:
     """Agents re-send within minutes, not weeks: older ids need not be kept."""
     return int(conn.execute(delete(agent_events).where(agent_events.c.at < before)).rowcount)
+
+
+def counters_of_agent(conn: Connection, hall: str, agent: str) -> set[int]:
+    """The counters the hall lets ``agent`` drive (none when it set none)."""
+    rows = conn.scalars(select(agent_counters.c.counter).where(agent_counters.c.hall == hall,
+                                                               agent_counters.c.agent == agent))
+    return set(rows)
+
+
+def set_counters_of_agent(conn: Connection, hall: str, agent: str, counters: set[int]) -> None:
+    """Replaces the counters ``agent`` may drive (an empty set: none)."""
+    conn.execute(delete(agent_counters).where(agent_counters.c.hall == hall, agent_counters.c.agent == agent))
+    if counters:
+        conn.execute(insert(agent_counters), [{"hall": hall, "agent": agent, "counter": n} for n in sorted(counters)])

@@ -103,6 +103,10 @@ tokens = Table(
     Column("counter", Integer),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("revoked", Boolean, nullable=False, default=False),
+    # Staff tokens end here (sign-ins: ONEWINDOW_SESSION_HOURS; `token add --user`: --days); devices: null, never.
+    Column("expires_at", DateTime(timezone=True)),
+    Index("ix_tokens_user", "user_id"),  # disabling a user revokes all of theirs
+    Index("ix_tokens_hall", "hall"),  # a hall's device tokens, listed
 )
 
 # 好差评: one rating per service, given on the tablet facing the visitor. No visitor identity.
@@ -145,6 +149,16 @@ agent_events = Table(
     Column("at", DateTime(timezone=True), nullable=False),
     Column("result", JSON, nullable=False),  # the acknowledgement sent, to send again on a repeat
     Index("ix_agent_events_hall_at", "hall", "at"),
+)
+
+# The counters whose keypads and evaluators an agent (by its name) may drive, as the hall set them
+# (`onewindow agent-counters`). An agent token made with --counter N drives N alone and needs no row;
+# without either, an agent drives no counter: its ``hello`` only says what its bus has.
+agent_counters = Table(
+    "agent_counters", metadata,
+    Column("hall", String(32), ForeignKey("halls.code"), primary_key=True),
+    Column("agent", String(64), primary_key=True),
+    Column("counter", Integer, primary_key=True),
 )
 
 

@@ -14,7 +14,7 @@ from server.store import accounts
 from server.store.db import open_database
 from server.store.migrate import migrate
 
-SECRET = "test-secret"
+SECRET = "test-secret-of-at-least-32-characters"  # SECRET_KEY outside demo mode needs 32
 
 
 def seed(url: str) -> None:
@@ -51,6 +51,11 @@ def sqlite_client(sqlite_url: str) -> Iterator[TestClient]:
 
 KIOSK = {"Authorization": f"Bearer {demo_token(SECRET, 'kiosk', 'kiosk-1')}"}
 DISPLAY = {"Authorization": f"Bearer {demo_token(SECRET, 'display', 'hall-screen')}"}
+
+
+def counter_tablet(number: int) -> dict[str, str]:
+    """The rating tablet of that counter: the demo's counter-N device token, bound to counter N."""
+    return {"Authorization": f"Bearer {demo_token(SECRET, 'counter', f'counter-{number}')}"}
 
 
 def login(client: TestClient, username: str) -> dict[str, str]:

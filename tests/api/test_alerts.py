@@ -14,7 +14,7 @@ from server.domain.clock import FakeClock
 from server.settings import Settings
 from server.store.db import open_database
 from server.store.tables import ratings
-from tests.api.conftest import KIOSK, SECRET, login, seed
+from tests.api.conftest import KIOSK, SECRET, counter_tablet, login, seed
 
 ALERTS = "/api/v1/halls/jinan/alerts"
 SETTINGS = "/api/v1/halls/jinan/alert-settings"
@@ -151,9 +151,10 @@ def test_a_follow_up_past_its_due_date_is_an_alert(app: TestClient, clock: FakeC
     issue(app)
     for action in ("open", "call-next", "finish"):
         app.post(f"/api/v1/halls/jinan/counters/1/{action}", headers=clerk)
-    ticket_id = app.get("/api/v1/halls/jinan/counters/1/rating").json()["ticket"]["id"]
-    rated = app.post("/api/v1/halls/jinan/counters/1/rating", json={"ticket_id": ticket_id, "level": 1,
-                                                                    "reasons": ["服务态度差"]})
+    tablet = counter_tablet(1)
+    ticket_id = app.get("/api/v1/halls/jinan/counters/1/rating", headers=tablet).json()["ticket"]["id"]
+    rated = app.post("/api/v1/halls/jinan/counters/1/rating", headers=tablet,
+                     json={"ticket_id": ticket_id, "level": 1, "reasons": ["服务态度差"]})
     assert rated.status_code == 201, rated.text
     manager = login(app, "manager")
     kinds = [a["kind"] for a in app.get(ALERTS, headers=manager).json()["alerts"]]

@@ -233,6 +233,31 @@ def test_the_visitor_cancels_with_the_token_or_the_last_four(app: Client) -> Non
     assert refused.status_code == 404 and refused.json()["error"]["code"] == "unknown_appointment"
 
 
+def test_wrong_cancel_proofs_throttle_that_code_from_that_address(app: Client) -> None:
+    """A guessed id_last4 (or cancel_token) is limited per (code, address) with growing delays; the
+    right one is refused too while the pair waits, and other bookings still cancel."""
+    client, clock = app
+    mine, theirs = client.post(BOOK, json=booking(1)).json(), client.post(BOOK, json=booking(2)).json()
+    url = f"/api/v1/appointments/{mine['code']}/cancel"
+    for guess in range(5):
+        proof = {"id_last4": f"{guess:04d}"} if guess % 2 else {"cancel_token": f"guess{guess}"}
+        assert client.post(url, json=proof).status_code == 404
+    right = {"id_last4": idn(1)[-4:]}
+    limited = client.post(url, json=right)
+    assert limited.status_code == 429 and limited.json()["error"]["code"] == "too_many_attempts"
+    first_wait = int(limited.headers["Retry-After"])
+    assert first_wait > 0
+    other = client.post(f"/api/v1/appointments/{theirs['code']}/cancel", json={"id_last4": idn(2)[-4:]})
+    assert other.status_code == 200  # the next visitor from the same address
+    clock.advance(first_wait)
+    assert client.post(url, json={"id_last4": "9999"}).status_code == 404
+    again = client.post(url, json=right)
+    assert again.status_code == 429 and int(again.headers["Retry-After"]) > first_wait
+    clock.advance(int(again.headers["Retry-After"]))
+    done = client.post(url, json=right)
+    assert done.status_code == 200 and done.json()["status"] == "cancelled"
+
+
 def test_three_no_shows_in_six_months_suspend_booking_for_30_days(app: Client) -> None:
     client, clock = app
     for _ in range(3):  # Wed, Thu, Fri: booked and never came

@@ -134,8 +134,8 @@ def test_cli_users_and_tokens_are_recorded(tmp_path: Any) -> None:
     from tests.test_cli import run
 
     base = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "ONEWINDOW_DEMO")}
-    env = {**base, "DATABASE_URL": f"sqlite:///{tmp_path}/ow.db", "SECRET_KEY": "cli-test"}
-    assert run(["demo"], env).returncode == 0
+    env = {**base, "DATABASE_URL": f"sqlite:///{tmp_path}/ow.db", "SECRET_KEY": "cli-test-secret-of-32-characters!"}
+    assert run(["demo"], {**env, "ONEWINDOW_DEMO": "1"}).returncode == 0
     assert run(["user", "add", "li", "--role", "clerk", "--hall", "jinan"], env, "s3cret-pass\n").returncode == 0
     token = run(["token", "add", "--user", "li"], env).stdout.strip().splitlines()[-1]
     assert run(["token", "add", "--device", "kiosk", "--hall", "jinan", "--name", "k2"], env).returncode == 0

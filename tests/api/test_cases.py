@@ -14,6 +14,7 @@ from devices.idcard.emulator import demo_card
 from server.app import create_app
 from server.cli import demo_token
 from server.domain.clock import FakeClock
+from server.services import cases
 from server.settings import Settings
 from tests.api.conftest import KIOSK, SECRET, login, seed
 
@@ -166,14 +167,34 @@ def test_a_wrong_check_is_the_same_404_as_an_unknown_receipt(app: TestClient, cl
     assert wrong.json()["error"]["code"] == "unknown_case"
 
 
-def test_repeated_wrong_checks_are_rate_limited(app: TestClient, clerk: dict[str, str]) -> None:
-    receipt = receive(app, clerk)["receipt_no"]
+def test_wrong_checks_throttle_that_receipt_from_that_address_only(app: TestClient, clerk: dict[str, str],
+                                                                    clock: FakeClock) -> None:
+    """Five typos at the shared kiosk lock out that receipt from that kiosk, with growing delays;
+    every other visitor's receipt, and the same receipt from elsewhere, still answer."""
+    receipt, other = receive(app, clerk)["receipt_no"], receive(app, clerk)["receipt_no"]
+    right = {"check": APPLICANT.id_number[-4:]}
+
+    def look(number: str, check: dict[str, str]) -> Any:
+        return app.get(f"/api/v1/cases/{number}", params=check)
+
     for _ in range(5):
-        assert app.get(f"/api/v1/cases/{receipt}", params={"check": "0000"}).status_code == 404
-    limited = app.get(f"/api/v1/cases/{receipt}", params={"check": APPLICANT.id_number[-4:]})
-    unknown = app.get("/api/v1/cases/JA209901010001", params={"check": "0000"})
-    for response in (limited, unknown):
-        assert response.status_code == 429 and int(response.headers["Retry-After"]) > 0
+        assert look(receipt, {"check": "0000"}).status_code == 404
+    limited = look(receipt, right)
+    assert limited.status_code == 429 and limited.json()["error"]["code"] == "too_many_attempts"
+    first_wait = int(limited.headers["Retry-After"])
+    assert first_wait > 0
+    assert look(other, right).status_code == 200  # the next visitor at the same kiosk
+    assert look("JA209901010001", {"check": "0000"}).status_code == 404  # still the plain 404
+    assert app.portal is not None  # the same receipt from another address
+    elsewhere = app.portal.call(cases.lookup, app.app_state["ctx"], receipt, right["check"], "10.0.0.2")
+    assert elsewhere["receipt_no"] == receipt
+
+    clock.advance(first_wait)
+    assert look(receipt, {"check": "0000"}).status_code == 404  # one more miss: a longer wait
+    again = look(receipt, right)
+    assert again.status_code == 429 and int(again.headers["Retry-After"]) > first_wait
+    clock.advance(int(again.headers["Retry-After"]))
+    assert look(receipt, right).status_code == 200
 
 
 def test_the_case_feed_sends_a_snapshot_then_every_change(app: TestClient, clerk: dict[str, str]) -> None:

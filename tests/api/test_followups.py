@@ -10,7 +10,7 @@ from server.domain.clock import FakeClock
 from server.services.followups import overdue_followups
 
 from .conftest import login
-from .test_ratings import RATE
+from .test_ratings import rate
 from .test_ratings_everywhere import HALL, app, serve
 
 __all__ = ["app"]  # the fixture
@@ -36,7 +36,7 @@ def test_an_unhappy_rating_opens_a_followup_due_in_five_working_days(app: tuple[
     unhappy = serve(client)
     rate_by_phone(client, unhappy, 1, ["服务态度差"])
     tablet = serve(client)
-    assert client.post(RATE.format(1), json={"ticket_id": tablet["id"], "level": 2}).status_code == 201
+    assert rate(client, 1, {"ticket_id": tablet["id"], "level": 2}).status_code == 201
     manager = login(client, "manager")
     found = followups(client, manager, "open")
     assert [f["ticket"] for f in found] == [unhappy["number"], tablet["number"]]

@@ -1,4 +1,4 @@
-"""好差评: POST /api/v1/halls/{hall}/counters/{n}/rating, from the tablet facing the visitor."""
+"""好差评: POST /api/v1/halls/{hall}/counters/{n}/rating, from the tablet facing the visitor (its counter token)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from starlette.testclient import TestClient
 from server.store.db import open_database
 from server.store.tables import ratings
 
-from .conftest import KIOSK, login
+from .conftest import KIOSK, counter_tablet, login
 
 RATE = "/api/v1/halls/jinan/counters/{}/rating"
 
@@ -27,6 +27,11 @@ def finished(client: TestClient, counter: int = 1, clerk: str = "clerk01") -> di
     return ticket
 
 
+def rate(client: TestClient, counter: int, body: dict[str, Any]) -> Any:
+    """What the counter's rating tablet sends (counter 99 has none: counter 1's token is tried there)."""
+    return client.post(RATE.format(counter), json=body, headers=counter_tablet(counter if counter <= 12 else 1))
+
+
 def stored(url: str) -> list[Any]:
     db = open_database(url)
     try:
@@ -40,11 +45,10 @@ def test_a_rating_is_stored_once_with_the_clerk(database_url: str, client: TestC
     ticket = finished(client)
     # The clerk signs out before the visitor has rated: the rating is still theirs.
     assert client.post("/api/v1/halls/jinan/counters/1/close", headers=login(client, "clerk01")).status_code == 200
-    response = client.post(RATE.format(1), json={"ticket_id": ticket["id"], "level": "不满意",
-                                                  "reasons": ["等候时间长", "其他"]})
+    response = rate(client, 1, {"ticket_id": ticket["id"], "level": "不满意", "reasons": ["等候时间长", "其他"]})
     assert response.status_code == 201, response.text
     assert response.json()["level"] == 2
-    again = client.post(RATE.format(1), json={"ticket_id": ticket["id"], "level": 5})
+    again = rate(client, 1, {"ticket_id": ticket["id"], "level": 5})
     assert again.status_code == 409
     assert again.json()["error"]["code"] == "already_rated"
     assert "已经评价过" in again.json()["error"]["message"]
@@ -55,16 +59,16 @@ def test_a_rating_is_stored_once_with_the_clerk(database_url: str, client: TestC
 
 def test_only_the_counters_just_finished_ticket(client: TestClient) -> None:
     ticket = finished(client)
-    wrong = client.post(RATE.format(2), json={"ticket_id": ticket["id"], "level": 5})
+    wrong = rate(client, 2, {"ticket_id": ticket["id"], "level": 5})
     assert wrong.status_code == 409
     assert wrong.json()["error"]["code"] == "not_ratable"
     assert "不是 2号窗口刚办结的业务" in wrong.json()["error"]["message"]
-    unknown = client.post(RATE.format(1), json={"ticket_id": "jinan-20000101-A001", "level": 5})
+    unknown = rate(client, 1, {"ticket_id": "jinan-20000101-A001", "level": 5})
     assert unknown.status_code == 404
-    assert client.post(RATE.format(99), json={"ticket_id": ticket["id"], "level": 5}).status_code == 404
+    assert rate(client, 99, {"ticket_id": ticket["id"], "level": 5}).status_code == 404
     newer = finished(client)  # a later service at the same counter: the earlier one is no longer ratable
-    assert client.post(RATE.format(1), json={"ticket_id": ticket["id"], "level": 5}).status_code == 409
-    assert client.post(RATE.format(1), json={"ticket_id": newer["id"], "level": "非常满意"}).status_code == 201
+    assert rate(client, 1, {"ticket_id": ticket["id"], "level": 5}).status_code == 409
+    assert rate(client, 1, {"ticket_id": newer["id"], "level": "非常满意"}).status_code == 201
 
 
 def test_a_called_ticket_cannot_be_rated(sqlite_client: TestClient) -> None:
@@ -72,7 +76,7 @@ def test_a_called_ticket_cannot_be_rated(sqlite_client: TestClient) -> None:
     sqlite_client.post("/api/v1/halls/jinan/tickets", json={"queue": "A"}, headers=KIOSK)
     sqlite_client.post("/api/v1/halls/jinan/counters/1/open", headers=headers)
     ticket = sqlite_client.post("/api/v1/halls/jinan/counters/1/call-next", headers=headers).json()
-    response = sqlite_client.post(RATE.format(1), json={"ticket_id": ticket["id"], "level": 5})
+    response = rate(sqlite_client, 1, {"ticket_id": ticket["id"], "level": 5})
     assert response.status_code == 409
 
 
@@ -83,6 +87,6 @@ def test_a_called_ticket_cannot_be_rated(sqlite_client: TestClient) -> None:
 ])
 def test_bad_input_is_a_422_naming_the_field(sqlite_client: TestClient, body: dict[str, Any], field: str) -> None:
     ticket = finished(sqlite_client)
-    response = sqlite_client.post(RATE.format(1), json={"ticket_id": ticket["id"], **body})
+    response = rate(sqlite_client, 1, {"ticket_id": ticket["id"], **body})
     assert response.status_code == 422, response.text
     assert response.json()["error"]["field"] == field

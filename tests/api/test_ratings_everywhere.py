@@ -15,7 +15,7 @@ from server.settings import Settings
 from tests.conftest import HALL_MORNING
 
 from .conftest import KIOSK, SECRET, login, seed
-from .test_ratings import RATE, stored
+from .test_ratings import rate, stored
 
 HALL = "/api/v1/halls/jinan"
 
@@ -59,7 +59,7 @@ def test_the_visitor_rates_from_their_phone_once(database_url: str, app: tuple[T
     again = client.post(url, json={"level": 5})
     assert again.status_code == 409 and again.json()["error"]["code"] == "already_rated"
     # the tablet of the counter cannot rate it a second time either
-    tablet = client.post(RATE.format(1), json={"ticket_id": ticket["id"], "level": 5})
+    tablet = rate(client, 1, {"ticket_id": ticket["id"], "level": 5})
     assert tablet.status_code == 409 and tablet.json()["error"]["code"] == "already_rated"
     [row] = stored(database_url)
     assert (row.ticket_id, row.counter, row.clerk, row.level, row.reasons, row.comment, row.source) == (

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -189,3 +190,14 @@ class HallClient:
 @pytest.fixture
 def hall(live_server: ServerProcess) -> HallClient:
     return HallClient(live_server)
+
+
+def wait_until(page: Page, expression: str, timeout: float = 30_000) -> None:
+    """Waits until ``expression`` is true in the page. Playwright's wait_for_function evaluates its
+    predicate with eval(), which the pages' Content-Security-Policy refuses (script-src 'self');
+    page.evaluate goes through the DevTools protocol, which the policy does not govern."""
+    deadline = time.monotonic() + timeout / 1000
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still false after {timeout / 1000:g} s: {expression}")
+        page.wait_for_timeout(50)

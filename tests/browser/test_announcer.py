@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, Page
 
+from tests.browser.conftest import wait_until
 from tests.servers import ServerProcess
 
 SOUNDS = Path(__file__).resolve().parents[2] / "static" / "sounds"
@@ -83,7 +84,7 @@ def start(page: Page, options: str = "{}") -> None:
 
 
 def finished(page: Page, count: int) -> list[dict[str, Any]]:
-    page.wait_for_function(f"a.history.length >= {count}")
+    wait_until(page, f"a.history.length >= {count}")
     history: list[dict[str, Any]] = page.evaluate("a.history")
     return history
 

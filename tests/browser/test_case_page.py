@@ -16,7 +16,7 @@ import qrcode
 from playwright.sync_api import Page, expect
 from qrcode.image.svg import SvgPathImage
 
-from tests.browser.conftest import HallClient
+from tests.browser.conftest import HallClient, wait_until
 from tests.servers import ServerProcess
 
 if TYPE_CHECKING:
@@ -131,7 +131,7 @@ def test_receipt_is_printable_with_a_qr_code_to_the_case(phone: Page, hall: Hall
     expect(phone.locator("#due")).to_have_text(case["due_at"] + ("（暂定）" if case["due_provisional"] else ""))
     expect(phone.locator("#materials li")).to_have_text(B02_MATERIALS)
     expect(phone.get_by_role("button", name="打印 / 保存为 PDF")).to_be_visible()
-    phone.wait_for_function("document.getElementById('qr').naturalWidth > 0")
+    wait_until(phone, "document.getElementById('qr').naturalWidth > 0")
     case_url = f"{live_server.base}/c/{case['status_token']}"
     expect(phone.locator("#qr-url")).to_have_text(case_url)
     # The server's SVG is exactly the QR code of the case page's address.

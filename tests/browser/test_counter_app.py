@@ -13,9 +13,11 @@ import httpx
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
+from server.cli import demo_token
 from server.demo import DEMO_PASSWORD
 from server.store.db import open_database
 from server.store.tables import ratings
+from tests.api.conftest import SECRET
 from tests.browser.conftest import HallClient, restart_under
 from tests.servers import ServerProcess
 
@@ -115,7 +117,7 @@ def test_a_clerks_day_at_the_counter(open_page: Callable[..., Page], hall: HallC
     key(page, "恢复").click()
     expect(page.locator("#status")).to_have_text("空闲")
 
-    tablet = open_page(f"{PATH}/rate", TABLET)
+    tablet = open_page(f"{PATH}/rate?token={demo_token(SECRET, 'counter', 'counter-1')}", TABLET)
     expect(tablet.locator("html")).to_have_attribute("data-feed", "live")
     expect(tablet.locator("#idle")).to_be_visible()
     shoot(tablet, "rate-idle")

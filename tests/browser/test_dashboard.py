@@ -18,7 +18,7 @@ from openpyxl import load_workbook
 from playwright.sync_api import Page, expect
 
 from server.demo import DEMO_PASSWORD
-from tests.api.conftest import KIOSK
+from tests.api.conftest import KIOSK, counter_tablet
 from tests.servers import ServerProcess, seeded
 
 if TYPE_CHECKING:
@@ -55,6 +55,12 @@ class Hall:
         response = httpx.request(method, self.url(path), json=body, headers=headers, timeout=10)
         assert response.status_code in expected, f"{method} {path}: {response.status_code} {response.text}"
         return response.json() if response.content else None
+
+    def rate(self, number: int, body: object) -> None:
+        """What counter ``number``'s rating tablet sends, with its counter token."""
+        response = httpx.post(self.url(f"/halls/jinan/counters/{number}/rating"), json=body,
+                              headers=counter_tablet(number), timeout=10)
+        assert response.status_code == 201, response.text
 
     def issue(self, queue: str = "A") -> dict[str, Any]:
         ticket: dict[str, Any] = self.call("POST", "/halls/jinan/tickets", None, {"queue": queue, "priority": "none"})
@@ -177,8 +183,7 @@ def test_a_bad_rating_opens_a_follow_up_closed_from_the_page(
     hall.counter(1, "open", "clerk01")
     hall.issue("A")
     served = hall.serve(1, "clerk01")
-    hall.call("POST", "/halls/jinan/counters/1/rating", None,
-              {"ticket_id": served["id"], "level": 1, "reasons": ["服务态度差"]}, expected=(200, 201, 204))
+    hall.rate(1, {"ticket_id": served["id"], "level": 1, "reasons": ["服务态度差"]})
 
     page = signed_in(desk, path=f"{PATH}#followups")
     item = page.locator("#followup-list li.followup").first
@@ -396,8 +401,7 @@ def busy_hall(hall: Hall) -> None:
         hall.issue(queue)
     served = hall.serve(1, "clerk01")
     hall.serve(2, "clerk02")
-    hall.call("POST", "/halls/jinan/counters/1/rating", None,
-              {"ticket_id": served["id"], "level": 1, "reasons": ["服务态度差"]})
+    hall.rate(1, {"ticket_id": served["id"], "level": 1, "reasons": ["服务态度差"]})
     hall.counter(2, "pause", "clerk02", {"reason": "业务培训"})
     hall.advance(25 * 60)  # a long pause: an alert about counter 2
 

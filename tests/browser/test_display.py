@@ -17,7 +17,7 @@ import pytest
 from playwright.sync_api import Browser, Locator, Page, expect
 
 from tests.api.conftest import KIOSK
-from tests.browser.conftest import HallClient, restart_under
+from tests.browser.conftest import HallClient, restart_under, wait_until
 from tests.servers import ServerProcess
 
 if TYPE_CHECKING:
@@ -123,7 +123,7 @@ def waiting(page: Page, queue: str) -> Locator:
 
 def announced(page: Page, count: int) -> list[dict[str, Any]]:
     """The announcer's finished calls, once there are `count` of them."""
-    page.wait_for_function(f"__display.announcer.history.length >= {count}")
+    wait_until(page, f"__display.announcer.history.length >= {count}")
     history: list[dict[str, Any]] = page.evaluate("__display.announcer.history")
     return history
 
@@ -318,7 +318,7 @@ def test_a_day_old_screen_asks_for_a_fresh_snapshot(screens: Callable[..., Page]
         feed.onSnapshot = (msg) => { snapshots += 1; apply(msg); };
         __display.state.model.snapshotAt = Date.now() - 25 * 3600 * 1000;
     }""")
-    hall.wait_for_function("snapshots === 1")  # it sent {"type": "resync"}, and the hub answered
+    wait_until(hall, "snapshots === 1")  # it sent {"type": "resync"}, and the hub answered
     hall.wait_for_timeout(1500)
     assert hall.evaluate("snapshots") == 1  # once: not again at every tick
     expect(hall.locator("html")).to_have_attribute("data-feed", "live")
@@ -345,7 +345,7 @@ def test_at_midnight_the_screen_turns_the_day(screens: Callable[..., Page], jina
         feed._receive({type: "snapshot", seq: feed.seq, at: new Date(nearly).toISOString(), queues: [],
                        counters: [], recent_calls: [call]});
     }""")
-    hall.wait_for_function("snapshots >= 2", timeout=6000)  # the server's own, asked for with {"type": "resync"}
+    wait_until(hall, "snapshots >= 2", timeout=6000)  # the server's own, asked for with {"type": "resync"}
     seen: list[list[str]] = hall.evaluate("seen.filter((s, i) => i === 0 || s.join() !== seen[i - 1].join())")
     evening = [s for s in seen if s[1] == "A990"]
     assert evening, seen
@@ -416,7 +416,7 @@ def busy_morning(jinan: Hall) -> str:
 
 def settle(page: Page) -> None:
     """Lets the blinking of a new call end (the notice scrolls for ever)."""
-    page.wait_for_function("""document.getAnimations().every(
+    wait_until(page, """document.getAnimations().every(
         (a) => a.playState !== "running" || a.effect.getTiming().iterations === Infinity)""", timeout=15_000)
 
 

@@ -16,7 +16,7 @@ from devices.idcard.emulator import demo_card
 from devices.printer.emulator import PrinterEmulator
 from server.cli import demo_token
 from tests.api.conftest import SECRET
-from tests.browser.conftest import RECONNECT_S, HallClient, read_qr
+from tests.browser.conftest import RECONNECT_S, HallClient, read_qr, wait_until
 from tests.devices.conftest import AgentProcess, eventually
 from tests.servers import ServerProcess
 
@@ -106,7 +106,7 @@ def test_theme_priority_ticket_with_qr(open_kiosk: Callable[..., Page], hall: Ha
     expect(page.locator("#slip-eta")).to_contain_text("预计等待约")
     expect(page.locator("#no-printer")).to_have_text("本机暂无打印，请拍照保存二维码")
     qr = page.locator("#slip-qr")
-    page.wait_for_function("document.getElementById('slip-qr').naturalWidth > 0")
+    wait_until(page, "document.getElementById('slip-qr').naturalWidth > 0")
     src = qr.get_attribute("src")
     assert src is not None
     svg = httpx.get(live_server.base + src)
@@ -250,7 +250,7 @@ def test_english_and_both_orientations(open_kiosk: Callable[..., Page], shoot: S
         shoot(page, f"priority-{name}")
         page.get_by_role("button", name="确认取号").click()
         expect(page.locator("#slip-number")).to_be_visible()
-        page.wait_for_function("document.getElementById('slip-qr').naturalWidth > 0")
+        wait_until(page, "document.getElementById('slip-qr').naturalWidth > 0")
         assert read_qr(page.locator("#slip-qr"), tmp_path).startswith(f"{live_server.base}/t/")
         shoot(page, f"ticket-{name}")
         page.get_by_role("button", name="完成").click()

@@ -13,6 +13,7 @@ import pytest
 from playwright.sync_api import Browser, Page
 from websockets.sync.server import Server, ServerConnection, serve
 
+from tests.browser.conftest import wait_until
 from tests.servers import ServerProcess
 
 LIVE_JS = Path(__file__).resolve().parents[2] / "static" / "js" / "live.js"
@@ -93,7 +94,7 @@ def test_gap_on_a_hall_feed_resumes_from_the_last_seq(feed_page: Page) -> None:
     first: Script = [{"type": "snapshot", "seq": 5, "at": "x"}, event(6), event(6), event(7), event(9)]
     with serving(first, [event(8), event(9)]) as feed:
         start_feed(feed_page, feed.url + "/ws/halls/jinan/display?token=abc", gapless=True)
-        feed_page.wait_for_function("log.filter((e) => e[0] === 'ticket.issued').length >= 4")
+        wait_until(feed_page, "log.filter((e) => e[0] === 'ticket.issued').length >= 4")
         assert received(feed_page) == [["snapshot", 5], ["ticket.issued", 6], ["ticket.issued", 7],
                                        ["ticket.issued", 8], ["ticket.issued", 9]]
         assert feed.paths == ["/ws/halls/jinan/display?token=abc", "/ws/halls/jinan/display?token=abc&since=7"]
@@ -106,7 +107,7 @@ def test_ticket_feed_seqs_may_skip(feed_page: Page) -> None:
     script: Script = [{"type": "snapshot", "seq": 5, "at": "x"}, event(9), event(12), event(11), event(13)]
     with serving(script) as feed:
         start_feed(feed_page, feed.url + "/ws/tickets/abc", gapless=False)
-        feed_page.wait_for_function("feed.seq === 13")
+        wait_until(feed_page, "feed.seq === 13")
         assert received(feed_page) == [["snapshot", 5], ["ticket.issued", 9], ["ticket.issued", 12],
                                        ["ticket.issued", 13]]
         assert feed.paths == ["/ws/tickets/abc"]
@@ -115,7 +116,7 @@ def test_ticket_feed_seqs_may_skip(feed_page: Page) -> None:
 def test_a_dropped_connection_reconnects_with_since(feed_page: Page) -> None:
     with serving([{"type": "snapshot", "seq": 3, "at": "x"}, (1011, "restarting")], [event(4)]) as feed:
         start_feed(feed_page, feed.url + "/ws/tickets/abc", gapless=False)
-        feed_page.wait_for_function("feed.seq === 4")
+        wait_until(feed_page, "feed.seq === 4")
         assert feed.paths == ["/ws/tickets/abc", "/ws/tickets/abc?since=3"]
         assert states(feed_page) == ["connecting", "live", "offline", "connecting", "live"]
 
@@ -123,7 +124,7 @@ def test_a_dropped_connection_reconnects_with_since(feed_page: Page) -> None:
 def test_policy_violation_is_final(feed_page: Page) -> None:
     with serving([(1008, "unknown ticket")]) as feed:
         start_feed(feed_page, feed.url + "/ws/tickets/nope", gapless=False)
-        feed_page.wait_for_function("log.some((e) => e[1] === 'refused')")
+        wait_until(feed_page, "log.some((e) => e[1] === 'refused')")
         feed_page.wait_for_timeout(1500)  # longer than the first backoff could be
         assert feed.paths == ["/ws/tickets/nope"]
         assert feed_page.evaluate("log.at(-1)") == ["state", "refused", "unknown ticket"]
@@ -131,5 +132,5 @@ def test_policy_violation_is_final(feed_page: Page) -> None:
 
 def test_the_hub_refuses_an_unknown_ticket_for_good(feed_page: Page, live_server: ServerProcess) -> None:
     start_feed(feed_page, f"{live_server.ws}/ws/tickets/no-such-ticket", gapless=False)
-    feed_page.wait_for_function("log.some((e) => e[1] === 'refused')")
+    wait_until(feed_page, "log.some((e) => e[1] === 'refused')")
     assert states(feed_page) == ["connecting", "refused"]

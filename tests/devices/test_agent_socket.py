@@ -20,6 +20,7 @@ from websockets.exceptions import ConnectionClosed
 from devices.idcard.emulator import demo_card
 from server.domain.identity import CardHolder
 from server.services.cards import sign_holder
+from tests.api.conftest import counter_tablet
 from tests.live.hallkit import KIOSK_TOKEN, bearer
 from tests.servers import ServerProcess
 
@@ -302,7 +303,8 @@ def test_an_evaluator_rating_counts_once_per_service_wherever_it_comes_from(hall
         await agent.hello([1])
         rated = await agent.event("rating-000001", {"type": "rating", "counter": 1, "level": 5})
         async with httpx.AsyncClient(base_url=f"{hall_server.base}/api/v1", timeout=10) as http:
-            tablet = await http.post("/halls/jinan/counters/1/rating", json={"ticket_id": ticket["id"], "level": 4})
+            tablet = await http.post("/halls/jinan/counters/1/rating", json={"ticket_id": ticket["id"], "level": 4},
+                                     headers=counter_tablet(1))
         second = await agent.event("rating-000002", {"type": "rating", "counter": 1, "level": 1})
         await agent.close()
         return rated, second, tablet

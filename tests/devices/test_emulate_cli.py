@@ -53,11 +53,17 @@ def test_emulate_all_gives_each_device_a_stable_path_and_takes_commands(tmp_path
 def test_demo_writes_the_kiosk_agent_configuration(tmp_path: Path) -> None:
     from devices.agent.config import load_config
 
-    env = {"DATABASE_URL": f"sqlite:///{tmp_path}/demo.db", "SECRET_KEY": "s" * 32, "PATH": "/usr/bin:/bin"}
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path}/demo.db", "SECRET_KEY": "s" * 32, "ONEWINDOW_DEMO": "1",
+           "PATH": "/usr/bin:/bin"}
     done = subprocess.run([sys.executable, "-m", "server.cli", "demo", "--agent-config",
                            str(tmp_path / "agent.toml")], env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     config = load_config(tmp_path / "agent.toml")
     assert {d.kind for d in config.devices} == {"idcard", "printer", "counterbus"}
     assert config.device("counterbus").counters == {1: 1, 2: 2, 3: 3}  # type: ignore[union-attr]
+    # the hall lets that agent drive exactly its bus's counters (the agent's hello decides nothing)
+    drives = subprocess.run([sys.executable, "-m", "server.cli", "agent-counters", "--hall", "jinan", "--name",
+                             "kiosk-1"], env=env, capture_output=True, text=True)
+    assert drives.returncode == 0 and drives.stdout.strip().endswith("counters: 1, 2, 3"), drives.stderr
+    assert "/counter/jinan/1/rate?token=demo-" in done.stdout  # the rating tablet's address, with its token
     assert config.token.startswith("demo-")

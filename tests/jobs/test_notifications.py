@@ -347,7 +347,7 @@ def test_notify_never_raises_when_the_queue_is_down(db_url: str) -> None:
 
 # ---------------------------------------------------------------- settings and the dashboard route
 def test_settings() -> None:
-    base = {"SECRET_KEY": "x"}
+    base = {"SECRET_KEY": "x" * 32}
     settings = load_settings(base)
     assert (settings.notify_webhook_url, settings.notify_ahead) == (None, 3)
     settings = load_settings({**base, "ONEWINDOW_NOTIFY_WEBHOOK_URL": "https://sms.example/hook",

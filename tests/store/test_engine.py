@@ -159,11 +159,11 @@ def test_the_postgresql_pool_is_sized_by_onewindow_db_pool_and_a_bad_value_is_na
     """A district's process writes many halls at once: each writer holds a connection per batch."""
     from server.settings import SettingsError, load_settings
 
-    assert load_settings({"SECRET_KEY": "x"}).db_pool == 20
-    assert load_settings({"SECRET_KEY": "x", "ONEWINDOW_DB_POOL": "60"}).db_pool == 60
+    assert load_settings({"SECRET_KEY": "x" * 32}).db_pool == 20
+    assert load_settings({"SECRET_KEY": "x" * 32, "ONEWINDOW_DB_POOL": "60"}).db_pool == 60
     db = open_database("postgresql://postgres@127.0.0.1:5432/test", pool=60)
     assert (db.writer.pool.size(), db.writer.pool._max_overflow) == (60, 30)  # type: ignore[attr-defined]
     db.dispose()
     for bad in ("many", "0", "501"):
         with pytest.raises(SettingsError, match="ONEWINDOW_DB_POOL"):
-            load_settings({"SECRET_KEY": "x", "ONEWINDOW_DB_POOL": bad})
+            load_settings({"SECRET_KEY": "x" * 32, "ONEWINDOW_DB_POOL": bad})

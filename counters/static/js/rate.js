@@ -1,6 +1,7 @@
 // 好差评 tablet (/counter/{hall}/{n}/rate): follows the public display feed, lights up when this
 // counter finishes a service (ticket.done), posts one rating, and goes back to idle after it or
-// after 60 seconds. It never learns who the visitor is: the ticket number is all it shows.
+// after 60 seconds. It never learns who the visitor is: the ticket number is all it shows. The
+// rating API answers only this counter's device token, which the page carries (rate_page).
 import { followHall, HallModel, pageData } from "./hall_model.js";
 
 const IDLE_AFTER_MS = 60000, THANKS_MS = 4000;
@@ -8,6 +9,8 @@ const $ = (id) => document.getElementById(id);
 const data = pageData();
 const model = new HallModel(data.hall);
 const state = { ticket: null, level: null, reasons: new Set(), timer: null, sending: false };
+const rating = `/api/v1/halls/${encodeURIComponent(data.hall.code)}/counters/${data.counter}/rating`;
+const auth = { Authorization: `Bearer ${data.token}` };
 
 function show(mode) {
   $("tablet").dataset.mode = mode;
@@ -34,10 +37,9 @@ function ask(ticket) {
 async function send() {
   if (!state.ticket || state.sending) return;
   state.sending = true;
-  const url = `/api/v1/halls/${encodeURIComponent(data.hall.code)}/counters/${data.counter}/rating`;
   try {
-    const response = await fetch(url, {
-      method: "POST", headers: { "Content-Type": "application/json" },
+    const response = await fetch(rating, {
+      method: "POST", headers: { ...auth, "Content-Type": "application/json" },
       body: JSON.stringify({ ticket_id: state.ticket.id, level: state.level, reasons: [...state.reasons] }),
     });
     if (response.ok) {
@@ -77,8 +79,7 @@ $("submit").addEventListener("click", send);
 /** On (re)loading: a service this counter finished within the last minute and not yet rated. */
 async function pending() {
   try {
-    const url = `/api/v1/halls/${encodeURIComponent(data.hall.code)}/counters/${data.counter}/rating`;
-    const last = await (await fetch(url)).json();
+    const last = await (await fetch(rating, { headers: auth })).json();
     if (last.ticket && !last.rated && last.ticket.finished_ago_s * 1000 < IDLE_AFTER_MS && !state.ticket) {
       ask(last.ticket);
     }

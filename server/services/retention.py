@@ -1,0 +1,71 @@
+"""PIPL retention: the counter and the SMS need the visitors' names and phones while a case is open
+or a booking is to come, not for ever. Once a case has been closed (collected, mailed or closed:
+server/domain/cases.py FINAL) for ``pii_retention_days``, and ``booking_retention_days`` after a
+booking's day, they are blanked (server/store/retention.py); rows, statuses, times and every
+report figure stay.
+
+It runs by itself once a day for every hall (the lifespan starts ``purge_daily``). Each run is in
+the log with its counts, and in the audit trail when it blanked anything; a failure is logged with
+its traceback and stands as an alert on the hall's dashboard (``context.problems``) until a later
+run succeeds, as server/services/days.py does for the day's end.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import UTC, date, timedelta
+
+from server.context import AppContext
+from server.domain.cases import FINAL
+from server.store import repo
+from server.store import retention as store
+
+from .audit import record
+
+log = logging.getLogger("onewindow")
+PURGE_CHECK_S = 3600.0  # how often the task looks whether a hall's purge is due (once a day each)
+TASK = "pii_purge"
+
+
+async def purge_daily(context: AppContext, every_s: float = PURGE_CHECK_S) -> None:
+    """Runs for the life of the app: every ``every_s``, purges each hall not yet purged today (UTC);
+    a hall whose purge failed is tried again at the next look."""
+    done: dict[str, date] = {}
+    while True:
+        await asyncio.sleep(every_s)
+        today = context.clock.now().astimezone(UTC).date()
+        try:
+            codes = await context.engine.read(repo.hall_codes)
+        except Exception:
+            log.exception("personal data purge: the halls could not be read; tried again in %.0f s", every_s)
+            continue
+        for code in codes:
+            if done.get(code) != today and await purge_hall(context, code):
+                done[code] = today
+
+
+async def purge_hall(context: AppContext, code: str) -> bool:
+    """Blanks what is due in one hall; False (logged, alert raised) if that failed."""
+    now = context.clock.now().astimezone(UTC)
+    case_days, booking_days = context.settings.pii_retention_days, context.settings.booking_retention_days
+    closed_before = now - timedelta(days=case_days)
+    day_before = now.date() - timedelta(days=booking_days)  # to a day: halls' local days differ by hours
+    try:
+        counts = await context.engine.write(lambda conn: (
+            store.purge_cases(conn, code, sorted(FINAL), closed_before),
+            store.purge_appointments(conn, code, day_before)))
+    except Exception:
+        log.exception("hall %s: the personal data purge failed; it will be tried again", code)
+        problems = context.problems.setdefault(code, {})
+        problems.setdefault(TASK, ("个人信息到期清除失败（已办结办件、过期预约中的姓名和电话）", context.clock.now()))
+        return False
+    context.problems.get(code, {}).pop(TASK, None)
+    cases, bookings = counts
+    log.info("hall %s: personal data purged from %d cases closed before %s and %d bookings before %s",
+             code, cases, closed_before.date(), bookings, day_before)
+    if cases or bookings:
+        await record(context, actor="system", kind="system", action="pii.purge", hall=code,
+                     detail={"cases": cases, "appointments": bookings, "case_days": case_days,
+                             "booking_days": booking_days})
+    return True
