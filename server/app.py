@@ -30,6 +30,7 @@ from server.api import (
     followups,
     halls,
     kiosks,
+    layout,
     manage,
     notifications,
     ratings,
@@ -94,7 +95,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
             db.dispose()
 
     routes = [*system.ROUTES, *accounts.ROUTES,
-              *halls.ROUTES, *kiosks.ROUTES, *counters.ROUTES, *ratings.ROUTES, *devices.ROUTES,
+              *halls.ROUTES, *layout.ROUTES, *kiosks.ROUTES, *counters.ROUTES, *ratings.ROUTES, *devices.ROUTES,
               *calendar.ROUTES, *appointments.ROUTES, *cases.ROUTES, *notifications.ROUTES,
               *alerts.ROUTES, *manage.ROUTES, *reports.ROUTES, *followups.ROUTES, *audit.ROUTES, *live.ROUTES,
               *web.ROUTES, *kiosk_pages.ROUTES, *counter_pages.ROUTES, *display_pages.ROUTES,

@@ -250,6 +250,26 @@ def _outlive_the_caches() -> None:
     time.sleep(TOKEN_CACHE_S)
 
 
+def cmd_hall_create(args: argparse.Namespace) -> None:
+    """An empty hall (CONTRACT v2), or a new name for an existing one; its administrator does the rest."""
+    from server.domain.errors import InvalidInput
+    from server.services.layout import create_hall
+
+    db = _database(_settings())
+    try:
+        with db.writer.begin() as conn:
+            try:
+                created = create_hall(conn, args.code, args.name)
+            except InvalidInput as error:
+                raise CliError(error.en) from None
+            _audit(conn, "hall.create" if created else "hall.rename", args.code, f"hall {args.code}",
+                   {"name": args.name.strip()})
+    finally:
+        db.dispose()
+    done = "created: no queues, counters or items yet" if created else "renamed"
+    print(f"hall {args.code} ({args.name.strip()}) {done}")
+
+
 def cmd_user_disable(args: argparse.Namespace) -> None:
     """Disables the user and ends every token and session of theirs, in every running server by the
     time the command returns."""
@@ -367,6 +387,12 @@ def build_parser() -> Parser:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=1)
     serve.set_defaults(func=cmd_serve)
+
+    hall = sub.add_parser("hall", help="halls").add_subparsers(dest="action", required=True, parser_class=Parser)
+    create = hall.add_parser("create", help="create an empty hall, or rename one")
+    create.add_argument("code", help="e.g. jinan: 2-32 lower-case letters, digits or hyphens")
+    create.add_argument("--name", required=True, help="e.g. 晋安区行政服务中心")
+    create.set_defaults(func=cmd_hall_create)
 
     user = sub.add_parser("user", help="staff accounts").add_subparsers(dest="action", required=True,
                                                                           parser_class=Parser)

@@ -146,9 +146,11 @@ class AuditTrail:
         template = getattr(route, "path", None) or scope["path"]
         action, target, path = describe(template, scope["method"], params)
         hall = params.get("hall") or principal.hall
+        detail = summarize(body) if len(body) < MAX_BODY else {"fields": ["…"]}
+        detail.update(scope["state"].get("audit_detail") or {})  # what a route says changed (before, after)
         await audit.record(context, actor=principal.name, kind=principal.kind, role=principal.role, hall=hall,
                            action=action, method=scope["method"], path=path, target=target, status=status,
-                           detail=summarize(body) if len(body) < MAX_BODY else {"fields": ["…"]})
+                           detail=detail)
 
 
 # ------------------------------------------------------------------ search

@@ -41,13 +41,17 @@ ACTIONS = {
     "keypad.no_show": "用呼叫器将当前号码标记为过号", "keypad.reinstate": "用呼叫器回呼了过号号码",
     "keypad.evaluate": "用呼叫器请办事人评价", "evaluator.rating": "经评价器记录了服务评价",
     "agent.refused": "的操作被拒绝（该窗口未分配给此设备代理）", "agent-counters.set": "设置了设备代理可操作的窗口",
+    # setting the hall up (server/api/layout.py, `onewindow hall create`)
+    "queue.set": "设置了队列", "queue.delete": "删除了队列",
+    "counter.set": "设置了窗口", "counter.delete": "删除了窗口",
+    "hall.create": "创建了大厅", "hall.rename": "修改了大厅名称",
 }
 
 # How the target of an action reads: "counter 3" → 3号窗口.
 NOUNS = {"counter": "{}号窗口", "case": "办件 {}", "queue": "{}类队列", "alert": "告警 {}", "followup": "整改单 {}",
          "calendar": "{}年日历", "appointment": "预约 {}", "kiosk": "取号机 {}", "display": "显示屏 {}",
          "agent": "设备代理 {}", "user": "账号 {}", "ticket": "号码 {}", "export": "导出任务 {}",
-         "token": "令牌 {}"}
+         "token": "令牌 {}", "hall": "大厅 {}"}
 
 FIELDS = {
     "queue": "队列", "queues": "队列", "counter": "窗口", "number": "号码", "ticket_number": "号码", "level": "评价",
@@ -67,7 +71,7 @@ FIELDS = {
     "active": "启用", "role": "角色", "hall": "大厅", "department": "部门", "days": "有效天数",
     "tokens_ended": "结束的令牌数",
     "via": "经由设备代理", "ticket": "号码", "to_counter": "转去窗口", "event": "事件", "key": "按键",
-    "counters": "窗口",
+    "counters": "窗口", "before": "修改前", "after": "修改后",
 }
 
 VALUES = {

@@ -30,10 +30,12 @@ from .model import (
     WALK_IN_CLASS,
     Channel,
     Counter,
+    CounterConfig,
     CounterMode,
     Event,
     HallConfig,
     Priority,
+    QueueConfig,
     Ticket,
     TicketStatus,
 )
@@ -82,6 +84,8 @@ class Hall:
             self.notice = event.extra.get("notice") or None
         if event.type == "hall.phone":
             self.config = replace(self.config, phone=event.extra.get("phone") or "")
+        if event.type == "hall.changed":
+            self._lay_out(event.extra["queues"], event.extra["counters"])
         if event.type == "ticket.done" and event.ticket and event.ticket.called_at:
             span = (event.at - event.ticket.called_at).total_seconds()
             self.services[event.ticket.queue].append(span)
@@ -311,6 +315,92 @@ class Hall:
         out: list[Event] = []
         self._emit(out, "hall.phone", now, phone=phone)
         return out
+
+    # ------------------------------------------------------------------ setting the hall up
+    # Queues (themes) and counters change while the hall runs, as events like any other: every
+    # process and every screen follows them in order, and the log says when the hall was laid
+    # out how. A retired queue's or counter's tickets stay as they were (the reports count them).
+    def put_queue(self, code: str, name: str, now: datetime) -> list[Event]:
+        """Creates the queue or renames it; nothing when it already has that name."""
+        out = self.roll_day(now)
+        queues = [q for q in self.config.queues if q.code != code]
+        existing = self.config.queue(code)
+        if existing is not None and existing.name == name:
+            return out
+        at = next((i for i, q in enumerate(self.config.queues) if q.code == code), len(queues))
+        queues.insert(at, QueueConfig(code, name))
+        self._emit_layout(out, now, tuple(queues), self.config.counters)
+        return out
+
+    def retire_queue(self, code: str, now: datetime) -> list[Event]:
+        """Refused while a visitor waits in it or a counter is set to serve it."""
+        out = self.roll_day(now)
+        if self.config.queue(code) is None:
+            raise errors.UnknownQueue(f"没有 {code} 类队列", f"no queue {code!r} in this hall")
+        waiting = self.waiting_count(code)
+        if waiting:
+            raise errors.Conflict.coded("queue_in_use", f"{code} 类队列还有 {waiting} 人等候，办完后才能删除 "
+                                        f"({waiting} still waiting in queue {code})")
+        serving = [c.number for c in self.config.counters if code in c.queues]
+        if serving:
+            names = "、".join(f"{n}号窗口" for n in serving)
+            raise errors.Conflict.coded("queue_in_use", f"{names}仍办理 {code} 类业务，请先调整这些窗口 "
+                                        f"(counters {serving} still serve queue {code})")
+        self._emit_layout(out, now, tuple(q for q in self.config.queues if q.code != code), self.config.counters)
+        return out
+
+    def put_counter(self, number: int, name: str | None, queues: tuple[str, ...], now: datetime) -> list[Event]:
+        """Creates the counter (closed until a clerk opens it) or changes its name and the queues it
+        serves, in order (its own first); an open counter calls by its new queues from its next call."""
+        out = self.roll_day(now)
+        unknown = [q for q in queues if self.config.queue(q) is None]
+        if unknown or not queues or len(set(queues)) != len(queues):
+            raise errors.InvalidInput(
+                f"窗口办理的队列有误：{'、'.join(unknown) or '为空或重复'}（本大厅的队列：{self._queue_codes()}）",
+                f"queues must be distinct codes of this hall's queues; unknown: {unknown}", "queues")
+        existing = next((c for c in self.config.counters if c.number == number), None)
+        counter = CounterConfig(number, name or (existing.name if existing else f"{number}号窗口"), queues)
+        if counter == existing:
+            return out
+        counters = sorted([c for c in self.config.counters if c.number != number] + [counter],
+                          key=lambda c: c.number)
+        self._emit_layout(out, now, self.config.queues, tuple(counters))
+        return out
+
+    def retire_counter(self, number: int, now: datetime) -> list[Event]:
+        """Refused while the counter is open (its clerk closes it first)."""
+        out = self.roll_day(now)
+        if self.counter(number).mode != CounterMode.CLOSED:
+            raise errors.Conflict.coded("counter_open", f"{number}号窗口正在使用，请先关闭窗口 "
+                                        f"(counter {number} is open; close it first)")
+        self._emit_layout(out, now, self.config.queues, tuple(c for c in self.config.counters if c.number != number))
+        return out
+
+    def _queue_codes(self) -> str:
+        return "、".join(q.code for q in self.config.queues) or "无"
+
+    def _emit_layout(self, out: list[Event], now: datetime, queues: tuple[QueueConfig, ...],
+                     counters: tuple[CounterConfig, ...]) -> None:
+        self._emit(out, "hall.changed", now, queues=[{"code": q.code, "name": q.name} for q in queues],
+                   counters=[{"number": c.number, "name": c.name, "queues": list(c.queues)} for c in counters])
+
+    def _lay_out(self, queues: list[dict[str, Any]], counters: list[dict[str, Any]]) -> None:
+        """The state for a new layout: new queues get their lines, new counters start closed, a
+        changed counter keeps its clerk and ticket, a retired one is gone (it was closed)."""
+        config = replace(self.config, queues=tuple(QueueConfig(q["code"], q["name"]) for q in queues),
+                         counters=tuple(CounterConfig(c["number"], c["name"], tuple(c["queues"])) for c in counters))
+        self.config = config
+        for queue in config.queues:
+            self.services.setdefault(queue.code, deque(maxlen=config.service_window))
+            for cls in CLASSES:
+                self._waiting.setdefault((queue.code, cls), SortedList())
+        for c in config.counters:
+            old = self.counters.get(c.number)
+            self.counters[c.number] = (Counter(c.number, c.name, c.queues) if old is None
+                                       else replace(old, name=c.name, queues=c.queues))
+            self._targeted.setdefault(c.number, SortedList())
+        for number in set(self.counters) - {c.number for c in config.counters}:
+            del self.counters[number]
 
     def close_counter(self, number: int, now: datetime) -> list[Event]:
         out = self.roll_day(now)

@@ -109,6 +109,10 @@ def public_event(hall: Hall, event: Event) -> dict[str, Any]:
         out["notice"] = event.extra.get("notice")
     if event.type == "hall.phone":
         out["phone"] = event.extra.get("phone")
+    if event.type == "hall.changed":  # CONTRACT: {type, seq, at, hall}; the new layout rides along
+        out["hall"] = hall.config.code
+        out["queues"] = event.extra["queues"]
+        out["counters"] = event.extra["counters"]
     for key in ("reason", "from_queue", "from_counter"):
         if event.extra.get(key) is not None:
             out[key] = event.extra[key]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -14,6 +15,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from server.domain.hall import Hall
 from server.domain.model import (
     FINAL_STATUSES,
+    Counter,
     CounterConfig,
     Event,
     HallConfig,
@@ -82,6 +84,10 @@ def save_hall(conn: Connection, cfg: HallConfig) -> None:
             conn.execute(insert(t.counters).values(hall=cfg.code, number=number, state=counter_state(counter)))
 
 
+def rename_hall(conn: Connection, code: str, name: str) -> None:
+    conn.execute(update(t.halls).where(t.halls.c.code == code).values(name=name))
+
+
 # The statements of every batch, built once with bound parameters: building one costs more than
 # running it on SQLite (the expression, then its cache key), up to a fifth of the hall thread's time.
 _SEQ = select(t.halls.c.seq).where(t.halls.c.code == bindparam("code"))
@@ -146,20 +152,36 @@ def write_events(conn: Connection, code: str, events: Sequence[Event], public: S
             "called_at": tk.called_at, "finished_at": tk.finished_at, "data": ticket_state(tk),
         } for tk in latest_tickets.values()]
         conn.execute(_ticket_upsert(conn.dialect.name), rows)
+    layouts = [e for e in events if e.type == "hall.changed"]
+    if layouts:  # a new counter's row, before anything in the batch updates its state
+        _add_counter_rows(conn, code, layouts)
     latest_counters = {e.counter.number: e.counter for e in events if e.counter is not None}
     if latest_counters:
         conn.execute(_SET_COUNTER, [{"b_hall": code, "b_number": counter.number, "b_state": counter_state(counter)}
                                     for counter in latest_counters.values()])
     notices = [e for e in events if e.type == "hall.notice"]
     phones = [e for e in events if e.type == "hall.phone"]
-    if notices or phones:  # kept in the config, so that a reload needs no search through the log
+    if notices or phones or layouts:  # kept in the config, so that a reload needs no search through the log
         config = dict(hall_row(conn, code).config)
+        if layouts:
+            config["queues"] = layouts[-1].extra["queues"]
+            config["counters"] = layouts[-1].extra["counters"]
         if notices:
             config["notice"] = notices[-1].extra.get("notice")
         if phones:
             config["phone"] = phones[-1].extra.get("phone") or ""
         conn.execute(update(t.halls).where(t.halls.c.code == code).values(config=config))
     conn.execute(_SET_SEQ, {"b_code": code, "b_seq": events[-1].seq})
+
+
+def _add_counter_rows(conn: Connection, code: str, layouts: list[Event]) -> None:
+    existing = set(conn.scalars(select(t.counters.c.number).where(t.counters.c.hall == code)))
+    for layout in layouts:
+        for c in layout.extra["counters"]:
+            if c["number"] not in existing:
+                counter = Counter(c["number"], c["name"], tuple(c["queues"]))
+                conn.execute(insert(t.counters).values(hall=code, number=counter.number, state=counter_state(counter)))
+                existing.add(counter.number)
 
 
 def load_hall(conn: Connection, code: str, now: datetime) -> Hall | None:
@@ -175,8 +197,9 @@ def load_hall(conn: Connection, code: str, now: datetime) -> Hall | None:
     hall.day = hall.local_day(utc(last_at)) if last_at else today
     for state in conn.scalars(select(t.counters.c.state).where(t.counters.c.hall == code)):
         counter = counter_from_state(state)
-        if counter.number in hall.counters:
-            hall.counters[counter.number] = counter
+        laid_out = hall.counters.get(counter.number)
+        if laid_out is not None:  # its state; its name and queues as the hall's layout has them now
+            hall.counters[counter.number] = replace(counter, name=laid_out.name, queues=laid_out.queues)
     final = [s.value for s in FINAL_STATUSES]
     query = (select(t.tickets.c.data).where(t.tickets.c.hall == code)
              .where((t.tickets.c.day >= today) | t.tickets.c.status.not_in(final))
