@@ -373,6 +373,10 @@ class Hall:
         if self.counter(number).mode != CounterMode.CLOSED:
             raise errors.Conflict.coded("counter_open", f"{number}号窗口正在使用，请先关闭窗口 "
                                         f"(counter {number} is open; close it first)")
+        sent = len(self._targeted.get(number, ()))
+        if sent:  # transferred to this very counter: they would wait for ever
+            raise errors.Conflict.coded("counter_in_use", f"还有 {sent} 个号码转给{number}号窗口等候，请先转走 "
+                                        f"({sent} tickets transferred to counter {number} still wait)")
         self._emit_layout(out, now, self.config.queues, tuple(c for c in self.config.counters if c.number != number))
         return out
 

@@ -110,3 +110,14 @@ def test_another_process_replaying_the_events_has_the_same_hall(empty: Hall, clo
         other.apply(event)
     assert hall_info(other) == hall_info(empty) and other.waiting_count("A") == 1
     assert set(other.counters) == {1, 2}
+
+
+def test_a_counter_that_tickets_were_sent_to_is_not_retired(empty: Hall, clock: FakeClock) -> None:
+    laid_out(empty, clock)
+    empty.issue("A", clock.now(), "tok-1")
+    empty.open_counter(1, "clerk01", clock.now())
+    empty.call_next(1, clock.now())
+    empty.transfer(1, clock.now(), to_counter=3)
+    with pytest.raises(errors.Conflict) as refused:
+        empty.retire_counter(3, clock.now())
+    assert refused.value.code == "counter_in_use" and "转给3号窗口" in refused.value.zh
