@@ -109,6 +109,7 @@ class AppContext:
     # Audit entries waiting for their batch's write (server/services/audit.py).
     audit_pending: list[dict[str, Any]] = field(default_factory=list)
     audit_flusher: asyncio.Task[None] | None = None
+    audit_writing: asyncio.Lock = field(default_factory=asyncio.Lock)  # one flush at a time
     _principals: PrincipalCache = field(default_factory=PrincipalCache)
 
     def __post_init__(self) -> None:

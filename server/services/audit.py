@@ -61,7 +61,14 @@ async def _flush_later(context: AppContext, seconds: float) -> None:
 
 async def flush(context: AppContext) -> bool:
     """Writes every pending entry now (before a search, and when the app stops). False while the
-    database is away: the entries stay pending (the engine logs the outage once, not this)."""
+    database is away: the entries stay pending (the engine logs the outage once, not this).
+    One flush at a time: a search must also wait for the entries a batch took a moment ago and is
+    still writing, or the action just taken is missing from what the manager reads."""
+    async with context.audit_writing:
+        return await _write_pending(context)
+
+
+async def _write_pending(context: AppContext) -> bool:
     entries = list(context.audit_pending)
     del context.audit_pending[: len(entries)]
     if not entries:

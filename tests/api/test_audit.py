@@ -186,3 +186,27 @@ def test_each_entry_reads_as_a_chinese_sentence(app: tuple[TestClient, FakeClock
     assert case["action_label"] == "受理了办件" and "提交了" in case["sentence"] and "申请人" in case["sentence"]
     assert "{" not in case["sentence"] and "fields" not in case["sentence"] and "王小明" not in case["sentence"]
     assert "登录系统（来源地址：" in entries["auth.login"]["sentence"]
+
+
+
+def test_a_search_waits_for_the_entries_a_batch_is_writing(sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The entry of an action a manager just took is in the next search even while the batch that
+    took it is still writing (made slow here: half a second in the real write)."""
+    import time
+
+    from server.store import audit as audit_store
+
+    seed(sqlite_url)
+    with TestClient(create_app(Settings(sqlite_url, None, SECRET, True, "NORMAL", "warning"))) as client:
+        manager = login(client, "manager")
+        real = audit_store.add_entries
+
+        def slow(conn: Any, entries: list[dict[str, Any]]) -> None:
+            time.sleep(0.5)
+            real(conn, entries)
+
+        monkeypatch.setattr(audit_store, "add_entries", slow)  # the module the audit service writes with
+        changed = client.put("/api/v1/halls/jinan/alert-settings", json={"pause_max_min": 25}, headers=manager)
+        assert changed.status_code == 200
+        time.sleep(0.1)  # the batch (every 20 ms) has taken the entry and is writing it
+        assert [e["action"] for e in trail(client, manager, "?action=alert-settings")] == ["alert-settings.set"]
