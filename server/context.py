@@ -127,6 +127,14 @@ class AppContext:
         self._principals.put(hashed, principal, now)
         return principal
 
+    def report_problem(self, hall: str, task: str, title: str) -> None:
+        """Work the server does by itself failed for this hall: an alert on its dashboard, standing
+        (since the first failure) until ``problem_solved``."""
+        self.problems.setdefault(hall, {}).setdefault(task, (title, self.clock.now()))
+
+    def problem_solved(self, hall: str, task: str) -> None:
+        self.problems.get(hall, {}).pop(task, None)
+
     def forget_tokens(self, hashes: Iterable[str] = (), user_ids: Iterable[int] = ()) -> None:
         """Ended tokens, or every token of these users: asked of the database on their next use."""
         self._principals.forget(hashes, user_ids)

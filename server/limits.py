@@ -53,11 +53,11 @@ class RequestLimits:
                 await _answer(send, 400, "invalid_address", NUL_MESSAGE)
                 return
             limit = self.limit_for(scope["method"], scope["path"])
-            length, chunked = _framing(scope["headers"])
+            length, counted = _framing(scope["headers"])
             if length is not None and length > limit:
                 await _answer(send, 413, "body_too_large", too_large_message(limit))
                 return
-            if chunked or (length is None and _has_content_length(scope["headers"])):
+            if counted:
                 receive = _counted(receive, limit)
         elif scope["type"] == "websocket" and ("\x00" in scope["path"] or b"%00" in scope["query_string"]):
             await _refuse_socket(receive, send)
@@ -72,19 +72,19 @@ class RequestLimits:
 
 
 def _framing(headers: list[tuple[bytes, bytes]]) -> tuple[int | None, bool]:
-    """The Content-Length if it is plain digits, and whether the body is chunked."""
+    """The Content-Length if it is plain digits, and whether the body must be counted as it arrives
+    (chunked, or a Content-Length that is not plain digits), in one look at the headers."""
     length: int | None = None
-    chunked = False
+    counted = False
     for name, value in headers:
-        if name == b"content-length" and value.isdigit() and len(value) <= 18:
-            length = int(value)
+        if name == b"content-length":
+            if value.isdigit() and len(value) <= 18:
+                length = int(value)
+            else:
+                counted = True
         elif name == b"transfer-encoding":
-            chunked = True
-    return length, chunked
-
-
-def _has_content_length(headers: list[tuple[bytes, bytes]]) -> bool:
-    return any(name == b"content-length" for name, _ in headers)
+            counted = True
+    return length, counted
 
 
 def _counted(receive: Receive, limit: int) -> Receive:

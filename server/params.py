@@ -63,10 +63,6 @@ def day(raw: str, name: str) -> date:
     return found
 
 
-def day_or_none(raw: str | None, name: str) -> date | None:
-    """An optional date: absent or empty is None."""
-    return day(raw, name) if raw else None
-
 
 def instant(raw: str, name: str) -> datetime:
     """An ISO 8601 date-time (naive or with its offset) on a day ``day`` accepts."""

@@ -41,10 +41,9 @@ async def close_day(context: AppContext, hall: Hall) -> bool:
         await _roll_up(context, code, ended)
     except Exception:
         log.exception("hall %s: closing %s failed; it will be tried again", code, ended)
-        problems = context.problems.setdefault(code, {})
-        problems.setdefault(TASK, (f"{ended:%m月%d日} 的日终处理失败（关窗、过号、报表汇总）", context.clock.now()))
+        context.report_problem(code, TASK, f"{ended:%m月%d日} 的日终处理失败（关窗、过号、报表汇总）")
         return False
-    context.problems.get(code, {}).pop(TASK, None)
+    context.problem_solved(code, TASK)
     return True
 
 

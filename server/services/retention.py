@@ -57,10 +57,9 @@ async def purge_hall(context: AppContext, code: str) -> bool:
             store.purge_appointments(conn, code, day_before)))
     except Exception:
         log.exception("hall %s: the personal data purge failed; it will be tried again", code)
-        problems = context.problems.setdefault(code, {})
-        problems.setdefault(TASK, ("个人信息到期清除失败（已办结办件、过期预约中的姓名和电话）", context.clock.now()))
+        context.report_problem(code, TASK, "个人信息到期清除失败（已办结办件、过期预约中的姓名和电话）")
         return False
-    context.problems.get(code, {}).pop(TASK, None)
+    context.problem_solved(code, TASK)
     cases, bookings = counts
     log.info("hall %s: personal data purged from %d cases closed before %s and %d bookings before %s",
              code, cases, closed_before.date(), bookings, day_before)

@@ -16,6 +16,7 @@ from sqlalchemy import Connection, insert, select, update
 
 from . import tables as t
 from . import tables_cases  # noqa: F401  (adds users.department)
+from .repo import utc
 
 ROLES = ("clerk", "guide", "manager", "admin", "department")
 DEVICE_KINDS = ("kiosk", "display", "counter", "agent")
@@ -82,13 +83,9 @@ def lookup_hash(conn: Connection, hashed: str, now: datetime) -> dict[str, Any] 
     row = conn.execute(_HOLDER.where(t.tokens.c.token_hash == hashed)).first()
     if row is None or row.revoked or (row.user_id is not None and not row.active):
         return None
-    if row.expires_at is not None and _utc(row.expires_at) <= now:
+    if row.expires_at is not None and utc(row.expires_at) <= now:
         return None
     return dict(row._mapping)
-
-
-def _utc(at: datetime) -> datetime:
-    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)  # SQLite keeps no offset; we store UTC
 
 
 def revoke_hash(conn: Connection, hashed: str) -> bool:
@@ -113,7 +110,7 @@ def device_tokens(conn: Connection, hall: str) -> list[dict[str, Any]]:
         .where(t.tokens.c.hall == hall, t.tokens.c.device_kind.is_not(None), t.tokens.c.revoked.is_(False))
         .order_by(t.tokens.c.device_kind, t.tokens.c.name, t.tokens.c.created_at))
     return [{"id": r.token_hash[:TOKEN_ID_LENGTH], "kind": r.device_kind, "name": r.name, "counter": r.counter,
-             "created_at": _utc(r.created_at)} for r in rows]
+             "created_at": utc(r.created_at)} for r in rows]
 
 
 def find_device_token(conn: Connection, hall: str, token_id: str) -> list[str]:
