@@ -10,7 +10,7 @@ from server.context import ctx
 from server.domain.hall import Hall
 from server.domain.views import hall_info
 from server.params import whole_number
-from server.store import repo
+from server.services import catalog
 from server.web import keep_device_token, not_found, public_hall, render
 
 KIOSK_COOKIE = "onewindow_kiosk"
@@ -43,7 +43,7 @@ async def kiosk_page(request: Request) -> Response:
         return keep_device_token(request, KIOSK_COOKIE, "/kiosk/")
     raw_idle = request.query_params.get("idle", "")
     idle = whole_number(raw_idle, 1, 24 * 3600) or IDLE_S
-    items = await ctx(request).engine.read(lambda conn: repo.items_of(conn, code))
+    items = await catalog.items(ctx(request), code)
     page = {"hall": hall_info(hall), "kiosk": principal.name, "token": token, "idle_s": idle,
             "items": [{"code": i["code"], "name": i["name"], "queue": i["queue"], "pinyin": i["pinyin"]}
                       for i in items]}

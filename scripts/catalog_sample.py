@@ -6,7 +6,9 @@ hall, through the same writer as `onewindow catalog export`, so the samples alwa
 
 from __future__ import annotations
 
+import re
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -85,11 +87,22 @@ SAMPLE = (
 )
 
 
+# How each kind of material is handed in (seed art. 7: 原件/复印件 and copies), written after its name.
+FORMS = ((re.compile("身份证|申请书|申请表|登记表|协议|章程|照片"), "（原件1份）"),
+         (re.compile("营业执照|许可证|残疾人证|户口簿"), "（原件及复印件各1份）"),
+         (re.compile("证明|报告|文件|制度"), "（复印件1份）"))
+
+
+def with_form(material: str) -> str:
+    return next((material + form for pattern, form in FORMS if pattern.search(material)), material)
+
+
 def main() -> None:
     kinds: tuple[Kind, ...] = ("csv", "xlsx")
+    items = [replace(item, materials=tuple(with_form(m) for m in item.materials)) for item in SAMPLE]
     for kind in kinds:
         path = ROOT / "docs" / f"catalog-sample.{kind}"
-        path.write_bytes(write_catalog(SAMPLE, kind))
+        path.write_bytes(write_catalog(items, kind))
         print(path.relative_to(ROOT))
 
 

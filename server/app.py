@@ -13,6 +13,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import Mount
 
+from admin import routes as admin_pages
 from counters import routes as counter_pages
 from dashboard import routes as dashboard_pages
 from displays import routes as display_pages
@@ -25,8 +26,10 @@ from server.api import (
     audit,
     calendar,
     cases,
+    catalog,
     counters,
     devices,
+    district,
     followups,
     halls,
     kiosks,
@@ -37,6 +40,7 @@ from server.api import (
     reports,
     system,
 )
+from server.api import settings as hall_settings
 from server.api.declare import route_limits
 from server.api.errors import EXCEPTION_HANDLERS
 from server.api.sessions import StaffSessions
@@ -50,6 +54,7 @@ from server.jobs.triggers import HallNotifier
 from server.limits import RequestLimits
 from server.services import audit as audit_service
 from server.services import credentials, days, retention
+from server.services import devices as devices_service
 from server.services import followups as followups_service
 from server.settings import Settings
 from server.store.db import open_database
@@ -79,12 +84,16 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
         purger = asyncio.create_task(retention.purge_daily(context), name="pii-purge")  # PIPL retention
         # what the other processes ended (sign-outs, revoked tokens, disabled users) stops here at once
         revocations = asyncio.create_task(credentials.follow_revocations(context), name="auth-revocations")
+        # when each device was last seen (最近在线), written in batches off the requests' path
+        last_seen = asyncio.create_task(devices_service.record_seen(context), name="device-last-seen")
         notifier = HallNotifier(context)  # the visitors' messages (server/jobs/triggers.py)
         notifier.start()
         try:
             yield {"ctx": context}
         finally:
             await audit_service.flush(context)  # the last staff actions' entries
+            last_seen.cancel()
+            await devices_service.write_seen(context)
             await notifier.close()
             roller.cancel()
             purger.cancel()
@@ -95,11 +104,13 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
             db.dispose()
 
     routes = [*system.ROUTES, *accounts.ROUTES,
-              *halls.ROUTES, *layout.ROUTES, *kiosks.ROUTES, *counters.ROUTES, *ratings.ROUTES, *devices.ROUTES,
+              *halls.ROUTES, *layout.ROUTES, *catalog.ROUTES, *kiosks.ROUTES, *counters.ROUTES, *ratings.ROUTES,
+              *devices.ROUTES, *district.ROUTES,
               *calendar.ROUTES, *appointments.ROUTES, *cases.ROUTES, *notifications.ROUTES,
-              *alerts.ROUTES, *manage.ROUTES, *reports.ROUTES, *followups.ROUTES, *audit.ROUTES, *live.ROUTES,
+              *alerts.ROUTES, *hall_settings.ROUTES, *manage.ROUTES, *reports.ROUTES, *followups.ROUTES,
+              *audit.ROUTES, *live.ROUTES,
               *web.ROUTES, *kiosk_pages.ROUTES, *counter_pages.ROUTES, *display_pages.ROUTES,
-              *dashboard_pages.ROUTES, *visitor_pages.ROUTES,
+              *dashboard_pages.ROUTES, *visitor_pages.ROUTES, *admin_pages.ROUTES,
               Mount("/static", web.static_files(), name="static")]
     # outermost: a body over its limit or a NUL in the address is refused before anything reads it
     middleware = [Middleware(RequestLimits, max_body=settings.limits.max_body_bytes, routes=route_limits(routes)),

@@ -42,12 +42,16 @@ class Principal:
     display_name: str | None = None
     staff_no: str | None = None
     department: str | None = None  # a department account's department
+    # Someone else chose the user's password: only changing it, signing out and /me are open
+    # (server/context.py current_principal). A device never has it.
+    must_change_password: bool = False
 
     @classmethod
     def from_token_row(cls, row: dict[str, Any]) -> Principal:
         if row["user_id"] is not None:
             return cls("user", row["role"], row["username"], row["user_hall"], row["user_counter"], row["user_id"],
-                       row["display_name"], row.get("staff_no"), row.get("department"))
+                       row["display_name"], row.get("staff_no"), row.get("department"),
+                       bool(row.get("must_change_password")))
         return cls("device", row["device_kind"], row["name"], row["hall"], row["counter"])
 
     def in_hall(self, hall: str) -> bool:

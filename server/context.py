@@ -26,6 +26,7 @@ from server.engine import HallEngine
 from server.settings import Settings
 from server.store import accounts
 from server.store.db import Database
+from server.store.devices import SeenTokens
 
 if TYPE_CHECKING:
     from server.hub import Hub
@@ -35,6 +36,8 @@ if TYPE_CHECKING:
 # change made by the command line is seen within this time, which is shorter than the CLI's start.
 TOKEN_CACHE_S = 1.0
 SESSION_TOKEN = "token"  # the session cookie's one key: the sign-in's token, ended on the server like any
+# All a user whose password someone else chose (a new account, a reset) may do until they pick their own.
+PASSWORD_CHANGE_PATHS = frozenset({"/api/v1/auth/password", "/api/v1/auth/logout", "/api/v1/me"})
 
 
 def _utc_now() -> datetime:
@@ -111,6 +114,8 @@ class AppContext:
     audit_flusher: asyncio.Task[None] | None = None
     audit_writing: asyncio.Lock = field(default_factory=asyncio.Lock)  # one flush at a time
     _principals: PrincipalCache = field(default_factory=PrincipalCache)
+    # Device tokens used, for the managers' 最近在线: noted here, written in batches (server/services/devices.py).
+    seen: SeenTokens = field(default_factory=SeenTokens)
 
     def __post_init__(self) -> None:
         self.kiosk_limiter = RateLimiter(self.settings.kiosk_issue_limit, 60.0)
@@ -120,11 +125,12 @@ class AppContext:
         hashed = accounts.token_hash(token)
         now = time.monotonic()
         known, principal = self._principals.get(hashed, now)
-        if known:
-            return principal
-        row = await self.engine.read(lambda conn: accounts.lookup_hash(conn, hashed, self.wall()))
-        principal = Principal.from_token_row(row) if row else None
-        self._principals.put(hashed, principal, now)
+        if not known:
+            row = await self.engine.read(lambda conn: accounts.lookup_hash(conn, hashed, self.wall()))
+            principal = Principal.from_token_row(row) if row else None
+            self._principals.put(hashed, principal, now)
+        if principal is not None and principal.kind == "device":
+            self.seen.note(hashed, principal.hall, self.wall(), now)  # no write here: at most once a minute, later
         return principal
 
     def report_problem(self, hall: str, task: str, title: str) -> None:
@@ -167,13 +173,24 @@ async def current_principal(conn: HTTPConnection) -> Principal | None:
         principal = await ctx(conn).principal_for_token(token.strip())
         if principal is None:
             raise BadCredentials("令牌无效、已过期或已撤销", "unknown, expired or revoked token")
-        return principal
+        return _password_chosen(conn, principal)
     signed_in = session_token(conn)
     if signed_in is None:
         return None
     if conn.scope.get("method", "GET") not in ("GET", "HEAD", "OPTIONS") and not _same_origin(conn):
         raise CsrfRejected("跨站请求被拒绝", "cross-site request refused")
-    return await ctx(conn).principal_for_token(signed_in)  # None once it ended: the pages go to /login
+    principal = await ctx(conn).principal_for_token(signed_in)  # None once it ended: the pages go to /login
+    return _password_chosen(conn, principal) if principal is not None else None
+
+
+def _password_chosen(conn: HTTPConnection, principal: Principal) -> Principal:
+    """The principal, unless someone else chose their password and this is not the way to change it
+    (a device never has the flag: ticket issuing only reads one attribute more)."""
+    if principal.must_change_password and conn.scope.get("path") not in PASSWORD_CHANGE_PATHS:
+        raise Forbidden.coded("password_change_required",
+                              "请先修改密码：管理人员设置的临时密码须改为您自己的密码后才能继续使用 "
+                              "(change the password an administrator set before going on)")
+    return principal
 
 
 def session_token(conn: HTTPConnection) -> str | None:

@@ -19,12 +19,13 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from server.auth import Principal
 from server.context import ctx, session_token
+from server.domain import passwords
 from server.domain.errors import UnknownHall
 from server.domain.hall import Hall
 from server.domain.model import Counter
 from server.params import MAX_COUNTER, whole_number
 
-FRONTS = ("kiosk", "counters", "displays", "dashboard", "visitor")
+FRONTS = ("kiosk", "counters", "displays", "dashboard", "visitor", "admin")
 HERE = Path(__file__).resolve().parent
 # The assets several fronts share (live.js, hall_model.js, base.css, the sounds, …). In the source
 # tree server/static is a link to the top-level static/; the wheel carries the files themselves
@@ -35,6 +36,7 @@ TEMPLATES = Environment(
     loader=ChoiceLoader([FileSystemLoader(HERE / "templates"),
                          *(PackageLoader(front, "templates") for front in FRONTS)]),
     autoescape=select_autoescape(["html"]))
+TEMPLATES.globals["password_rule"] = passwords.RULE  # the login page's and the staff tab's words for it
 
 
 # Every page's script, style, font, sound and socket comes from this server (no CDN, no inline
@@ -109,10 +111,16 @@ async def hall_counter(request: Request) -> tuple[Hall, Counter] | None:
     return (hall, counter) if hall is not None and counter is not None else None
 
 
-async def signed_in(request: Request) -> Principal | None:
-    """The staff member signed in on this browser (the session cookie), or None."""
+async def _session_holder(request: Request) -> Principal | None:
     token = session_token(request)
     return await ctx(request).principal_for_token(token) if token else None
+
+
+async def signed_in(request: Request) -> Principal | None:
+    """The staff member signed in on this browser (the session cookie), or None; None too while they
+    must change a password someone else chose: the login page (to_login) asks them to first."""
+    principal = await _session_holder(request)
+    return None if principal is None or principal.must_change_password else principal
 
 
 def to_login(request: Request) -> Response:
@@ -133,8 +141,12 @@ def same_site_path(raw: str | None) -> str:
 
 
 async def login_page(request: Request) -> Response:
-    """``?next=``: where to go once signed in; only a path of this site (login.js checks it again)."""
-    return render("login.html", next=same_site_path(request.query_params.get("next")))
+    """``?next=``: where to go once signed in; only a path of this site (login.js checks it again).
+    A session whose password someone else chose gets the password change form straight away."""
+    principal = await _session_holder(request)
+    change = principal is not None and principal.must_change_password
+    return render("login.html", next=same_site_path(request.query_params.get("next")),
+                  must_change=principal.name if change and principal else "")
 
 
 async def index(request: Request) -> Response:

@@ -39,7 +39,7 @@ def test_migrate_and_demo_are_idempotent(env: dict[str, str]) -> None:
 
 def test_user_and_token_commands(env: dict[str, str]) -> None:
     demo(env)
-    added = run(["user", "add", "li", "--role", "clerk", "--hall", "jinan", "--counter", "3"], env, "s3cret-pass\n")
+    added = run(["user", "add", "li", "--role", "clerk", "--hall", "jinan", "--counter", "3"], env, "s3cret-pass-41\n")
     assert added.returncode == 0, added.stderr
     token = run(["token", "add", "--user", "li"], env).stdout.strip().splitlines()[-1]
     device = run(["token", "add", "--device", "kiosk", "--hall", "jinan", "--name", "k2"], env)
@@ -55,7 +55,7 @@ def test_user_and_token_commands(env: dict[str, str]) -> None:
 @pytest.mark.parametrize("args, stdin, says", [
     (["user", "add", "x", "--role", "king"], "password1\n", "invalid choice"),
     (["user", "add", "x", "--role", "clerk", "--hall", "jinan"], "", "no password"),
-    (["user", "add", "x", "--role", "clerk", "--hall", "atlantis"], "password1\n", "no hall"),
+    (["user", "add", "x", "--role", "clerk", "--hall", "atlantis"], "willow-lantern-58\n", "no hall"),
     (["token", "add"], "", "either --user"),
     (["token", "add", "--device", "toaster", "--hall", "jinan", "--name", "t"], "", "invalid choice"),
     (["token", "add", "--user", "ghost"], "", "no user"),

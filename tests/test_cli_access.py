@@ -84,7 +84,7 @@ def test_user_disable_ends_every_token_and_session_of_a_running_server(env: dict
 def test_user_add_enables_a_disabled_user_again_with_a_new_password(env: dict[str, str]) -> None:
     assert run(["user", "disable", "clerk02"], env).returncode == 0
     again = run(["user", "add", "clerk02", "--role", "clerk", "--hall", "jinan", "--counter", "2"], env,
-                "another-pass\n")
+                "another-pass-on-tuesday\n")
     assert again.returncode == 0, again.stderr
     token = run(["token", "add", "--user", "clerk02"], env).stdout.strip().splitlines()[-1]
     assert _lookup(env, token) is not None

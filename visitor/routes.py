@@ -18,7 +18,7 @@ from server.domain.model import Ticket, TicketStatus
 from server.domain.ratings import LEVELS, REASONS, UNHAPPY
 from server.domain.views import public_counter, public_ticket
 from server.services.appointments import booking_page_data
-from server.services.cases import case_by_token, has_receipt, notice_document, receipt_document
+from server.services.cases import case_by_token, department_name, has_receipt, notice_document, receipt_document
 from server.services.ratings import phone_ratable
 from server.services.tickets import locate_ticket
 from server.store import cases as case_store
@@ -163,7 +163,7 @@ async def case_notice_page(request: Request) -> Response:
     if row["counter"] is None:
         document["counter"] = "受理窗口"
     return render("case_notice.html", doc=document, law=NOTICE_LAW, receipt_no=row["receipt_no"],
-                  token=row["status_token"], department=row["department"])
+                  token=row["status_token"], department=department_name(row))
 
 
 async def case_qr(request: Request) -> Response:

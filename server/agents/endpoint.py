@@ -26,7 +26,7 @@ from starlette.types import Receive, Scope, Send
 from server.auth import Principal
 from server.bus.base import Subscription
 from server.channels import agent_channel, counter_print_channel, hall_channel, kiosk_channel
-from server.context import AppContext, current_principal
+from server.context import AppContext, caller_token, current_principal
 from server.domain.errors import DomainError, InvalidInput
 from server.domain.keypad import ACTIONS
 from server.domain.model import TicketStatus
@@ -36,6 +36,7 @@ from server.services.kiosks import publish_card
 from server.services.tickets import forget_kiosk_devices
 from server.sockets import Refused, SocketEndpoint
 from server.store import devices
+from server.store.accounts import token_hash
 from server.tasks import cancel_and_wait
 
 from . import drive
@@ -63,7 +64,7 @@ async def _principal(conn: HTTPConnection, context: AppContext) -> Principal | N
 
 
 class AgentEndpoint(SocketEndpoint):
-    async def open(self, conn: HTTPConnection, context: AppContext) -> tuple[str, str, Principal]:
+    async def open(self, conn: HTTPConnection, context: AppContext) -> tuple[str, str, Principal, str]:
         principal = await _principal(conn, context)
         code = conn.path_params.get("hall") or (principal.hall if principal else None) or ""
         name = conn.path_params.get("name") or (principal.name if principal else "")
@@ -76,16 +77,18 @@ class AgentEndpoint(SocketEndpoint):
             await context.engine.hall(code)
         except DomainError:
             raise Refused(f"没有大厅 {code} (no such hall)") from None
-        return code, name, principal
+        return code, name, principal, token_hash(conn.query_params.get("token") or caller_token(conn) or "")
 
     async def serve(self, context: AppContext, opened: Any, scope: Scope, receive: Receive, send: Send) -> None:
-        code, name, principal = opened
-        await AgentSession(context, code, name, principal.counter, send).run(receive)
+        code, name, principal, hashed = opened
+        await AgentSession(context, code, name, principal.counter, send, hashed).run(receive)
 
 
 class AgentSession:
-    def __init__(self, context: AppContext, hall: str, name: str, bound_counter: int | None, send: Send) -> None:
+    def __init__(self, context: AppContext, hall: str, name: str, bound_counter: int | None, send: Send,
+                 token_hash: str | None = None) -> None:
         self.context = context
+        self.token_hash = token_hash  # its heartbeats are when it was last seen (server/services/devices.py)
         self.hall = hall
         self.name = name
         self.bound_counter = bound_counter  # an agent token made with --counter N drives only counter N
@@ -151,6 +154,8 @@ class AgentSession:
             await self._send_current_strips()
             await self.send({"type": "welcome", "hall": self.hall, "counters": sorted(self.counters)})
         elif kind == "heartbeat":
+            if self.token_hash:  # 最近在线: noted in memory, written at most once a minute
+                self.context.seen.note(self.token_hash, self.hall, self.context.wall())
             await self._save_states(data.get("devices") or {})
         elif kind == "event":
             await self._event(data)

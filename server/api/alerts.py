@@ -42,8 +42,9 @@ Minutes = Annotated[int, Field(ge=1, le=600)]
 
 
 class AlertSettingsBody(Body):
-    wait_target_min: dict[str, Minutes] | None = Field(
-        default=None, description="minutes a visitor may wait: {default: 20, A: 15, …}; merged into the current")
+    wait_target_min: dict[str, Minutes | None] | None = Field(
+        default=None, description="minutes a visitor may wait: {default: 20, A: 15, …}; merged into the current "
+                                  "(a queue's null: back to the default)")
     crowded_per_counter: Annotated[int, Field(ge=1, le=200)] | None = Field(
         default=None, description="more waiting than this per open counter of a queue is an alert")
     pause_max_min: Minutes | None = Field(default=None, description="a pause longer than this is an alert")

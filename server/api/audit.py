@@ -145,6 +145,7 @@ class AuditTrail:
         params = {k: v for k, v in (scope.get("path_params") or {}).items()}
         template = getattr(route, "path", None) or scope["path"]
         action, target, path = describe(template, scope["method"], params)
+        action = scope["state"].get("audit_action") or action  # a route may name it better (user.disable)
         hall = params.get("hall") or principal.hall
         detail = summarize(body) if len(body) < MAX_BODY else {"fields": ["…"]}
         detail.update(scope["state"].get("audit_detail") or {})  # what a route says changed (before, after)

@@ -36,10 +36,12 @@ class ApiError(Exception):
 
 
 def error_response(status: int, code: str, message: str, field: str | None = None,
-                   headers: dict[str, str] | None = None) -> JSONResponse:
+                   headers: dict[str, str] | None = None, details: dict[str, object] | None = None
+                   ) -> JSONResponse:
     body: dict[str, Any] = {"code": code, "message": message}
     if field is not None:
         body["field"] = field
+    body.update(details or {})
     return JSONResponse({"error": body}, status_code=status, headers=headers)
 
 
@@ -69,7 +71,7 @@ async def on_domain_error(request: Request, exc: Exception) -> Response:
     headers = None
     if isinstance(exc, errors.RateLimited):
         headers = {"Retry-After": str(max(1, math.ceil(exc.retry_after_s)))}
-    return error_response(domain_status(exc), exc.code, exc.message, exc.field, headers)
+    return error_response(domain_status(exc), exc.code, exc.message, exc.field, headers, exc.details())
 
 
 RETRY_AFTER_S = "2"

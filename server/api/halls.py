@@ -14,9 +14,8 @@ from server.domain.errors import AlreadyWaiting, UnknownTicket
 from server.domain.hall import Hall
 from server.domain.model import Event
 from server.domain.views import hall_info, public_ticket, snapshot
-from server.services import halls, tickets
+from server.services import catalog, halls, hours, tickets
 from server.services.tickets import locate_ticket
-from server.store import repo
 
 from .declare import endpoint
 from .errors import JSONResponse
@@ -25,16 +24,16 @@ from .schemas import IssueTicket, Notice, Phone
 
 @endpoint("GET", "/halls/{hall}", "The hall: queues and counters", auth=False, tag="public")
 async def get_hall(request: Request) -> Response:
-    hall = await ctx(request).engine.hall(request.path_params["hall"])
-    return JSONResponse(hall_info(hall))
+    """Also its opening hours and whether the kiosks issue now (``open_now``, then ``open_until`` or
+    ``next_open``: server/services/hours.py), for the kiosk and the visitors' pages."""
+    context = ctx(request)
+    hall = await context.engine.hall(request.path_params["hall"])
+    return JSONResponse({**hall_info(hall), **await hours.issuing_now(context, hall)})
 
 
 @endpoint("GET", "/halls/{hall}/items", "The service-item catalog", auth=False, tag="public")
 async def get_items(request: Request) -> Response:
-    code = request.path_params["hall"]
-    await ctx(request).engine.hall(code)  # 404 for an unknown hall
-    items = await ctx(request).engine.read(lambda conn: repo.items_of(conn, code))
-    return JSONResponse(items)
+    return JSONResponse(await catalog.items(ctx(request), request.path_params["hall"]))
 
 
 @endpoint("GET", "/halls/{hall}/snapshot", "Live queues, counters and recent calls (no personal data)",

@@ -24,8 +24,15 @@ COUNTER_PATH = "/halls/{hall}/counters/{number}"
 CODE = {"code": Param("the queue's code: 1 to 4 capital letters, e.g. A", {"type": "string"}, True)}
 
 
+class PutHall(Body):
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)] = Field(
+        description="e.g. 晋安区行政服务中心")
+
+
 class PutQueue(Body):
     name: Name = Field(description="the theme as visitors read it, e.g. 社会民生类")
+    position: Annotated[int, Field(ge=1, le=100)] | None = Field(
+        default=None, description="its place in the order screens and the kiosk show, 1 = first; kept when left out")
 
 
 class PutCounter(Body):
@@ -34,11 +41,23 @@ class PutCounter(Body):
     name: Name | None = Field(default=None, description="e.g. 11号窗口 (the default)")
 
 
-def _changed(request: Request, change: layout.Change) -> Response:
+def changed(request: Request, change: layout.Change) -> Response:
     """The answer; and before and after for the audit trail's entry of this request (server/api/audit.py)."""
     request.state.audit_detail = change.said()
     if change.after is None:
         return Response(status_code=204)
+    return JSONResponse(change.after, status_code=201 if change.created else 200)
+
+
+@endpoint("PUT", "/halls/{hall}", "Create an empty hall (admins)", body=PutHall, tag="setup",
+          responses={201: "created, empty: {code, name, queues: [], counters: []}", 200: "it exists already",
+                     403: "not an admin", 422: "a bad code or name"})
+async def put_hall(request: Request, body: PutHall) -> Response:
+    """A new hall has no queues, counters, departments or items; its set-up page does the rest. An
+    existing hall keeps its name here (the settings page renames it, live on every screen)."""
+    principal = await require_principal(request)
+    change = await layout.put_hall(ctx(request), principal, request.path_params["hall"], body.name)
+    changed(request, change)
     return JSONResponse(change.after, status_code=201 if change.created else 200)
 
 
@@ -47,8 +66,8 @@ def _changed(request: Request, change: layout.Change) -> Response:
                      422: "a bad code or name"})
 async def put_queue(request: Request, body: PutQueue) -> Response:
     principal = await require_principal(request)
-    return _changed(request, await layout.put_queue(ctx(request), principal, request.path_params["hall"],
-                                                    request.path_params["code"], body.name))
+    return changed(request, await layout.put_queue(ctx(request), principal, request.path_params["hall"],
+                                                    request.path_params["code"], body.name, body.position))
 
 
 @endpoint("DELETE", QUEUE_PATH, "Retire a queue (its tickets stay in the reports)", tag="setup", path_params=CODE,
@@ -56,7 +75,7 @@ async def put_queue(request: Request, body: PutQueue) -> Response:
                      409: "tickets wait in it, or a counter serves it"})
 async def delete_queue(request: Request) -> Response:
     principal = await require_principal(request)
-    return _changed(request, await layout.retire_queue(ctx(request), principal, request.path_params["hall"],
+    return changed(request, await layout.retire_queue(ctx(request), principal, request.path_params["hall"],
                                                        request.path_params["code"]))
 
 
@@ -65,7 +84,7 @@ async def delete_queue(request: Request) -> Response:
                      404: "unknown hall", 422: "an unknown queue"})
 async def put_counter(request: Request, body: PutCounter) -> Response:
     principal = await require_principal(request)
-    return _changed(request, await layout.put_counter(ctx(request), principal, request.path_params["hall"],
+    return changed(request, await layout.put_counter(ctx(request), principal, request.path_params["hall"],
                                                       counter_number(request), tuple(body.queues), body.name))
 
 
@@ -74,8 +93,8 @@ async def put_counter(request: Request, body: PutCounter) -> Response:
                      409: "the counter is open"})
 async def delete_counter(request: Request) -> Response:
     principal = await require_principal(request)
-    return _changed(request, await layout.retire_counter(ctx(request), principal, request.path_params["hall"],
+    return changed(request, await layout.retire_counter(ctx(request), principal, request.path_params["hall"],
                                                          counter_number(request)))
 
 
-ROUTES = [put_queue, delete_queue, put_counter, delete_counter]
+ROUTES = [put_hall, put_queue, delete_queue, put_counter, delete_counter]

@@ -123,13 +123,46 @@ class CardRead(Body):
     card: AgentCard
 
 
+Password = Annotated[str, StringConstraints(min_length=1, max_length=256)]
+Role = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=16)]
+HallCode = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)]
+DepartmentCode = Annotated[str, StringConstraints(strip_whitespace=True, max_length=32)]
+DisplayName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+StaffNo = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)]
+STRONG = "10 characters or more, not easily guessed (server/domain/passwords.py)"
+
+
+class NewUser(Body):
+    """POST /users: a member of staff, who must change this password at the first sign-in."""
+
+    username: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)] = Field(
+        description="2 to 64 lower-case letters, digits, dots, underscores or hyphens, e.g. clerk13")
+    password: Password = Field(description=f"a temporary password: {STRONG}")
+    role: Role = Field(description="clerk, guide, manager, admin or department")
+    hall: HallCode | None = Field(default=None, description="required but for admins; a manager's own by default")
+    counter: int | None = Field(default=None, ge=1, le=9999)
+    department: DepartmentCode | None = Field(default=None, description="for role department: its department's code")
+    display_name: DisplayName | None = Field(default=None, description="the name people know them by, e.g. 林晓燕")
+    staff_no: StaffNo | None = Field(default=None, description="工号, e.g. JA013")
+
+
 class UserChange(Body):
     """PATCH /users/{username}: only the fields given change."""
 
     active: bool | None = Field(default=None, description="false ends every token and session of the user at once")
-    role: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=16)] | None = None
-    hall: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)] | None = None
+    role: Role | None = None
+    hall: HallCode | None = None
     counter: int | None = Field(default=None, ge=1, le=9999)
-    department: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] | None = None
-    password: Annotated[str, StringConstraints(min_length=1, max_length=256)] | None = Field(
-        default=None, description="a new password (8 characters or more); ends the user's sessions")
+    department: DepartmentCode | None = Field(default=None, description="for role department: its department's code")
+    password: Password | None = Field(
+        default=None, description=f"a new password ({STRONG}); ends the user's sessions, and the user must "
+                                  "change it at the next sign-in")
+    display_name: DisplayName | None = Field(default=None, description="the name people know them by; null clears it")
+    staff_no: StaffNo | None = Field(default=None, description="工号; null clears it")
+
+
+class PasswordChange(Body):
+    """POST /auth/password: the caller's own password."""
+
+    old_password: Password
+    new_password: Password = Field(description=STRONG)

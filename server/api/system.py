@@ -41,12 +41,13 @@ async def logout(request: Request) -> Response:
 
 
 @endpoint("GET", "/me", "Who the credentials belong to", tag="auth",
-          responses={200: "{username, role, hall, counter, department, kind, name}", 401: "no live token or session"})
+          responses={200: "{username, role, hall, counter, department, kind, name, display_name, "
+                          "must_change_password}", 401: "no live token or session"})
 async def me(request: Request) -> Response:
     p = await require_principal(request)
     return JSONResponse({"username": p.name if p.kind == "user" else None, "role": p.role, "hall": p.hall,
                          "counter": p.counter, "department": p.department, "kind": p.kind, "name": p.name,
-                         "display_name": p.display_name})
+                         "display_name": p.display_name, "must_change_password": p.must_change_password})
 
 
 @endpoint("GET", "/healthz", "200 while the database (reads and writes) and the bus answer, else 503 naming the cause",

@@ -29,29 +29,39 @@ ACTIONS = {
     "appointment.create": "代为预约", "appointment.cancel": "取消了预约",
     "case.create": "受理了办件", "case.events": "更新了办件状态", "case.pickup-ticket": "为办件领取了取证号",
     "case.print": "打印了办件文书",
+    "settings.set": "修改了大厅设置",  # the settings page's: its detail says each change, before → after
     "alert.ack": "确认了告警", "alert-settings.set": "修改了告警设置", "queue.move": "转移了等候中的号码",
     "system.clock": "调整了演示时钟", "reports.exports": "导出了报表", "followups.settings": "修改了整改期限设置",
     "followup.update": "处理了整改单",
     "user.add": "添加了账号", "token.add": "签发了访问令牌", "token.revoke": "吊销了访问令牌",
     "pii.purge": "按保存期限清除了已办结办件和过期预约中的姓名、电话",
     "user.update": "修改了账号", "user.disable": "停用了账号", "token.delete": "吊销了设备令牌",
+    # staff set up from the browser (server/api/accounts.py); a route names its change (audit_action)
+    "user.create": "添加了账号", "user.enable": "启用了账号",
+    "user.reset-password": "重置了账号密码（须在下次登录时修改）",
+    "auth.password": "修改了自己的登录密码", "auth.password.failed": "修改密码失败（原密码错误）",
     # the counter's keypad (呼叫器) through the device agent, for the clerk signed in there (server/agents/drive.py)
     "keypad.call": "用呼叫器呼叫下一位", "keypad.recall": "用呼叫器重呼", "keypad.pause": "用呼叫器暂停了窗口",
     "keypad.resume": "用呼叫器恢复了窗口", "keypad.transfer": "用呼叫器转移了当前号码",
     "keypad.no_show": "用呼叫器将当前号码标记为过号", "keypad.reinstate": "用呼叫器回呼了过号号码",
     "keypad.evaluate": "用呼叫器请办事人评价", "evaluator.rating": "经评价器记录了服务评价",
     "agent.refused": "的操作被拒绝（该窗口未分配给此设备代理）", "agent-counters.set": "设置了设备代理可操作的窗口",
+    # the 设备 tab of /admin/{hall} (server/api/devices.py); revoking is token.delete
+    "token.create": "签发了设备令牌", "token.update": "修改了设备令牌", "agent.counters": "设置了设备代理驱动的窗口",
     # setting the hall up (server/api/layout.py, `onewindow hall create`)
     "queue.set": "设置了队列", "queue.delete": "删除了队列",
     "counter.set": "设置了窗口", "counter.delete": "删除了窗口",
-    "hall.create": "创建了大厅", "hall.rename": "修改了大厅名称",
+    "hall.create": "创建了大厅", "hall.rename": "修改了大厅名称", "hall.set": "新建了大厅",
+    "department.set": "设置了部门", "department.delete": "停用了部门",
+    "item.set": "设置了事项", "item.delete": "删除了事项", "items.import": "导入了事项目录",
+    "catalog.import": "用命令行导入了事项目录",
 }
 
 # How the target of an action reads: "counter 3" → 3号窗口.
 NOUNS = {"counter": "{}号窗口", "case": "办件 {}", "queue": "{}类队列", "alert": "告警 {}", "followup": "整改单 {}",
          "calendar": "{}年日历", "appointment": "预约 {}", "kiosk": "取号机 {}", "display": "显示屏 {}",
          "agent": "设备代理 {}", "user": "账号 {}", "ticket": "号码 {}", "export": "导出任务 {}",
-         "token": "令牌 {}", "hall": "大厅 {}"}
+         "token": "令牌 {}", "hall": "大厅 {}", "department": "部门 {}", "item": "事项 {}"}
 
 FIELDS = {
     "queue": "队列", "queues": "队列", "counter": "窗口", "number": "号码", "ticket_number": "号码", "level": "评价",
@@ -69,7 +79,9 @@ FIELDS = {
     "appointment_code": "预约号", "card_token": "读卡凭证",
     "cases": "办件数", "appointments": "预约数", "case_days": "办件保存天数", "booking_days": "预约保存天数",
     "active": "启用", "role": "角色", "hall": "大厅", "department": "部门", "days": "有效天数",
-    "tokens_ended": "结束的令牌数",
+    "tokens_ended": "结束的令牌数", "must_change": "须在下次登录时修改密码",
+    "username": "用户名", "display_name": "姓名", "staff_no": "工号", "old_password": "原密码",
+    "new_password": "新密码",
     "via": "经由设备代理", "ticket": "号码", "to_counter": "转去窗口", "event": "事件", "key": "按键",
     "counters": "窗口", "before": "修改前", "after": "修改后",
 }
@@ -80,6 +92,8 @@ VALUES = {
     "ready": "待领取", "collected": "已领取", "mailed": "已邮寄", "elderly": "老年人", "disabled": "残疾人",
     "pregnant": "孕妇", "minority": "少数民族", "military": "军人", "none": "无", "kiosk": "取号机", "guide": "导办台",
     "online": "网上", "counter": "窗口", "receipt": "接件回执", "notice": "一次性告知书", "user": "账号",
+    "clerk": "窗口人员", "manager": "管理人员", "admin": "系统管理员",
+    "display": "大厅显示屏", "agent": "设备代理",
 }
 
 
@@ -108,6 +122,8 @@ def detail_text(detail: dict[str, Any] | None) -> str:
     """The kept values (公告：今天下午维护) and the names of the other fields sent (提交了：申请人、缺少的材料)."""
     if not detail:
         return ""
+    if "changes" in detail:  # a route that says each change, before → after: 叫号策略：严格优先 → 比例 3:1
+        return "；".join(str(line) for line in detail["changes"]) or "未作修改"
     shown = [f"{FIELDS.get(k, k)}：{_value(v)}" for k, v in detail.items() if k != "fields"]
     others = [FIELDS.get(f, f) for f in detail.get("fields", []) if f not in detail and f != "…"]
     if others:

@@ -10,8 +10,9 @@ export imports back unchanged.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from pypinyin import Style, lazy_pinyin
 
@@ -66,6 +67,22 @@ class CatalogItem:
             object.__setattr__(self, "pinyin", initials(self.name))
 
 
+# 居民身份证（原件1份）, 营业执照（复印件2份）, 户口簿（原件及复印件各1份）: the form and copies a
+# material is handed in as (seed art. 7), written after its name as halls print them.
+MATERIAL_FORM = re.compile(r"(?P<name>.+?)\s*[（(]\s*(?P<form>原件及复印件|原件和复印件|原件|复印件)"
+                           r"\s*(?:各\s*)?(?:(?P<copies>\d{1,3})\s*份)?\s*[)）]")
+
+
+def material_detail(text: str) -> dict[str, Any]:
+    """{name, form, copies} of one material as written: form 原件, 复印件, 原件及复印件 or "" (not said),
+    copies a number or None."""
+    found = MATERIAL_FORM.fullmatch(text.strip())
+    if found is None:
+        return {"name": text.strip(), "form": "", "copies": None}
+    form = "原件及复印件" if found["form"] == "原件和复印件" else found["form"]
+    return {"name": found["name"], "form": form, "copies": int(found["copies"]) if found["copies"] else None}
+
+
 @dataclass(frozen=True)
 class RowProblem:
     row: int  # the row in the file, the header being row 1
@@ -86,6 +103,9 @@ class CatalogInvalid(InvalidInput):
         n = len(self.problems)
         super().__init__(f"事项目录有 {n} 处错误，未导入任何事项",
                          f"the catalog has {n} problems; nothing was imported")
+
+    def details(self) -> dict[str, object]:
+        return {"rows": [{"row": p.row, "column": p.column, "message": p.message} for p in self.problems]}
 
 
 class _Row:
@@ -140,7 +160,20 @@ def _locate(header: Sequence[str]) -> tuple[dict[str, int], list[RowProblem]]:
     return {name: where[name] for name in COLUMNS if name in where}, problems
 
 
-def _read(row: _Row, queues: set[str]) -> CatalogItem | None:
+def _department(row: _Row, column: str, spelled: str, departments: Mapping[str, str] | None) -> str:
+    """The department's code for its code or name as the file spells it (any spelling when no
+    departments are given)."""
+    if departments is None or not spelled:
+        return spelled
+    code = departments.get(spelled)
+    if code is None:
+        row.problem(column, f"本大厅没有部门「{spelled}」，请先在「部门」中添加，或填写已有部门的编码或名称",
+                    f"no department {spelled} in this hall")
+        return spelled
+    return code
+
+
+def _read(row: _Row, queues: set[str], departments: Mapping[str, str] | None = None) -> CatalogItem | None:
     code = row.text("编码", required=True)
     if code and not CODE.fullmatch(code):
         row.problem("编码", "编码只能由字母、数字、- 和 _ 组成，最长 64 位",
@@ -149,7 +182,8 @@ def _read(row: _Row, queues: set[str]) -> CatalogItem | None:
     queue = row.text("队列", required=True)
     if queue and queue not in queues:
         row.problem("队列", f"本大厅没有队列 {queue}", f"no queue {queue} in this hall")
-    department = row.text("部门", required=True)
+    department = _department(row, "部门", row.text("部门", required=True), departments)
+    joint = tuple(_department(row, "联办部门", d, departments) for d in row.listed("联办部门", DEPARTMENT_SEPARATORS))
     days = row.whole("承诺时限", 0, MAX_DAYS, required=True)
     statutory = row.whole("法定时限", 0, MAX_DAYS)
     if days is not None and statutory is not None and days > statutory:
@@ -162,13 +196,16 @@ def _read(row: _Row, queues: set[str]) -> CatalogItem | None:
     return CatalogItem(
         code=code, name=name, queue=queue, department=department, time_limit_days=days,
         materials=row.listed("材料", MATERIAL_SEPARATORS), statutory_days=statutory,
-        departments=row.listed("联办部门", DEPARTMENT_SEPARATORS), fee=row.text("收费标准"),
+        departments=tuple(dict.fromkeys(joint)), fee=row.text("收费标准"),
         legal_basis=row.text("设定依据"), acceptance_standard=row.text("受理标准"),
         immediate=immediate, online=online, star=star, pinyin=initials(name))
 
 
-def parse_rows(header: Sequence[str], rows: Sequence[Sequence[str]], queues: set[str]) -> list[CatalogItem]:
-    """Every item of the file, or ``CatalogInvalid`` naming every problem (rows of blanks are skipped)."""
+def parse_rows(header: Sequence[str], rows: Sequence[Sequence[str]], queues: set[str],
+               departments: Mapping[str, str] | None = None) -> list[CatalogItem]:
+    """Every item of the file, or ``CatalogInvalid`` naming every problem (rows of blanks are skipped).
+    ``departments`` maps each way the hall's departments may be written (code or name) to the code:
+    the items then hold codes, and a department the hall does not have is a problem of its row."""
     columns, problems = _locate(header)
     if problems:  # without its columns no row can be read
         raise CatalogInvalid(problems)
@@ -178,7 +215,7 @@ def parse_rows(header: Sequence[str], rows: Sequence[Sequence[str]], queues: set
         if not any(cell.strip() for cell in cells):
             continue
         row = _Row(number, {name: cells[i].strip() if i < len(cells) else "" for name, i in columns.items()})
-        item = _read(row, queues)
+        item = _read(row, queues, departments)
         code = row.cells["编码"]
         if code in first_row_of:
             row.problem("编码", f"编码 {code} 与第 {first_row_of[code]} 行重复",

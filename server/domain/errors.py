@@ -46,6 +46,10 @@ class DomainError(Exception):
         if field is not None:
             self.field = field
 
+    def details(self) -> dict[str, object]:
+        """More of the refusal for the caller, beside code, message and field (a catalog's bad rows)."""
+        return {}
+
     @classmethod
     def coded(cls, code: str, message: str, field: str | None = None) -> Self:
         """A refusal of this branch with a code of its own, from a message "中文 (English)": the

@@ -15,7 +15,7 @@ stores every event, therefore rolls the day itself before running a batch of com
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 from sortedcontainers import SortedList
 
 from . import errors
+from . import settings as hall_settings
 from .model import (
     APPOINTMENT_CLASS,
     CLASSES,
@@ -84,8 +85,10 @@ class Hall:
             self.notice = event.extra.get("notice") or None
         if event.type == "hall.phone":
             self.config = replace(self.config, phone=event.extra.get("phone") or "")
-        if event.type == "hall.changed":
+        if event.type == "hall.changed" and "queues" in event.extra:
             self._lay_out(event.extra["queues"], event.extra["counters"])
+        if event.type == "hall.changed" and "settings" in event.extra:
+            self._settle(event.extra.get("name", self.config.name), event.extra["settings"])
         if event.type == "ticket.done" and event.ticket and event.ticket.called_at:
             span = (event.at - event.ticket.called_at).total_seconds()
             self.services[event.ticket.queue].append(span)
@@ -316,18 +319,70 @@ class Hall:
         self._emit(out, "hall.phone", now, phone=phone)
         return out
 
+    # ------------------------------------------------------------------ the hall's settings (issue 18)
+    # The settings page's: name, telephone, notice, opening hours, calling policy, 过号 and 回呼 rules,
+    # the display's languages (their JSON form and rules: server/domain/settings.py).
+    def settings(self) -> dict[str, Any]:
+        """The name and every setting the hall holds, in their JSON form."""
+        return {"name": self.config.name, **hall_settings.public(self.config, self.notice)}
+
+    def change_settings(self, changes: Mapping[str, Any], now: datetime) -> list[Event]:
+        """Only the settings in ``changes`` change (``policy`` and ``opening_hours`` key by key), all
+        checked before any applies (InvalidSettings names each bad field). A changed notice or
+        telephone keeps its own event for the screens that follow it (``hall.notice``,
+        ``hall.phone``); then one ``hall.changed`` carries the name and every setting. Nothing
+        already issued or called changes: a new policy decides from each counter's next call."""
+        out = self.roll_day(now)
+        before = self.settings()
+        after = hall_settings.merged(before, changes)
+        hall_settings.check(after)
+        if after == before:
+            return out
+        if after["notice"] != before["notice"]:
+            self._emit(out, "hall.notice", now, notice=after["notice"])
+        if after["phone"] != before["phone"]:
+            self._emit(out, "hall.phone", now, phone=after["phone"])
+        name = after.pop("name")
+        renamed = {"name": name} if name != before["name"] else {}  # halls.name is written only for a new name
+        self._emit(out, "hall.changed", now, settings=after, **renamed)
+        return out
+
+    def _settle(self, name: str, settings: Mapping[str, Any]) -> None:
+        self.config = hall_settings.configured(self.config, name, settings)
+        self.notice = settings.get("notice") or None
+        self.choose = make_chooser(self.config.policy)
+
+    def _check_no_show(self, ticket: Ticket) -> None:
+        """过号 once the visitor was called as often as the hall says (the call, then recalls)."""
+        calls, needed = ticket.recalls + 1, self.config.no_show_after_calls
+        if ticket.status == TicketStatus.CALLED and calls < needed:
+            raise errors.Conflict.coded("too_few_calls", f"{ticket.number} 才呼叫了 {calls} 次，本大厅须呼叫 "
+                                        f"{needed} 次仍未到才能过号，请先重呼 ({ticket.number} was called "
+                                        f"{calls} time(s); a no-show here needs {needed} calls: recall first)")
+
+    def _check_reinstate(self, ticket: Ticket, now: datetime) -> None:
+        """回呼 within the hall's time limit after the 过号, if it has one."""
+        limit = self.config.reinstate_within_min
+        if limit and ticket.finished_at is not None and (now - ticket.finished_at).total_seconds() > limit * 60:
+            raise errors.Conflict.coded("reinstate_too_late", f"{ticket.number} 过号已超过 {limit} 分钟，不能回呼，"
+                                        f"请重新取号 ({ticket.number} missed its call over {limit} minutes ago; "
+                                        "take a new number)")
+
     # ------------------------------------------------------------------ setting the hall up
     # Queues (themes) and counters change while the hall runs, as events like any other: every
     # process and every screen follows them in order, and the log says when the hall was laid
     # out how. A retired queue's or counter's tickets stay as they were (the reports count them).
-    def put_queue(self, code: str, name: str, now: datetime) -> list[Event]:
-        """Creates the queue or renames it; nothing when it already has that name."""
+    def put_queue(self, code: str, name: str, now: datetime, position: int | None = None) -> list[Event]:
+        """Creates the queue or renames it; ``position`` (1 = first) moves it in the order screens
+        and the kiosk show; nothing when it already has that name and place."""
         out = self.roll_day(now)
         queues = [q for q in self.config.queues if q.code != code]
-        existing = self.config.queue(code)
-        if existing is not None and existing.name == name:
-            return out
         at = next((i for i, q in enumerate(self.config.queues) if q.code == code), len(queues))
+        if position is not None:
+            at = min(max(position, 1), len(queues) + 1) - 1
+        existing = self.config.queue(code)
+        if existing is not None and existing.name == name and self.config.queues[at].code == code:
+            return out
         queues.insert(at, QueueConfig(code, name))
         self._emit_layout(out, now, tuple(queues), self.config.counters)
         return out
@@ -485,7 +540,9 @@ class Hall:
         return self._end(number, now, TicketStatus.DONE, "ticket.done")
 
     def no_show(self, number: int, now: datetime) -> list[Event]:
-        return self._end(number, now, TicketStatus.NO_SHOW, "ticket.no_show")
+        out = self.roll_day(now)
+        self._check_no_show(self._with_ticket(number, None)[1])
+        return out + self._end(number, now, TicketStatus.NO_SHOW, "ticket.no_show")
 
     def _end(self, number: int, now: datetime, status: TicketStatus, type_: str) -> list[Event]:
         out = self.roll_day(now)
@@ -524,6 +581,7 @@ class Hall:
         ticket = self.ticket_by_number(ticket_number, self.local_day(now))
         if ticket.status != TicketStatus.NO_SHOW:
             raise errors.NotNoShow(f"{ticket.number} 不是过号状态", f"{ticket.number} is not a no-show")
+        self._check_reinstate(ticket, now)
         peers = self._waiting[(ticket.queue, ticket.calling_class)]
         places = self.config.reinstate_places
         if not peers:

@@ -78,6 +78,35 @@ class PolicyConfig:
     priority_weight: float = 3.0  # w: weighted ageing
 
 
+def minute_of_day(hhmm: str) -> int:
+    """"13:30" → 810."""
+    hours, minutes = hhmm.split(":")
+    return int(hours) * 60 + int(minutes)
+
+
+@dataclass(frozen=True, slots=True)
+class OpeningHours:
+    """开放时间, by the Chinese working calendar: periods on working days (adjusted working weekends
+    included) and on rest days (weekends and statutory holidays), each ``(start, end)`` as "HH:MM"
+    in the hall's time. No period at all: not set, and nothing is refused for the time of day."""
+
+    workday: tuple[tuple[str, str], ...] = ()
+    rest_day: tuple[tuple[str, str], ...] = ()
+    stop_issuing_min: int = 0  # kiosks stop issuing this long before a period ends (提前停止取号)
+
+    @property
+    def is_set(self) -> bool:
+        return bool(self.workday or self.rest_day)
+
+    def issuing(self, minute: int, working_day: bool) -> bool:
+        """Whether a kiosk issues at ``minute`` of the day (hall-local) on such a day; always when not set."""
+        if not self.is_set:
+            return True
+        periods = self.workday if working_day else self.rest_day
+        return any(minute_of_day(start) <= minute < minute_of_day(end) - self.stop_issuing_min
+                   for start, end in periods)
+
+
 @dataclass(frozen=True, slots=True)
 class HallConfig:
     code: str
@@ -91,6 +120,11 @@ class HallConfig:
     service_window: int = 20  # services in the rolling average per queue
     recent_calls: int = 10
     phone: str = ""  # the hall's consultation telephone (咨询电话, seed art. 15): notices, receipts, kiosk
+    # The settings page's (server/domain/settings.py): when kiosks issue, 过号 and 回呼, the screens' languages.
+    opening_hours: OpeningHours = field(default_factory=OpeningHours)
+    no_show_after_calls: int = 1  # 过号 only once the visitor was called this many times (the call and recalls)
+    reinstate_within_min: int = 0  # 回呼 within this many minutes of the 过号; 0: any time that day
+    display_languages: tuple[str, ...] = ("zh", "en")  # the wall display's labels; the announcer speaks Chinese
 
     def queue(self, code: str) -> QueueConfig | None:
         for q in self.queues:

@@ -9,6 +9,7 @@ from typing import Any
 
 from .hall import Hall
 from .model import Channel, Counter, CounterMode, Event, Priority, Ticket, TicketStatus
+from .settings import public as settings_json
 
 _TICKET_ENUMS = {"priority": Priority, "channel": Channel, "status": TicketStatus}
 _TICKET_TIMES = ("issued_at", "called_at", "started_at", "finished_at")
@@ -109,10 +110,8 @@ def public_event(hall: Hall, event: Event) -> dict[str, Any]:
         out["notice"] = event.extra.get("notice")
     if event.type == "hall.phone":
         out["phone"] = event.extra.get("phone")
-    if event.type == "hall.changed":  # CONTRACT: {type, seq, at, hall}; the new layout rides along
-        out["hall"] = hall.config.code
-        out["queues"] = event.extra["queues"]
-        out["counters"] = event.extra["counters"]
+    if event.type == "hall.changed":  # CONTRACT: {type, seq, at, hall}; the layout and the settings ride along
+        out.update(_hall_changed(hall, event))
     for key in ("reason", "from_queue", "from_counter"):
         if event.extra.get(key) is not None:
             out[key] = event.extra[key]
@@ -145,13 +144,32 @@ def snapshot(hall: Hall, now: datetime) -> dict[str, Any]:
         {"ticket": public_ticket(hall, hall.tickets[tid]), "counter": number, "at": iso(at, hall)}
         for tid, number, at in hall.recent_calls if tid in hall.tickets
     ]
-    return {"seq": hall.seq, "queues": queues, "counters": counters, "recent_calls": recent, "notice": hall.notice}
+    return {"seq": hall.seq, "queues": queues, "counters": counters, "recent_calls": recent, "notice": hall.notice,
+            "settings": public_settings(hall)}
+
+
+def public_settings(hall: Hall) -> dict[str, Any]:
+    """The hall's settings as screens read them (server/domain/settings.py ``public``): no alert
+    thresholds, no personal data."""
+    return settings_json(hall.config, hall.notice)
+
+
+def _hall_changed(hall: Hall, event: Event) -> dict[str, Any]:
+    """``{hall, name, settings, queues, counters}``: a layout change carries the queues and counters,
+    a settings change the name and settings; the other half is the hall's as it is now, so that a
+    screen always finds the whole of it in any ``hall.changed``."""
+    extra = event.extra
+    layout = hall_info(hall)
+    return {"hall": hall.config.code, "name": extra.get("name", hall.config.name),
+            "settings": extra.get("settings", public_settings(hall)),
+            "queues": extra.get("queues", layout["queues"]), "counters": extra.get("counters", layout["counters"])}
 
 
 def hall_info(hall: Hall) -> dict[str, Any]:
     cfg = hall.config
     return {
         "code": cfg.code, "name": cfg.name, "timezone": cfg.timezone, "phone": cfg.phone,
+        "opening_hours": settings_json(cfg, None)["opening_hours"], "display_languages": list(cfg.display_languages),
         "queues": [{"code": q.code, "name": q.name} for q in cfg.queues],
         "counters": [{"number": c.number, "name": c.name, "queues": list(c.queues)} for c in cfg.counters],
     }

@@ -61,7 +61,9 @@ async def _principal(conn: HTTPConnection, context: AppContext) -> Principal | N
     """A ``?token=`` (device pages), a bearer header, or the staff session cookie."""
     token = conn.query_params.get("token")
     if token:
-        return await context.principal_for_token(token)
+        found = await context.principal_for_token(token)
+        # a temporary password someone else chose opens nothing until its owner changes it
+        return None if found is not None and found.must_change_password else found
     try:
         principal = await current_principal(conn)
     except DomainError:

@@ -124,27 +124,48 @@ async def settings_of(context: AppContext, principal: Principal, code: str) -> d
 
 
 async def change_settings(context: AppContext, principal: Principal, code: str, *,
-                          wait_target_min: dict[str, int] | None = None, crowded_per_counter: int | None = None,
-                          pause_max_min: int | None = None) -> dict[str, Any]:
+                          wait_target_min: dict[str, int | None] | None = None,
+                          crowded_per_counter: int | None = None, pause_max_min: int | None = None) -> dict[str, Any]:
     """Values left out keep theirs; ``wait_target_min`` is merged into the current targets, its keys
-    ``default`` or the hall's queue codes, its values whole minutes."""
+    ``default`` or the hall's queue codes, its values whole minutes (a queue's None: the default again)."""
     hall = await _managed(context, principal, code, "修改提醒设置")
     current = (await load_settings(context, code)).to_json()
+    settings = merged_settings(hall, current, wait_target_min=wait_target_min,
+                               crowded_per_counter=crowded_per_counter, pause_max_min=pause_max_min)
+    await save_settings(context, code, settings, principal.name)
+    return settings
+
+
+def merged_settings(hall: Hall, current: dict[str, Any], *, wait_target_min: dict[str, int | None] | None = None,
+                    crowded_per_counter: int | None = None, pause_max_min: int | None = None,
+                    prefix: str = "") -> dict[str, Any]:
+    """``current`` with the values given (an unknown queue refused, naming ``prefix`` + its field:
+    the settings page sends them under ``alerts``)."""
+    current = dict(current)
     if wait_target_min is not None:
         targets = dict(current["wait_target_min"])
         for key, minutes in wait_target_min.items():
             name = key if key == "default" else key.strip().upper()
             if name != "default" and hall.config.queue(name) is None:
-                raise InvalidInput(f"字段 wait_target_min.{key} 无效：没有 {key} 类队列",
-                                   f"no queue {key!r} in this hall", f"wait_target_min.{key}")
-            targets[name] = minutes
+                raise InvalidInput(f"字段 {prefix}wait_target_min.{key} 无效：没有 {key} 类队列",
+                                   f"no queue {key!r} in this hall", f"{prefix}wait_target_min.{key}")
+            if minutes is not None:
+                targets[name] = minutes
+            elif name == "default":
+                raise InvalidInput(f"字段 {prefix}wait_target_min.default 无效：默认等候目标不能为空",
+                                   "the default target cannot be removed", f"{prefix}wait_target_min.default")
+            else:
+                targets.pop(name, None)
         current["wait_target_min"] = targets
     if crowded_per_counter is not None:
         current["crowded_per_counter"] = crowded_per_counter
     if pause_max_min is not None:
         current["pause_max_min"] = pause_max_min
-    settings = rules.AlertSettings.from_json(current).to_json()
+    return rules.AlertSettings.from_json(current).to_json()
+
+
+async def save_settings(context: AppContext, code: str, settings: dict[str, Any], by: str) -> None:
+    """Stores them, and every dashboard of the hall recomputes its alerts by them at once."""
     now = context.clock.now()
-    await context.engine.write(lambda conn: store.put_settings(conn, code, settings, principal.name, now))
+    await context.engine.write(lambda conn: store.put_settings(conn, code, settings, by, now))
     await wake_dashboards(context, code)
-    return settings

@@ -42,7 +42,7 @@ from server.engine import HallEngine
 from server.services.cards import InvalidCardToken, read_card_token
 from server.store import appointments as store
 from server.store import calendar as calendar_store
-from server.store import repo
+from server.store import catalog as catalog_store
 
 ARRIVE_HINT = "请在预约时段前 15 分钟至时段结束之间到大厅取号机签到"
 LATE_NOTICE = "您已超过预约时段，已为您取普通号"
@@ -374,7 +374,7 @@ async def booking_page_data(context: AppContext, hall: Hall) -> dict[str, Any]:
     service items (``{code, name}``, for the optional 办理事项 choice)."""
     code = hall.config.code
     calendar, settings = await context.engine.read(lambda conn: calendar_and_settings(conn, code))
-    catalog = await context.engine.read(lambda conn: repo.items_of(conn, code))
+    catalog = await context.engine.read(lambda conn: catalog_store.items_of(conn, code))
     now_local = context.clock.now().astimezone(hall.tz)
     queues = []
     for queue in hall.config.queues:

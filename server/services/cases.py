@@ -80,7 +80,8 @@ def case_object(hall: Hall, row: dict[str, Any], timeline: list[dict[str, Any]] 
     """The case as anyone entitled to it sees it: never the ID number or the phone."""
     out: dict[str, Any] = {
         "receipt_no": row["receipt_no"], "status": row["status"], "status_label": domain.label(row["status"]),
-        "item": {"code": row["item_code"], "name": row["item_name"], "department": row["department"]},
+        "item": {"code": row["item_code"], "name": row["item_name"], "department": row["department"],
+                 "department_name": department_name(row)},
         "applicant": {"masked_name": mask_name(row["applicant_name"])},
         "received_at": iso(row["received_at"], hall), "accepted_at": iso(row["accepted_at"], hall),
         "due_at": _date(row["due_at"]), "due_provisional": bool(row["due_provisional"]),
@@ -92,6 +93,12 @@ def case_object(hall: Hall, row: dict[str, Any], timeline: list[dict[str, Any]] 
         out["timeline"] = [{"status": e["status"], "status_label": domain.label(e["status"]),
                             "at": iso(e["at"], hall), "note": e["note"]} for e in timeline]
     return out
+
+
+def department_name(row: dict[str, Any]) -> str:
+    """The lead department as the case was received (cases from before departments had codes hold
+    the name as the code)."""
+    return str(row.get("department_name") or row["department"])
 
 
 def notice_data(row: dict[str, Any]) -> dict[str, Any] | None:
@@ -124,7 +131,7 @@ def receipt_document(hall: Hall, row: dict[str, Any], materials: list[str], base
         due += "（暂定）"
     missing = set(row["materials_missing"])
     return {"hall_name": hall.config.name, "receipt_no": row["receipt_no"], "item_name": row["item_name"],
-            "department": row["department"], "applicant_masked": mask_name(row["applicant_name"]),
+            "department": department_name(row), "applicant_masked": mask_name(row["applicant_name"]),
             "accepted_at": _local(row["accepted_at"] or row["received_at"], hall), "due_at": due,
             "materials": [m for m in materials if m not in missing],
             "qr_url": f"{base_url.rstrip('/')}/c/{row['status_token']}", "contact": contact_line(hall)}
@@ -246,7 +253,8 @@ async def receive(context: AppContext, principal: Principal, hall_code: str, giv
     applicant = given.applicant
     values: dict[str, Any] = {
         "hall": hall_code, "day": day, "item_code": item["code"], "item_name": item["name"],
-        "department": item["department"], "time_limit_days": int(item["time_limit_days"]), "status": status.value,
+        "department": item["department"], "department_name": item["department_name"],
+        "time_limit_days": int(item["time_limit_days"]), "status": status.value,
         "status_token": context.new_token(16), "applicant_name": applicant.name,
         "id_hash": id_hash(context.settings.secret_key, applicant.id_number) if applicant.id_number else None,
         "id_last4": _last4(applicant.id_number), "phone": applicant.phone, "phone_last4": _last4(applicant.phone),
@@ -276,6 +284,7 @@ async def receive(context: AppContext, principal: Principal, hall_code: str, giv
     case = await with_timeline(context, row)
     await case_changed(context, case)
     return {**case, "item": row["item_code"], "item_name": row["item_name"], "department": row["department"],
+            "department_name": department_name(row),
             "case": case, "receipt_url": f"/c/{row['status_token']}/receipt" if has_receipt(row) else None,
             "notice_url": f"/c/{row['status_token']}/notice", "notice": notice_data(row)}
 
@@ -315,7 +324,7 @@ async def _authorise(context: AppContext, principal: Principal, row: dict[str, A
         department = (await context.engine.read(lambda conn: store.user_department(conn, principal.user_id or 0))
                       if principal.user_id is not None else None)
         if department != row["department"] or (principal.hall is not None and principal.hall != row["hall"]):
-            raise Forbidden(f"此办件属于{row['department']}，您的账号不能操作",
+            raise Forbidden(f"此办件属于{department_name(row)}，您的账号不能操作",
                             "this case belongs to another department")
         if target not in domain.DEPARTMENT_MAY_SET:
             raise Forbidden(f"部门不能将办件改为「{domain.LABELS[target]}」，请由窗口办理",

@@ -31,6 +31,8 @@ Kind = Literal["xlsx", "csv"]
 
 def kind_of(filename_or_content_type: str) -> Kind | None:
     said = filename_or_content_type.strip().lower()
+    if said in ("xlsx", "csv"):
+        return "xlsx" if said == "xlsx" else "csv"
     if said.endswith(".xlsx") or said.split(";")[0].strip() == XLSX_TYPE:
         return "xlsx"
     if said.endswith(".csv") or said.split(";")[0].strip() in ("text/csv", "application/csv"):

@@ -19,7 +19,7 @@ from server.bus.base import RESET
 from server.channels import AUTH_CHANNEL
 from server.context import AppContext
 from server.domain.errors import Conflict, Forbidden, NotAuthenticated, NotFound
-from server.store import accounts
+from server.store import accounts, devices
 
 log = logging.getLogger("onewindow.auth")
 
@@ -43,25 +43,22 @@ def _check_manager(principal: Principal, hall: str) -> None:
                         "only a manager of this hall may manage its device tokens")
 
 
-async def device_tokens(context: AppContext, principal: Principal, hall: str) -> list[dict[str, Any]]:
-    """The hall's live device tokens (id, kind, name, counter, created_at), never the secrets."""
-    _check_manager(principal, hall)
-    await context.engine.hall(hall)  # UnknownHall: a 404
-    return await context.engine.read(lambda conn: accounts.device_tokens(conn, hall))
-
-
-async def revoke_device_token(context: AppContext, principal: Principal, hall: str, token_id: str) -> None:
+async def revoke_device_token(context: AppContext, principal: Principal, hall: str, token_id: str) -> dict[str, Any]:
+    """Ends a device token of the hall, named by its public id (or the start of it): the device it
+    was (server/store/devices.py ``device_token``), for the audit trail. Its next request is a 401."""
     _check_manager(principal, hall)
     await context.engine.hall(hall)
-    found = await context.engine.read(lambda conn: accounts.find_device_token(conn, hall, token_id.lower()))
+    found = await context.engine.read(lambda conn: devices.device_token(conn, hall, token_id.lower()))
     if not found:
         raise NotFound.coded("unknown_token", f"本大厅没有编号为 {token_id} 的有效设备令牌 "
                                               f"(no live device token {token_id} in hall {hall})", "token_id")
     if len(found) > 1:
         raise Conflict.coded("ambiguous_token", f"编号 {token_id} 对应多个令牌，请给出更长的编号 "
                                                 f"(several tokens start with {token_id}: give more of the id)")
-    await context.engine.write(lambda conn: accounts.revoke_hash(conn, found[0]))
-    await announce(context, hashes=found)
+    hashed = found[0]["hash"]
+    await context.engine.write(lambda conn: accounts.revoke_hash(conn, hashed))
+    await announce(context, hashes=[hashed])
+    return found[0]
 
 
 async def announce(context: AppContext, hashes: Iterable[str] = (), user_ids: Iterable[int] = ()) -> None:

@@ -49,6 +49,12 @@ def _said(thing: dict[str, Any] | None) -> str:
         return "无"
     if "number" in thing:
         return f"{thing['name']}，办理 {'、'.join(thing['queues'])}"
+    if "time_limit_days" in thing:  # a catalog item
+        days = f"{thing['time_limit_days']}个工作日" if thing["time_limit_days"] else "即办"
+        return (f"{thing['code']} {thing['name']}（{thing['queue']}类，{'、'.join(thing['departments'])}，{days}，"
+                f"材料 {len(thing['materials'])} 项）")
+    if "position" in thing:
+        return f"{thing['code']} {thing['name']}（第 {thing['position']} 位）"
     return f"{thing['code']} {thing['name']}"
 
 
@@ -64,27 +70,34 @@ def queue_code(raw: str) -> str:
     return raw
 
 
-async def put_queue(context: AppContext, principal: Principal, hall: str, code: str, name: str) -> Change:
+async def put_queue(context: AppContext, principal: Principal, hall: str, code: str, name: str,
+                    position: int | None = None) -> Change:
     may_lay_out(principal, hall)
     code = queue_code(code)
-    before: list[dict[str, str] | None] = [None]
+    before: list[dict[str, Any] | None] = [None]
+    after: list[dict[str, Any]] = []
 
     def command(state: Hall, now: datetime) -> list[Event]:
-        existing = state.config.queue(code)
-        before[0] = {"code": code, "name": existing.name} if existing else None
-        return state.put_queue(code, name, now)
+        before[0] = _queue_config(state, code)
+        events = state.put_queue(code, name, now, position)
+        after.append(_queue_config(state, code) or {})
+        return events
 
     await context.engine.run(hall, command)
-    return Change(before[0], {"code": code, "name": name})
+    return Change(before[0], after[0])
+
+
+def _queue_config(state: Hall, code: str) -> dict[str, Any] | None:
+    at = next((i for i, q in enumerate(state.config.queues) if q.code == code), None)
+    return None if at is None else {"code": code, "name": state.config.queues[at].name, "position": at + 1}
 
 
 async def retire_queue(context: AppContext, principal: Principal, hall: str, code: str) -> Change:
     may_lay_out(principal, hall)
-    before: list[dict[str, str] | None] = [None]
+    before: list[dict[str, Any] | None] = [None]
 
     def command(state: Hall, now: datetime) -> list[Event]:
-        existing = state.config.queue(code)
-        before[0] = {"code": code, "name": existing.name} if existing else None
+        before[0] = _queue_config(state, code)
         return state.retire_queue(code, now)
 
     await context.engine.run(hall, command)
@@ -122,6 +135,24 @@ async def retire_counter(context: AppContext, principal: Principal, hall: str, n
 def _counter_config(state: Hall, number: int) -> dict[str, Any] | None:
     found = next((c for c in state.config.counters if c.number == number), None)
     return {"number": number, "name": found.name, "queues": list(found.queues)} if found else None
+
+
+async def hall_list(context: AppContext, principal: Principal) -> list[dict[str, str]]:
+    """The halls this person sets up: every hall for an admin, their own for a manager."""
+    halls = await context.engine.read(repo.hall_list)
+    return [h for h in halls if principal.manages(h["code"])]
+
+
+async def put_hall(context: AppContext, principal: Principal, code: str, name: str) -> Change:
+    """An empty hall, by an admin; an existing one is answered as it is."""
+    if principal.role != "admin":
+        raise forbid("只有系统管理员可以新建大厅", "only an admin creates a hall")
+    before = await context.engine.read(lambda conn: repo.hall_row(conn, code))
+    if before is not None:
+        return Change({"code": code, "name": before.name}, {"code": code, "name": before.name})
+    await context.engine.write(lambda conn: create_hall(conn, code, name))
+    state = await context.engine.hall(code)
+    return Change(None, {"code": code, "name": state.config.name, "queues": [], "counters": []})
 
 
 def create_hall(conn: Connection, code: str, name: str) -> bool:

@@ -19,6 +19,7 @@ from server.store import repo
 
 from . import appointments
 from .cards import InvalidCardToken, read_card_token
+from .hours import kiosk_may_issue
 from .printing import send_ticket_to_printer
 
 
@@ -145,6 +146,8 @@ async def issue(context: AppContext, principal: Principal, hall_code: str, asked
             return await _issued(context, principal, hall, replayed, None, base_url, replayed=True)
     if principal.kind == "device" and principal.role in ("kiosk", "agent"):
         _device_may_issue(context, hall_code, principal)
+        if not asked.appointment_code:  # a booking checks in up to its own window (server/services/hours.py)
+            await kiosk_may_issue(context, hall)  # self-service keeps the opening hours
     holder = _card_holder(context, asked.card_token)
     token = context.new_token(16)
     claim = None

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from . import tables as t
 from . import tables_cases  # noqa: F401  (adds users.department)
@@ -33,14 +34,16 @@ def find_user(conn: Connection, username: str) -> Any:
 
 def upsert_user(conn: Connection, username: str, password_hash: str, role: str, hall: str | None,
                 counter: int | None, display_name: str | None = None, staff_no: str | None = None,
-                department: str | None = None) -> int:
+                department: str | None = None, must_change_password: bool = False) -> int:
     """``department``: for role ``department``, the department (区市场监管局) whose cases the user
-    reports on; when not given it is the display name (demo and earlier callers name them so)."""
+    reports on; when not given it is the display name (demo and earlier callers name them so).
+    Writes the password as given: the strength rule (server/domain/passwords.py) is the callers'."""
     if role == "department" and not department:
         department = display_name
     values = {"password_hash": password_hash, "role": role, "hall": hall, "counter": counter,
               "display_name": display_name, "staff_no": staff_no, "active": True,
-              "department": department if role == "department" else None}
+              "department": department if role == "department" else None,
+              "must_change_password": must_change_password}
     row = find_user(conn, username)
     if row is None:
         key = conn.execute(insert(t.users).values(username=username, **values)).inserted_primary_key
@@ -48,6 +51,35 @@ def upsert_user(conn: Connection, username: str, password_hash: str, role: str, 
         return int(key[0])
     conn.execute(update(t.users).where(t.users.c.id == row.id).values(**values))
     return int(row.id)
+
+
+def create_user(conn: Connection, username: str, **values: Any) -> int | None:
+    """A new user with these columns; None when the username is taken (checked by the insert itself,
+    so two administrators adding the same name at once get one account and one refusal)."""
+    try:
+        with conn.begin_nested():
+            key = conn.execute(insert(t.users).values(username=username, **values)).inserted_primary_key
+    except IntegrityError:
+        return None
+    assert key is not None
+    return int(key[0])
+
+
+STAFF_COLUMNS = ("username", "role", "hall", "counter", "department", "active", "must_change_password",
+                 "display_name", "staff_no")
+
+
+def staff_view(row: Any) -> dict[str, Any]:
+    """A user as lists and answers show them: never the password's hash."""
+    return {name: (bool(getattr(row, name)) if name in ("active", "must_change_password") else getattr(row, name))
+            for name in STAFF_COLUMNS}
+
+
+def hall_users(conn: Connection, hall: str) -> list[dict[str, Any]]:
+    """The hall's staff by username, disabled ones included."""
+    rows = conn.execute(select(*(t.users.c[name] for name in STAFF_COLUMNS))
+                        .where(t.users.c.hall == hall).order_by(t.users.c.username))
+    return [staff_view(row) for row in rows]
 
 
 def new_token() -> str:
@@ -74,7 +106,7 @@ def lookup_token(conn: Connection, token: str, now: datetime | None = None) -> d
 
 _HOLDER = (select(t.tokens, t.users.c.username, t.users.c.role, t.users.c.hall.label("user_hall"),
                   t.users.c.counter.label("user_counter"), t.users.c.active, t.users.c.display_name,
-                  t.users.c.staff_no, t.users.c.department)
+                  t.users.c.staff_no, t.users.c.department, t.users.c.must_change_password)
            .select_from(t.tokens.outerjoin(t.users, t.users.c.id == t.tokens.c.user_id)))
 
 
@@ -95,10 +127,13 @@ def revoke_hash(conn: Connection, hashed: str) -> bool:
     return bool(done.rowcount)
 
 
-def revoke_user_tokens(conn: Connection, user_id: int) -> int:
-    """Ends every token and session of a user (disabled, or a new password); how many were live."""
-    done = conn.execute(update(t.tokens).where(t.tokens.c.user_id == user_id, t.tokens.c.revoked.is_(False))
-                        .values(revoked=True))
+def revoke_user_tokens(conn: Connection, user_id: int, keep: str | None = None) -> int:
+    """Ends every token and session of a user (disabled, or a new password) but the one whose hash
+    is ``keep`` (the caller's own, when they changed their password); how many were live."""
+    live = [t.tokens.c.user_id == user_id, t.tokens.c.revoked.is_(False)]
+    if keep is not None:
+        live.append(t.tokens.c.token_hash != keep)
+    done = conn.execute(update(t.tokens).where(*live).values(revoked=True))
     return int(done.rowcount)
 
 
@@ -124,7 +159,8 @@ def find_device_token(conn: Connection, hall: str, token_id: str) -> list[str]:
 
 
 def update_user(conn: Connection, user_id: int, **values: Any) -> None:
-    """Sets the given columns of a user (active, role, hall, counter, department, password_hash)."""
+    """Sets the given columns of a user (active, role, hall, counter, department, password_hash,
+    must_change_password)."""
     if values:
         conn.execute(update(t.users).where(t.users.c.id == user_id).values(**values))
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import Connection, func, insert, select, update
 
+from . import catalog
 from . import tables as t
 from .tables_cases import case_events, cases
 
@@ -31,8 +32,8 @@ def _row(row: Any) -> dict[str, Any] | None:
 
 
 def item(conn: Connection, hall: str, code: str) -> dict[str, Any] | None:
-    row = conn.execute(select(t.items).where(t.items.c.hall == hall, t.items.c.code == code)).first()
-    return dict(row._mapping) if row is not None else None
+    """The catalog's item with its department's name (server/store/catalog.py)."""
+    return catalog.item_view(conn, hall, code)
 
 
 def next_receipt_no(conn: Connection, prefix: str, day: date) -> str:

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from server.domain import settings as hall_settings
 from server.domain.hall import Hall
 from server.domain.model import (
     FINAL_STATUSES,
@@ -19,7 +20,6 @@ from server.domain.model import (
     CounterConfig,
     Event,
     HallConfig,
-    PolicyConfig,
     QueueConfig,
 )
 from server.domain.views import (
@@ -37,23 +37,24 @@ _CONFIG_KEYS = ("timezone", "reinstate_places", "default_service_s", "service_wi
 
 
 def config_to_json(cfg: HallConfig) -> dict[str, Any]:
+    """The settings (policy, opening hours, 过号 and 回呼, languages) under the keys and in the form
+    the settings page and ``hall.changed`` use (server/domain/settings.py); the notice is kept apart."""
+    settings = {k: v for k, v in hall_settings.public(cfg, None).items() if k != "notice"}
     return {
         **{k: getattr(cfg, k) for k in _CONFIG_KEYS},
         "queues": [{"code": q.code, "name": q.name} for q in cfg.queues],
         "counters": [{"number": c.number, "name": c.name, "queues": list(c.queues)} for c in cfg.counters],
-        "policy": {"kind": cfg.policy.kind, "max_priority_streak": cfg.policy.max_priority_streak,
-                   "walk_in_max_wait_s": cfg.policy.walk_in_max_wait_s,
-                   "priority_weight": cfg.policy.priority_weight},
+        **settings,
     }
 
 
 def config_from_json(code: str, name: str, data: dict[str, Any]) -> HallConfig:
+    values = {k: data[k] for k in _CONFIG_KEYS if k in data} | hall_settings.config_values(data)
     return HallConfig(
         code=code, name=name,
         queues=tuple(QueueConfig(q["code"], q["name"]) for q in data["queues"]),
         counters=tuple(CounterConfig(c["number"], c["name"], tuple(c["queues"])) for c in data["counters"]),
-        policy=PolicyConfig(**data.get("policy", {})),
-        **{k: data[k] for k in _CONFIG_KEYS if k in data},
+        **values,
     )
 
 
@@ -68,6 +69,12 @@ def hall_row(conn: Connection, code: str) -> Any:
 
 def hall_codes(conn: Connection) -> list[str]:
     return list(conn.scalars(select(t.halls.c.code)))
+
+
+def hall_list(conn: Connection) -> list[dict[str, str]]:
+    """Every hall's code and name, by code (the administrator's list)."""
+    rows = conn.execute(select(t.halls.c.code, t.halls.c.name).order_by(t.halls.c.code))
+    return [{"code": code, "name": name} for code, name in rows]
 
 
 def save_hall(conn: Connection, cfg: HallConfig) -> None:
@@ -152,25 +159,30 @@ def write_events(conn: Connection, code: str, events: Sequence[Event], public: S
             "called_at": tk.called_at, "finished_at": tk.finished_at, "data": ticket_state(tk),
         } for tk in latest_tickets.values()]
         conn.execute(_ticket_upsert(conn.dialect.name), rows)
-    layouts = [e for e in events if e.type == "hall.changed"]
+    layouts = [e for e in events if e.type == "hall.changed" and "queues" in e.extra]
     if layouts:  # a new counter's row, before anything in the batch updates its state
         _add_counter_rows(conn, code, layouts)
     latest_counters = {e.counter.number: e.counter for e in events if e.counter is not None}
     if latest_counters:
         conn.execute(_SET_COUNTER, [{"b_hall": code, "b_number": counter.number, "b_state": counter_state(counter)}
                                     for counter in latest_counters.values()])
-    notices = [e for e in events if e.type == "hall.notice"]
-    phones = [e for e in events if e.type == "hall.phone"]
-    if notices or phones or layouts:  # kept in the config, so that a reload needs no search through the log
+    kept = [e for e in events if e.type in ("hall.notice", "hall.phone", "hall.changed")]
+    if kept:  # kept in the config (and the name), so that a reload needs no search through the log
         config = dict(hall_row(conn, code).config)
-        if layouts:
-            config["queues"] = layouts[-1].extra["queues"]
-            config["counters"] = layouts[-1].extra["counters"]
-        if notices:
-            config["notice"] = notices[-1].extra.get("notice")
-        if phones:
-            config["phone"] = phones[-1].extra.get("phone") or ""
-        conn.execute(update(t.halls).where(t.halls.c.code == code).values(config=config))
+        values: dict[str, Any] = {}
+        for e in kept:  # in order: the last word on each wins
+            if e.type == "hall.notice":
+                config["notice"] = e.extra.get("notice")
+            elif e.type == "hall.phone":
+                config["phone"] = e.extra.get("phone") or ""
+            if "queues" in e.extra:
+                config["queues"] = e.extra["queues"]
+                config["counters"] = e.extra["counters"]
+            if "settings" in e.extra:  # the settings page's, under the same keys (server/domain/settings.py)
+                config.update(e.extra["settings"])
+            if "name" in e.extra:
+                values["name"] = e.extra["name"]
+        conn.execute(update(t.halls).where(t.halls.c.code == code).values(config=config, **values))
     conn.execute(_SET_SEQ, {"b_code": code, "b_seq": events[-1].seq})
 
 
@@ -221,9 +233,3 @@ def load_hall(conn: Connection, code: str, now: datetime) -> Hall | None:
 def ticket_data_by_token(conn: Connection, token: str) -> tuple[str, dict[str, Any]] | None:
     row = conn.execute(select(t.tickets.c.hall, t.tickets.c.data).where(t.tickets.c.status_token == token)).first()
     return (row.hall, row.data) if row else None
-
-
-def items_of(conn: Connection, code: str) -> list[dict[str, Any]]:
-    rows = conn.execute(select(t.items).where(t.items.c.hall == code).order_by(t.items.c.queue, t.items.c.code))
-    return [{"code": r.code, "name": r.name, "queue": r.queue, "department": r.department,
-             "time_limit_days": r.time_limit_days, "materials": r.materials, "pinyin": r.pinyin} for r in rows]

@@ -17,6 +17,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 
 metadata = MetaData()
@@ -90,6 +91,10 @@ users = Table(
     Column("display_name", String(64)),
     Column("staff_no", String(32)),
     Column("active", Boolean, nullable=False, default=True),
+    # Set when someone else chose the password (a new account, a reset): until the user picks their
+    # own, every API call but the password change, sign-out and /me is refused (server/context.py).
+    # (server_default only: rows written as of older revisions, in tests of migrations, leave it out)
+    Column("must_change_password", Boolean, nullable=False, server_default=false()),
 )
 
 # Bearer tokens, for users and devices. Only a SHA-256 of each token is kept.
@@ -105,6 +110,8 @@ tokens = Table(
     Column("revoked", Boolean, nullable=False, default=False),
     # Staff tokens end here (sign-ins: ONEWINDOW_SESSION_HOURS; `token add --user`: --days); devices: null, never.
     Column("expires_at", DateTime(timezone=True)),
+    # When a device token was last used (最近在线): at most once a minute, in batches (server/services/devices.py).
+    Column("last_seen_at", DateTime(timezone=True)),
     Index("ix_tokens_user", "user_id"),  # disabling a user revokes all of theirs
     Index("ix_tokens_hall", "hall"),  # a hall's device tokens, listed
 )

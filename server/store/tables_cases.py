@@ -22,7 +22,9 @@ cases = Table(
     Column("day", Date, nullable=False),  # hall-local day received
     Column("item_code", String(32), nullable=False),
     Column("item_name", String(200), nullable=False),
-    Column("department", String(100), nullable=False),
+    Column("department", String(100), nullable=False),  # the lead department's code
+    # its name when the case was received: what the receipt printed, kept when the department is renamed
+    Column("department_name", String(100)),
     Column("time_limit_days", Integer, nullable=False),
     Column("status", String(16), nullable=False),
     Column("status_token", String(64), nullable=False, unique=True),

@@ -1,6 +1,9 @@
 // What a wall screen knows of the hall: the public display feed's snapshot, then every event folded
-// into it (docs/live-feeds.md). Shared by the hall screen (display.js) and the screens above the
-// windows (counter_screen.js). The feed carries no personal data, and neither does this.
+// into it (docs/live-feeds.md), the hall's layout included (hall.changed: queues and counters added,
+// renamed or retired, live). Shared by the hall screen (display.js), the screens above the windows
+// (counter_screen.js), the kiosk (on its own feed) and the district overview (district.js); the
+// clerk's page and the dashboard take its layout helpers. The feed carries no personal data, and
+// neither does this.
 const DAY_MS = 24 * 3600 * 1000;
 const FRESH_MS = 30000; // an event older than this is a replay after a reconnect: shown, not announced
 const RECENT_LIMIT = 30;
@@ -24,6 +27,39 @@ export function flash(el) {
 /** The hall's page data, embedded by the server as JSON in #page-data. */
 export function pageData() {
   return JSON.parse(document.getElementById("page-data").textContent);
+}
+
+/** The hall's layout after a `hall.changed` event (or a snapshot): the page data's
+ *  {code, name, timezone, queues: [{code, name}], counters: [{number, name, queues}]} with the
+ *  event's queues, counters and, when it carries one, the hall's new name; whatever else the event
+ *  carries (settings) is the page's to read or ignore. For pages that keep no HallModel. */
+export function changedLayout(hall, change) {
+  const out = { ...hall };
+  if (typeof change.name === "string" && change.name) out.name = change.name;
+  if (Array.isArray(change.queues)) out.queues = change.queues.map((q) => ({ code: q.code, name: q.name }));
+  if (Array.isArray(change.counters)) {
+    out.counters = change.counters.map((c) => ({ number: c.number, name: c.name, queues: [...(c.queues ?? [])] }));
+  }
+  return out;
+}
+
+/** A string that changes whenever the layout does (names, queues, counters and what they serve):
+ *  a page redraws its layout-bound parts when it differs from the one it drew. */
+export function layoutKey(hall) {
+  return JSON.stringify([hall.name, (hall.queues ?? []).map((q) => [q.code, q.name]),
+    (hall.counters ?? []).map((c) => [c.number, c.name, c.queues ?? []])]);
+}
+
+/** Gives a <select> these options ([value, text] pairs), keeping the chosen one where it still is. */
+export function refill(select, entries) {
+  const chosen = select.value;
+  select.replaceChildren(...entries.map(([value, text]) => {
+    const option = document.createElement("option");
+    option.value = String(value);
+    option.textContent = text;
+    return option;
+  }));
+  if (entries.some(([value]) => String(value) === chosen)) select.value = chosen;
 }
 
 function statusOf(ticket) {
@@ -73,6 +109,8 @@ export class HallModel {
     if (msg.at) this.offset = Date.now() - (Date.parse(msg.at) + 500);
     if (msg.hall) this.hall = { ...this.hall, ...msg.hall };
     if ("notice" in msg) this.notice = msg.notice || null;
+    // The snapshot is the layout too: a feed that resumed after a gap may have missed a hall.changed.
+    this.hall = changedLayout(this.hall, { queues: msg.queues, counters: msg.counters });
     this.queues = new Map(msg.queues.map((q) => [q.code, { ...q }]));
     this.stale.clear();
     for (const q of msg.queues) if (q.waiting > 0) this.rates.set(q.code, q.eta_s / q.waiting);
@@ -80,6 +118,34 @@ export class HallModel {
     this.recent = msg.recent_calls.map((call) => ({ ...call }));
     this.targeted.clear();
     this.countsAsOf = null;
+  }
+
+  /** What layoutKey() says of this model's hall. */
+  layoutKey() { return layoutKey(this.hall); }
+
+  /** A new layout (hall.changed): new queues start with an empty line, retired ones go; new
+   *  counters start closed, a renamed or requeued one keeps its state (clerk, ticket), a retired
+   *  one goes (it was closed). */
+  relayout(change) {
+    this.hall = changedLayout(this.hall, change);
+    const queues = new Map();
+    for (const { code, name } of this.hall.queues) {
+      const old = this.queues.get(code);
+      queues.set(code, old ? { ...old, name } : { code, name, waiting: 0, eta_s: 0, longest_wait_s: null });
+    }
+    for (const code of this.queues.keys()) {
+      if (queues.has(code)) continue;
+      this.rates.delete(code);
+      this.stale.delete(code);
+    }
+    this.queues = queues;
+    const counters = new Map();
+    for (const { number, name, queues: serves } of this.hall.counters) {
+      const old = this.counters.get(number);
+      counters.set(number, old ? { ...old, name, queues: serves }
+        : { number, name, queues: serves, status: "closed", ticket: null, pause_reason: null, clerk: null });
+    }
+    this.counters = counters;
   }
 
   /** The queues' counts that stand for the tickets issued since (a display with ?issued=counts). */
@@ -141,6 +207,9 @@ export class HallModel {
         break;
       case "hall.notice":
         this.notice = event.notice || null;
+        break;
+      case "hall.changed":
+        this.relayout(event);
         break;
       default:
         break;
@@ -238,13 +307,15 @@ export function feedMark(mark) {
  *  second of the server's clock. Issued tickets come as the queues' counts, at most twice a second
  *  (?issued=counts: a wall shows counts, and 2,000 walls fed every ticket left the server no time
  *  for the calls); their seqs are then missing from the feed by design, so it is not gapless.
- *  `onEvent` gets the counts message too. Returns the LiveFeed. */
-export function followHall(model, mark, { onSnapshot = () => {}, onEvent = () => {}, onTick = () => {} } = {}) {
+ *  `onEvent` gets the counts message too. `mark` may be null; `onState(state, reason)` replaces the
+ *  page-wide <html data-feed>. Returns the LiveFeed. */
+export function followHall(model, mark, { onSnapshot = () => {}, onEvent = () => {}, onTick = () => {},
+  onState = null } = {}) {
   const url = new URL(`/ws/halls/${encodeURIComponent(model.hall.code)}/display`, location.href);
   const token = new URLSearchParams(location.search).get("token"); // a display token, if the screen has one
   if (token) url.searchParams.set("token", token);
   url.searchParams.set("issued", "counts");
-  const showState = feedMark(mark);
+  const showState = mark ? feedMark(mark) : () => {};
   const feed = new window.LiveFeed(url.href, {
     onSnapshot: (msg) => { model.snapshot(msg); onSnapshot(msg); },
     onEvent: (msg) => { model.apply(msg); onEvent(msg); },
@@ -254,7 +325,10 @@ export function followHall(model, mark, { onSnapshot = () => {}, onEvent = () =>
       onEvent(msg);
     },
     onState: (state, reason) => {
-      document.documentElement.dataset.feed = state; // for styling and for the browser tests
+      // the page's own feed marks <html data-feed> (for styling and the browser tests); a page that
+      // follows several halls (/district) says per hall with `onState`
+      if (onState) onState(state, reason);
+      else document.documentElement.dataset.feed = state;
       showState(state, reason);
     },
   });

@@ -8,7 +8,7 @@ from starlette.testclient import TestClient
 from server.app import create_app
 from server.auth import hash_password
 from server.cli import demo_token
-from server.demo import DEMO_PASSWORD, DEVICES, JINAN, STAFF, load_demo
+from server.demo import DEMO_PASSWORD, DEVICES, JINAN, STAFF, STAFF_DEPARTMENTS, load_demo
 from server.settings import Settings
 from server.store import accounts
 from server.store.db import open_database
@@ -24,7 +24,8 @@ def seed(url: str) -> None:
     with db.writer.begin() as conn:
         load_demo(conn)
         for username, role, counter, display, staff_no in STAFF:
-            accounts.upsert_user(conn, username, password_hash, role, JINAN.code, counter, display, staff_no)
+            accounts.upsert_user(conn, username, password_hash, role, JINAN.code, counter, display, staff_no,
+                                 department=STAFF_DEPARTMENTS.get(username))
         for kind, name, counter in DEVICES:
             accounts.add_token(conn, demo_token(SECRET, kind, name), device_kind=kind, hall=JINAN.code, name=name,
                                counter=counter)

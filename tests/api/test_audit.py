@@ -136,7 +136,7 @@ def test_cli_users_and_tokens_are_recorded(tmp_path: Any) -> None:
     base = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "ONEWINDOW_DEMO")}
     env = {**base, "DATABASE_URL": f"sqlite:///{tmp_path}/ow.db", "SECRET_KEY": "cli-test-secret-of-32-characters!"}
     assert run(["demo"], {**env, "ONEWINDOW_DEMO": "1"}).returncode == 0
-    assert run(["user", "add", "li", "--role", "clerk", "--hall", "jinan"], env, "s3cret-pass\n").returncode == 0
+    assert run(["user", "add", "li", "--role", "clerk", "--hall", "jinan"], env, "s3cret-pass-41\n").returncode == 0
     token = run(["token", "add", "--user", "li"], env).stdout.strip().splitlines()[-1]
     assert run(["token", "add", "--device", "kiosk", "--hall", "jinan", "--name", "k2"], env).returncode == 0
     rows = _all_rows(env["DATABASE_URL"])
@@ -144,7 +144,7 @@ def test_cli_users_and_tokens_are_recorded(tmp_path: Any) -> None:
         ("user.add", "jinan", "user li", "cli"), ("token.add", "jinan", "user li", "cli"),
         ("token.add", "jinan", "kiosk k2", "cli")]
     assert all(r.actor.startswith("cli:") for r in rows)
-    assert token not in str(rows) and "s3cret-pass" not in str(rows)
+    assert token not in str(rows) and "s3cret-pass-41" not in str(rows)
 
 
 def _recordable_actions() -> set[str]:

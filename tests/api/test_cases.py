@@ -64,7 +64,8 @@ def to_ready(client: TestClient, receipt: str) -> None:
 
 def test_a_complete_case_is_accepted_with_its_due_date(app: TestClient, clerk: dict[str, str]) -> None:
     case = receive(app, clerk)
-    assert case["status"] == "accepted" and case["item"] == "B02" and case["department"] == "区市场监管局"
+    assert case["department_name"] == "区市场监管局"
+    assert case["status"] == "accepted" and case["item"] == "B02" and case["department"] == "SCJG"
     assert case["receipt_no"] == "JA202611250001"
     # Wednesday + 3 working days (the day itself not counted) → Monday
     assert case["due_at"] == "2026-11-30" and case["due_provisional"] is False
@@ -138,7 +139,7 @@ def test_the_department_moves_its_case_and_the_lookup_shows_every_step(app: Test
         assert [e["status"] for e in body["timeline"]] == ["incomplete", "accepted", "in_review", "approved",
                                                            "ready"]
         assert body["status"] == "ready" and body["item"] == {"code": "B02", "name": "有限责任公司设立登记",
-                                                               "department": "区市场监管局"}
+                                                               "department": "SCJG", "department_name": "区市场监管局"}
         assert APPLICANT.id_number not in response.text and PHONE not in response.text
     by_token = app.get(f"/api/v1/case-status/{case['status_token']}")
     assert by_token.status_code == 200 and by_token.json()["status"] == "ready"

@@ -24,7 +24,7 @@ def test_a_manager_adds_a_theme_and_a_counter_that_serves_it(client: TestClient)
     with client.websocket_connect("/ws/halls/jinan/display") as wall:
         assert wall.receive_json()["type"] == "snapshot"
         created = client.put(f"{HALL}/queues/E", json={"name": "公安服务类"}, headers=manager)
-        assert created.status_code == 201 and created.json() == {"code": "E", "name": "公安服务类"}
+        assert created.status_code == 201 and created.json() == {"code": "E", "name": "公安服务类", "position": 8}
         told = wall.receive_json()
         assert told["type"] == "hall.changed" and told["hall"] == "jinan"
         assert {"code": "E", "name": "公安服务类"} in told["queues"]
@@ -39,6 +39,18 @@ def test_a_manager_adds_a_theme_and_a_counter_that_serves_it(client: TestClient)
     assert client.post(f"{HALL}/counters/13/open", headers=manager).status_code == 200
     called = client.post(f"{HALL}/counters/13/call-next", headers=manager)
     assert called.status_code == 200 and called.json()["number"] == "E001"
+
+
+def test_a_queue_moves_in_the_order_screens_show(client: TestClient) -> None:
+    manager = login(client, "manager")
+    moved = client.put(f"{HALL}/queues/Z", json={"name": "咨询", "position": 1}, headers=manager)
+    assert moved.status_code == 200 and moved.json()["position"] == 1
+    assert [q["code"] for q in client.get(HALL).json()["queues"]] == ["Z", "A", "B", "C", "D", "L", "V"]
+    client.put(f"{HALL}/queues/Z", json={"name": "咨询", "position": 99}, headers=manager)  # past the end: last
+    assert [q["code"] for q in client.get(HALL).json()["queues"]] == ["A", "B", "C", "D", "L", "V", "Z"]
+    renamed = client.put(f"{HALL}/queues/A", json={"name": "社会事务类"}, headers=manager)  # no position: stays
+    assert renamed.json() == {"code": "A", "name": "社会事务类", "position": 1}
+    assert client.put(f"{HALL}/queues/A", json={"name": "x", "position": 0}, headers=manager).status_code == 422
 
 
 def test_the_contracts_refusals(client: TestClient) -> None:
@@ -100,7 +112,24 @@ def test_hall_create_makes_an_empty_hall(tmp_path: Path) -> None:
     assert bad.returncode == 1 and len(bad.stderr.strip().splitlines()) == 1 and "code" in bad.stderr
     assert onewindow("hall", "create", "xinhall", "--name", "新区政务服务中心").returncode == 0
     with TestClient(create_app(Settings(env["DATABASE_URL"], None, SECRET, False, "NORMAL", "warning"))) as app:
-        assert app.get("/api/v1/halls/xinhall").json() == {
-            "code": "xinhall", "name": "新区政务服务中心", "timezone": "Asia/Shanghai", "phone": "", "queues": [],
-            "counters": []}
+        info = app.get("/api/v1/halls/xinhall").json()
+        assert {k: info[k] for k in ("code", "name", "queues", "counters")} == {
+            "code": "xinhall", "name": "新区政务服务中心", "queues": [], "counters": []}
+        assert info["opening_hours"]["workday"] == []  # open whenever the kiosks are on, until set
         assert app.get("/api/v1/halls/xinhall/items").json() == []
+
+
+def test_an_admin_creates_an_empty_hall_from_the_api(client: TestClient) -> None:
+    manager = login(client, "manager")
+    assert client.put("/api/v1/halls/xinhall", json={"name": "新区中心"}, headers=manager).status_code == 403
+    admin = login(client, "admin")  # the client keeps the last sign-in's session cookie
+    made = client.put("/api/v1/halls/xinhall", json={"name": "新区中心"}, headers=admin)
+    assert made.status_code == 201 and made.json() == {"code": "xinhall", "name": "新区中心", "queues": [],
+                                                       "counters": []}
+    assert client.get("/api/v1/halls/xinhall").json()["queues"] == []
+    assert client.get("/api/v1/halls/xinhall/items").json() == []
+    assert client.put("/api/v1/halls/xinhall", json={"name": "新区中心"}, headers=admin).status_code == 200
+    bad = client.put("/api/v1/halls/Xin Hall", json={"name": "x"}, headers=admin)
+    assert bad.status_code == 422 and bad.json()["error"]["field"] == "code"
+    page = client.get("/admin", headers=admin)  # the session cookie of the sign-in
+    assert page.status_code == 200 and "新区中心" in page.text and "晋安区行政服务中心" in page.text

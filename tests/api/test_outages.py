@@ -111,11 +111,11 @@ def small_disk(where: Path, size: str) -> Iterator[Path]:
 
 def fill(disk: Path) -> Path:
     filler = disk / "filler"
-    with filler.open("wb") as out:
+    # Unbuffered: a chunk that only partly fits leaves nothing in a buffer for close() to fail on
+    with filler.open("wb", buffering=0) as out:
         try:
             while True:
                 out.write(b"\0" * 65536)
-                out.flush()
                 os.fsync(out.fileno())
         except OSError as exc:
             assert exc.errno == errno.ENOSPC

@@ -1,7 +1,7 @@
 // The clerk's counter app (/counter/{hall}/{n}): sign in to the counter, call, serve and move
 // tickets, live over the counter's own feed. The snapshot is the truth: events only tell the page
 // that something it shows may have changed, and it asks for a fresh snapshot (throttled).
-import { feedMark, pageData, PRIORITY } from "./hall_model.js";
+import { changedLayout, feedMark, layoutKey, pageData, PRIORITY, refill } from "./hall_model.js";
 
 const CHANNEL = { kiosk: "取号机", guide: "导办", appointment: "预约", online: "线上", counter: "窗口" };
 const STATUS = { closed: "未签到", idle: "空闲", calling: "叫号中", serving: "办理中", paused: "暂停中" };
@@ -19,7 +19,8 @@ const data = pageData();
 const me = data.user;
 const base = `/api/v1/halls/${encodeURIComponent(data.hall.code)}/counters/${data.counter}`;
 const queueNames = new Map(data.hall.queues.map((q) => [q.code, q.name]));
-const state = { snap: null, counter: null, busy: false, offset: 0, resyncTimer: null };
+const state = { snap: null, counter: null, busy: false, offset: 0, resyncTimer: null, hall: data.hall,
+  layout: layoutKey(data.hall) };
 const buttons = [...document.querySelectorAll("[data-action]")].filter((b) => b.tagName === "BUTTON");
 
 function element(tag, className, text) {
@@ -150,8 +151,29 @@ function renderSide() {
   $("no-shows").textContent = today.no_shows ?? 0;
 }
 
+// ------------------------------------------------------------------ the hall's layout, live
+/** A new layout (hall.changed, or a snapshot's queues and counters): the queue names, the transfer
+ *  dialog's queues and windows, the hall's and this window's names. */
+function followLayout(change) {
+  const hall = changedLayout(state.hall, change);
+  const key = layoutKey(hall);
+  if (key === state.layout) return;
+  Object.assign(state, { hall, layout: key });
+  queueNames.clear();
+  for (const q of hall.queues) queueNames.set(q.code, q.name);
+  const form = $("transfer-dialog").querySelector("form");
+  refill(form.elements.queue, hall.queues.map((q) => [q.code, `${q.code} ${q.name}`]));
+  refill(form.elements.counter, hall.counters.filter((c) => c.number !== data.counter).map((c) => [c.number, c.name]));
+  const mine = hall.counters.find((c) => c.number === data.counter);
+  document.querySelector(".bar .hall").textContent = hall.name;
+  if (mine) $("window-name").textContent = mine.name;
+  document.title = `${mine?.name ?? `${data.counter}号窗口`} · 窗口叫号 · OneWindow`;
+  if (!mine) alertText("本窗口已被撤销，请联系大厅管理人员");
+}
+
 // ------------------------------------------------------------------ the feed
 function onSnapshot(msg) {
+  followLayout({ name: msg.hall?.name, queues: msg.queues, counters: msg.counters });
   state.snap = msg;
   state.counter = msg.counter ?? null;
   if (msg.at) state.offset = Date.now() - (Date.parse(msg.at) + 500);
@@ -177,7 +199,10 @@ const showState = feedMark($("reconnecting"));
 const feed = new window.LiveFeed(`/ws/halls/${encodeURIComponent(data.hall.code)}/counters/${data.counter}`, {
   gapless: true,
   onSnapshot,
-  onEvent: (msg) => { if (concernsMe(msg)) resync(); },
+  onEvent: (msg) => {
+    if (msg.type === "hall.changed") followLayout(msg); // then the snapshot brings this window's own queues
+    if (concernsMe(msg) || msg.type === "hall.changed") resync();
+  },
   onState: (s, reason) => {
     document.documentElement.dataset.feed = s;
     showState(s, reason);
@@ -485,7 +510,7 @@ function renderItems() {
     button.type = "button";
     button.dataset.code = item.code;
     button.append(element("span", "i-name", item.name), element("span", "i-meta",
-      `${item.code} · ${item.department}${item.time_limit_days ? ` · ${item.time_limit_days}个工作日` : " · 即办"}`));
+      `${item.code} · ${item.department_name}${item.time_limit_days ? ` · ${item.time_limit_days}个工作日` : " · 即办"}`));
     button.addEventListener("click", () => pickItem(item));
     li.append(button);
     return li;
@@ -495,7 +520,7 @@ function renderItems() {
 
 function pickItem(item) {
   receiving.item = item;
-  $("item-chosen").textContent = `已选：${item.code} ${item.name}（${item.department}）`;
+  $("item-chosen").textContent = `已选：${item.code} ${item.name}（${item.department_name}）`;
   $("item-chosen").classList.add("set");
   const boxes = (item.materials ?? []).map((m) => {
     const label = element("label", "material");

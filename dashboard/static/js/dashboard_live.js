@@ -3,7 +3,7 @@
 // acknowledged) and the manager's actions on counters, queues and the hall notice.
 // The snapshot is the truth: a hall event only tells the page that its figures may have changed,
 // and it asks for a fresh snapshot, at most once a second.
-import { feedMark } from "./hall_model.js";
+import { changedLayout, feedMark, layoutKey, refill } from "./hall_model.js";
 import {
   $, api, clock, confirmThen, counterNames, data, duration, element, HALL, hallPath, hhmm, message, now,
   queueNames, refusal, runDialog, secondsSince, stamp,
@@ -17,7 +17,7 @@ const STATUS = { closed: "未开放", idle: "空闲", calling: "叫号中", serv
 const SEVERITY = { critical: "紧急", warning: "提醒" };
 
 const state = { targets: {}, snap: null, at: 0, alerts: [], due: { soon: [], overdue: [] }, lastResync: 0,
-  resyncTimer: null };
+  resyncTimer: null, layout: layoutKey(data.hall) };
 
 // ------------------------------------------------------------------ figures
 /** Seconds gone since the snapshot: durations that run on between snapshots grow by this. */
@@ -244,7 +244,57 @@ function resync() {
   }, wait);
 }
 
+// ------------------------------------------------------------------ the hall's layout, live
+/** Labels keyed by queue code in a fieldset (the dialogs' checkboxes and targets), each kept with
+ *  what was typed or ticked in it while its queue stays; `build(q)` makes a new one's input. */
+function keyedLabels(fieldset, queues, find, build) {
+  const labels = queues.map((q) => {
+    const input = find(q.code) ?? build(q);
+    const label = input.closest("label") ?? element("label");
+    label.replaceChildren(...(input.type === "checkbox" ? [input, ` ${q.code} ${q.name}`] : [`${q.code} ${q.name} `, input]));
+    return label;
+  });
+  fieldset.replaceChildren(fieldset.querySelector("legend"), ...labels);
+}
+
+/** A new layout (hall.changed, or the queues and counters of a snapshot): the names the other tabs
+ *  use, the dialogs' queues and windows, the hall's name. The table and the cards follow the snapshot. */
+function followLayout(change) {
+  const hall = changedLayout(data.hall, change);
+  const key = layoutKey(hall);
+  if (key === state.layout) return;
+  state.layout = key;
+  data.hall = hall;
+  queueNames.clear();
+  for (const q of hall.queues) queueNames.set(q.code, q.name);
+  counterNames.clear();
+  for (const c of hall.counters) counterNames.set(c.number, c.name);
+  const queueOptions = hall.queues.map((q) => [q.code, `${q.code} ${q.name}`]);
+  const move = $("move-dialog").querySelector("form");
+  refill(move.elements.from, queueOptions);
+  refill(move.elements.to, queueOptions);
+  const picks = $("queues-dialog").querySelector("form");
+  refill(picks.elements.counter, hall.counters.map((c) => [c.number, c.name]));
+  keyedLabels(picks.querySelector("fieldset.queue-picks"), hall.queues,
+    (code) => picks.querySelector(`input[name=queue][value="${CSS.escape(code)}"]`), (q) => {
+      const box = element("input");
+      Object.assign(box, { type: "checkbox", name: "queue", value: q.code });
+      return box;
+    });
+  const settings = $("settings-dialog").querySelector("form");
+  keyedLabels(settings.querySelector("fieldset.queue-targets"), hall.queues,
+    (code) => settings.querySelector(`input[data-queue="${CSS.escape(code)}"]`), (q) => {
+      const input = element("input");
+      Object.assign(input, { type: "number", name: `target-${q.code}`, min: "1", max: "600" });
+      input.dataset.queue = q.code;
+      return input;
+    });
+  document.querySelector(".bar .hall").textContent = hall.name;
+  renderAlerts(); // the page's title names the hall
+}
+
 function onSnapshot(msg) {
+  followLayout({ name: msg.hall?.name, queues: msg.queues, counters: msg.counters });
   if (msg.at) clock.offset = Date.now() - (Date.parse(msg.at) + 500);
   state.snap = msg;
   state.at = now();
@@ -269,7 +319,10 @@ const showState = feedMark($("reconnecting"));
 const feed = new window.LiveFeed(`/ws/halls/${encodeURIComponent(HALL)}/dashboard`, {
   gapless: true,
   onSnapshot,
-  onEvent: () => resync(),
+  onEvent: (msg) => {
+    if (msg.type === "hall.changed") followLayout(msg);
+    resync();
+  },
   onMessage,
   onState: (s, reason) => {
     document.documentElement.dataset.feed = s;

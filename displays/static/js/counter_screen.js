@@ -5,16 +5,20 @@ import { flash, followHall, HallClock, HallModel, pageData, priorityBadge } from
 
 // status: [caption before the number, what stands instead of a number]
 const SHOWS = { calling: ["正在呼叫", null], serving: ["正在办理", null], idle: ["", "等候叫号"],
-  paused: ["", "暂停服务"], closed: ["", "未开放"], unknown: ["", "—"] };
+  paused: ["", "暂停服务"], closed: ["", "未开放"], retired: ["", "暂停使用"], unknown: ["", "—"] };
 
 const $ = (id) => document.getElementById(id);
 const data = pageData();
 const model = new HallModel(data.hall);
 const clock = new HallClock(model.zone);
-const queueNames = new Map(data.hall.queues.map((q) => [q.code, q.name]));
+const queueName = (code) => model.queues.get(code)?.name ?? code; // as the hall names it now (hall.changed)
 
+/** This window as the model knows it; one the hall has retired (hall.changed) keeps its last name. */
+let last = { number: data.counter, name: null, status: null, queues: [] };
 function counter() {
-  return model.counters.get(data.counter) ?? { number: data.counter, status: null, queues: [] };
+  const c = model.counters.get(data.counter);
+  if (c) last = c;
+  return c ?? { ...last, status: "retired", ticket: null, clerk: null, queues: [] };
 }
 
 function show(id, text) {
@@ -28,7 +32,8 @@ function render() {
   $("screen").dataset.status = status;
   const name = c.name || `${c.number}号窗口`;
   $("name").textContent = name.includes(String(c.number)) ? name : `${c.number}号 ${name}`;
-  $("queues").textContent = (c.queues ?? []).map((q) => queueNames.get(q) ?? q).join(" · ");
+  $("queues").textContent = (c.queues ?? []).map(queueName).join(" · ");
+  $("hall").textContent = model.hall.name;
   $("clerk").hidden = !c.clerk || status === "closed";
   $("clerk-name").textContent = c.clerk?.name ?? "";
   $("clerk-no").textContent = c.clerk?.staff_no ? `工号 ${c.clerk.staff_no}` : "";

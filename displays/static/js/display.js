@@ -7,6 +7,7 @@
 //                  ?rate=R       speaking speed (default 1)
 //                  ?token=T      a display token, if the hall gives its screens one
 import { flash, followHall, HallClock, HallModel, pageData, priorityBadge } from "./hall_model.js";
+import { hoursText } from "./opening_hours.js";
 
 const REFRESH_MS = 30000; // the queues' estimates come from snapshots: fetch one this often
 const SOON_MS = 1500; // sooner, when a queue's estimate is unknown
@@ -22,13 +23,14 @@ const params = new URLSearchParams(location.search);
 const data = pageData();
 const model = new HallModel(data.hall);
 const clock = new HallClock(model.zone);
-const only = chosenQueues(params.get("queues"));
+const wanted = chosenQueues(params.get("queues"));
+let only = null; // the wanted queues the hall has now (null: every queue), kept in step with its layout
 
 const announcer = new window.Announcer({
   repeat: Math.round(option("repeat", 2, 1, 5)), rate: option("rate", 1, 0.5, 10),
   onStart: renderSpeech, onEnd: renderSpeech,
 });
-const state = { model, only: only && [...only], audio: false, day: null, tiles: new Map(), panels: new Map() };
+const state = { model, only: null, audio: false, day: null, tiles: new Map(), panels: new Map(), layout: null };
 let refreshTimer = null;
 
 function option(name, fallback, min, max) {
@@ -37,9 +39,41 @@ function option(name, fallback, min, max) {
 }
 
 function chosenQueues(raw) {
-  const known = new Set(data.hall.queues.map((q) => q.code));
-  const codes = (raw ?? "").split(",").map((c) => c.trim().toUpperCase()).filter((c) => known.has(c));
-  return codes.length ? new Set(codes) : null;
+  return (raw ?? "").split(",").map((c) => c.trim().toUpperCase()).filter(Boolean);
+}
+
+/** The parts that depend on the hall's layout, when it changed (hall.changed, or a snapshot after
+ *  a gap): the queues ?queues= picks among those the hall has now (none of them: every queue), the
+ *  hall's name, and the tiles of retired counters and queues forgotten. */
+function followLayout() {
+  const key = model.layoutKey();
+  if (key === state.layout) return;
+  state.layout = key;
+  const known = wanted.filter((code) => model.queues.has(code));
+  only = known.length ? new Set(known) : null;
+  state.only = only && [...only];
+  $("hall").textContent = model.hall.name;
+  document.title = `${only ? `${[...only].join("、")} · ` : ""}叫号大屏 · ${model.hall.name} · OneWindow`;
+  for (const number of [...state.tiles.keys()]) if (!model.counters.has(number)) state.tiles.delete(number);
+  for (const code of [...state.panels.keys()]) if (!model.queues.has(code)) state.panels.delete(code);
+}
+
+/** The settings the screen shows (大厅设置: hall.changed, every snapshot, the page's data): its English
+ *  labels only while display_languages hold "en", and the opening hours in the bottom line. */
+function followSettings(settings) {
+  if (!settings) return;
+  if (Array.isArray(settings.display_languages)) {
+    $("screen").dataset.english = String(settings.display_languages.includes("en"));
+  }
+  if ("opening_hours" in settings) {
+    const text = hoursText(settings.opening_hours);
+    $("hours-line").hidden = text === null;
+    $("hours").textContent = text ?? "";
+    if ($("hours").dataset.shown !== (text ?? "")) {
+      $("hours").dataset.shown = text ?? "";
+      pace(); // the notice's room changed
+    }
+  }
 }
 
 const shown = (queue) => only === null || only.has(queue);
@@ -71,6 +105,7 @@ function calls() {
 }
 
 function render() {
+  followLayout();
   const list = calls();
   renderCall(list[0]);
   renderRecent(list.slice(1, 1 + RECENT_SHOWN));
@@ -210,6 +245,7 @@ function renderClock(now) {
 }
 
 function onEvent(event) {
+  if (event.type === "hall.changed") followSettings(event.settings);
   render();
   if (event.type === "ticket.called" || event.type === "ticket.recalled") called(event);
   if (model.stale.size) refreshSoon();
@@ -238,8 +274,12 @@ async function refresh() {
                                  { cache: "no-store" });
     if (!response.ok) return;
     const snapshot = await response.json();
-    if (snapshot.seq === model.seq) model.snapshot(snapshot);
-    else model.estimates(snapshot);
+    if (snapshot.seq === model.seq) {
+      model.snapshot(snapshot);
+      followSettings(snapshot.settings);
+    } else {
+      model.estimates(snapshot);
+    }
     render();
   } catch { /* the feed's own mark says when the server is away */ }
 }
@@ -264,10 +304,11 @@ async function unlockAudio() {
 
 for (const type of ["pointerdown", "keydown"]) document.addEventListener(type, unlockAudio);
 window.addEventListener("resize", pace);
-if (only) document.title = `${[...only].join("、")} · ${document.title}`;
 
-const feed = followHall(model, $("reconnecting"), { onSnapshot: render, onEvent, onTick: renderClock });
+const onSnapshot = (msg) => { followSettings(msg.settings); render(); };
+const feed = followHall(model, $("reconnecting"), { onSnapshot, onEvent, onTick: renderClock });
 window.__display = { announcer, feed, state };
+followSettings({ display_languages: data.hall.display_languages, opening_hours: data.hall.opening_hours });
 render();
 unlockAudio();
 announcer.load().catch(() => { /* fetched again with the first call */ });

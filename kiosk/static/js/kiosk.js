@@ -1,13 +1,18 @@
 // The self-service kiosk (/kiosk/{hall}): themes with their live waits, search by name or pinyin
 // initials, a priority step, the ticket on screen with its QR code. Card reads arrive on the
 // kiosk's own feed (card.read), with its printer's state (device.status) and whether the ticket
-// printed (print.result); the page returns home and forgets the visitor after idle_s.
+// printed (print.result); the page returns home and forgets the visitor after idle_s. The opening
+// hours (大厅设置) stand at the foot of the start screen; outside them the server says the kiosk
+// does not issue (GET /halls/{hall}: open_now, and when that changes), and the start screen says
+// 当前非办理时间 and when numbers start again instead of offering the themes.
 import { HallModel, pageData } from "./hall_model.js";
+import { showHours } from "./opening_hours.js";
 
 const TEXT = {
   zh: {
     htmlLang: "zh-CN", other: "English",
-    queue: { A: "社会民生类", B: "注册登记类", C: "经营许可类", D: "投资建设类", L: "查询发证", Z: "咨询", V: "代办" },
+    queue: {}, // a theme is named as the hall names it (its layout, live)
+    retired: (name) => `“${name}”已停止取号，请重新选择办理事项`,
     chooseTheme: "请选择办理事项类别",
     phone: "咨询电话",
     wait: (n, m) => (n === null ? "" : n === 0 ? "无需等候" : `等候 ${n} 人 · 约 ${m} 分钟`),
@@ -56,11 +61,19 @@ const TEXT = {
     readyNext: "结果已可领取：请点击“取号领取”，到查询发证窗口领取",
     done: "完成",
     failed: "暂时无法取号，请稍后再试或到导办台咨询",
+    closedTitle: "当前非办理时间",
+    closedNext: (day, time) => `${day === "today" ? "今天" : day === "tomorrow" ? "明天" : day} ${time} 开始取号`,
+    closedNone: "暂停自助取号，请到导办台咨询",
+    closedNote: "已预约的群众请点击“预约签到”；办件查询、服务评价照常办理",
+    dayFormat: { month: "long", day: "numeric", weekday: "short" },
   },
   en: {
     htmlLang: "en", other: "中文",
-    queue: { A: "Social affairs", B: "Registration", C: "Business licences", D: "Investment & construction",
-      L: "Results & certificates", Z: "Consultation", V: "Assisted service" },
+    // the usual themes' English, by their Chinese names; any other theme keeps the hall's name
+    queue: { "社会民生类": "Social affairs", "注册登记类": "Registration", "经营许可类": "Business licences",
+      "投资建设类": "Investment & construction", "查询发证": "Results & certificates", "咨询": "Consultation",
+      "代办": "Assisted service" },
+    retired: (name) => `“${name}” no longer issues numbers: please choose again`,
     chooseTheme: "Choose the kind of service",
     phone: "Enquiries by phone",
     wait: (n, m) => (n === null ? "" : n === 0 ? "No waiting" : `${n} waiting · about ${m} min`),
@@ -111,6 +124,12 @@ const TEXT = {
     readyNext: "Your result is ready: take a number and collect it at the certificates window (L)",
     done: "Done",
     failed: "Cannot issue a number right now; please try again or ask at the guide desk",
+    closedTitle: "Not issuing numbers now",
+    closedNext: (day, time) => `Numbers again from ${time} ${day === "today" ? "today" : day === "tomorrow"
+      ? "tomorrow" : `on ${day}`}`,
+    closedNone: "Self-service numbers are paused: please ask at the guide desk",
+    closedNote: "Booked? Tap \"Appointment check-in\". Case status and ratings work as usual.",
+    dayFormat: { weekday: "short", day: "numeric", month: "short" },
   },
 };
 
@@ -137,9 +156,27 @@ let idleTimer = null;
 // gets the ticket the first try issued instead of a second one that a counter would call in vain.
 let issueKey = null;
 const ISSUE_TRIES = [0, 500, 1500, 3000]; // ms before each try
+// The opening hours (hall.changed, the snapshot's settings) and the server's word on whether this
+// kiosk issues now ({open_now, open_until, next_open}, GET /halls/{hall}): asked again when it said
+// that changes, when the hours change, when the feed comes back, and every few minutes besides
+// (a holiday table loaded meanwhile). Open until told otherwise: the server refuses anyway.
+let hours = hall.opening_hours ?? null;
+let issuing = { open_now: true, open_until: null, next_open: null };
+let issuingTimer = null;
+let issuingAsked = 0;
+const ISSUING_RECHECK_MS = 5 * 60 * 1000;
 
 const t = () => TEXT[lang];
 const minutes = (s) => Math.max(1, Math.round((s || 0) / 60));
+// Queues with a button of their own below the themes: 咨询 (Z) and 代办 (V); L (查询发证) is taken
+// through 办件查询 (server/services/cases.py PICKUP_QUEUE). Every other queue of the hall is a theme.
+const OWN_BUTTONS = new Set(["Z", "V", "L"]);
+
+/** A queue's name as the hall gives it now (in English where the dictionary knows it). */
+function queueName(code) {
+  const name = model.queues.get(code)?.name ?? code;
+  return Object.hasOwn(t().queue, name) ? t().queue[name] : name;
+}
 
 // ------------------------------------------------------------------ screens
 function show(screen) {
@@ -148,6 +185,8 @@ function show(screen) {
   }
   $("kiosk").dataset.screen = screen;
   $("error").hidden = true;
+  $("error").classList.remove("closed-refusal");
+  $("retired").hidden = true;
 }
 
 function render() {
@@ -156,13 +195,14 @@ function render() {
   $("lang").textContent = text.other;
   $("lang").lang = lang === "zh" ? "en" : "zh-CN";
   for (const el of document.querySelectorAll("[data-t]")) el.textContent = text[el.dataset.t];
-  for (const el of document.querySelectorAll("[data-queue-name]")) el.textContent = text.queue[el.dataset.queueName];
+  for (const el of document.querySelectorAll("[data-queue-name]")) el.textContent = queueName(el.dataset.queueName);
   $("search").placeholder = lang === "zh" ? "例如：营业执照 / yyzz" : "e.g. 营业执照 / yyzz";
   renderWaits();
+  renderHours();
   $("greeting").hidden = !visitor;
   if (visitor) $("greeting").textContent = text.greeting(visitor.masked_name);
   if (choice) {
-    $("chosen").textContent = `${choice.queue} · ${text.queue[choice.queue] ?? choice.queue}`
+    $("chosen").textContent = `${choice.queue} · ${queueName(choice.queue)}`
       + (choice.item ? ` · ${choice.item.name}` : "");
   }
   for (const el of document.querySelectorAll(".group")) el.setAttribute("aria-checked", String(el.dataset.priority === priority));
@@ -171,6 +211,64 @@ function render() {
   renderEntries();
   renderRating();
   renderResults();
+}
+
+function renderHours() {
+  const closed = !issuing.open_now;
+  $("kiosk").dataset.issuing = closed ? "closed" : "open"; // the stylesheet puts the themes away
+  $("closed").hidden = !closed;
+  // 办理时间：工作日 09:00–12:00、13:30–17:00，周末及节假日休息；每段结束前 30 分钟停止取号, said once:
+  // at the foot of the start screen, or in the notice while closed
+  showHours(closed ? $("closed-hours") : $("hall-hours"), hours, lang);
+  if (closed) $("hall-hours").hidden = true;
+  if (closed) renderNextOpen();
+}
+
+/** 今天 13:30 开始取号, 明天 09:00 …, 12月1日周一 09:00 …, in the hall's time. */
+function renderNextOpen() {
+  const text = t(), next = issuing.next_open;
+  let said = text.closedNone;
+  if (next) {
+    const at = Date.parse(next), now = model.now();
+    const day = model.day(at) === model.day(now) ? "today" : model.day(at) === model.day(now + 24 * 3600 * 1000)
+      ? "tomorrow" : new Intl.DateTimeFormat(text.htmlLang, { timeZone: model.zone, ...text.dayFormat }).format(at);
+    said = text.closedNext(day, clock.format(at));
+  }
+  if ($("closed-next").textContent !== said) $("closed-next").textContent = said;
+}
+
+async function checkIssuing() {
+  clearTimeout(issuingTimer);
+  const asked = ++issuingAsked; // an earlier question answered late is not the last word
+  let wait = ISSUING_RECHECK_MS;
+  try {
+    const response = await fetch(`/api/v1/halls/${encodeURIComponent(hall.code)}`, { cache: "no-store" });
+    if (asked !== issuingAsked) return;
+    if (response.ok) {
+      const info = await response.json();
+      if (asked !== issuingAsked) return;
+      if ("opening_hours" in info) hours = info.opening_hours;
+      issuing = { open_now: info.open_now !== false, open_until: info.open_until ?? null,
+        next_open: info.next_open ?? null };
+      const change = Date.parse(issuing.open_until ?? issuing.next_open ?? "");
+      if (Number.isFinite(change)) wait = Math.min(wait, Math.max(1000, change - model.now() + 1000));
+      renderHours();
+    } else {
+      wait = 10000; // the server could not say: ask again soon, meanwhile as it last said
+    }
+  } catch {
+    wait = 10000; // the server is away: the feed's state says so; ask again soon
+  }
+  if (asked === issuingAsked) issuingTimer = setTimeout(checkIssuing, wait);
+}
+
+/** New settings (hall.changed, a snapshot): the hours' line at once, the server asked if they changed. */
+function followHours(settings) {
+  if (!settings || !("opening_hours" in settings)) return;
+  const changed = JSON.stringify(settings.opening_hours) !== JSON.stringify(hours);
+  hours = settings.opening_hours;
+  renderHours();
+  if (changed) checkIssuing();
 }
 
 function renderWaits() {
@@ -185,7 +283,7 @@ function renderTicket() {
   $("ticket-title").textContent = notice ? zh(notice) : held ? text.held : text.issued;
   $("ticket").classList.toggle("held", held);
   $("slip-number").textContent = ticket.number;
-  $("slip-queue").textContent = `${ticket.queue} · ${text.queue[ticket.queue] ?? ""}`;
+  $("slip-queue").textContent = `${ticket.queue} · ${queueName(ticket.queue)}`;
   $("slip-ahead").textContent = text.ahead(ticket.ahead ?? 0);
   $("slip-eta").textContent = text.eta(minutes(ticket.eta_s));
   $("slip-time").textContent = text.time(clock.format(new Date(ticket.issued_at)));
@@ -204,14 +302,80 @@ function renderPrinter() {
 
 function covers() {
   for (const el of document.querySelectorAll("[data-covers]")) {
-    el.textContent = data.items.filter((i) => i.queue === el.dataset.covers).slice(0, 3).map((i) => i.name).join("、") + "…";
+    const names = data.items.filter((i) => i.queue === el.dataset.covers).slice(0, 3).map((i) => i.name);
+    el.textContent = names.length ? `${names.join("、")}…` : "";
   }
+}
+
+// ------------------------------------------------------------------ the layout, live
+const themeButtons = new Map(); // code → its button, kept from one drawing to the next
+let drawnLayout = null; // the model's layoutKey() when the themes were last drawn
+
+function themeButton(code) {
+  const button = document.createElement("button");
+  button.type = "button";
+  button.className = "theme";
+  button.dataset.queue = code;
+  const part = (className, name) => {
+    const span = document.createElement("span");
+    span.className = className;
+    if (name) span.setAttribute(name, code);
+    return span;
+  };
+  const mark = part("theme-code");
+  mark.textContent = code;
+  button.append(mark, part("theme-name", "data-queue-name"), part("theme-covers", "data-covers"),
+                part("theme-wait", "data-wait"));
+  button.addEventListener("click", () => choose(code));
+  return button;
+}
+
+function drawThemes() {
+  const codes = [...model.queues.keys()].filter((code) => !OWN_BUTTONS.has(code));
+  for (const code of [...themeButtons.keys()]) if (!codes.includes(code)) themeButtons.delete(code);
+  $("themes").replaceChildren(...codes.map((code) => {
+    if (!themeButtons.has(code)) themeButtons.set(code, themeButton(code));
+    return themeButtons.get(code);
+  }));
+  $("themes").dataset.many = String(codes.length > 4); // the stylesheet packs more than four tighter
+  for (const el of document.querySelectorAll(".service[data-queue]")) el.hidden = !model.queues.has(el.dataset.queue);
+  covers();
+}
+
+/** Redraws what depends on the hall's layout when it changed (a hall.changed event, or a snapshot
+ *  after a gap): the themes, the service buttons, the number keys, the hall's name. A visitor who
+ *  was choosing a group for a queue that has just been retired goes back to the start, told why. */
+function followLayout() {
+  const key = model.layoutKey();
+  if (key === drawnLayout) return;
+  drawnLayout = key;
+  $("hall-name").textContent = model.hall.name;
+  document.title = `自助取号 · ${model.hall.name} · OneWindow`;
+  drawThemes();
+  $("number-keys").replaceChildren();
+  keypad("number-keys", numberKeys());
+  if (choice && !model.queues.has(choice.queue) && $("kiosk").dataset.screen === "priority") {
+    const name = choice.name;
+    home();
+    $("retired").textContent = t().retired(name);
+    $("retired").hidden = false;
+    touched();
+    return;
+  }
+  render();
+}
+
+function showPhone(phone) {
+  $("phone-number").textContent = phone ?? "";
+  $("hall-phone").hidden = !phone;
 }
 
 function matches(query) {
   const q = query.trim().toLowerCase();
   if (!q) return [];
-  return data.items.filter((i) => i.name.includes(q) || i.pinyin.includes(q)).slice(0, 8);
+  return data.items.filter((i) => model.queues.has(i.queue)
+    && (i.name.includes(q) || (i.pinyin ?? "").toLowerCase().includes(q)))
+    .slice(0, 8);
 }
 
 function renderResults() {
@@ -236,7 +400,7 @@ function renderResults() {
     name.className = "result-name";
     name.textContent = item.name;
     queue.className = "result-queue";
-    queue.textContent = `${item.queue} · ${t().queue[item.queue] ?? ""}`;
+    queue.textContent = `${item.queue} · ${queueName(item.queue)}`;
     button.append(name, queue);
     button.addEventListener("click", () => choose(item.queue, item));
     li.append(button);
@@ -246,7 +410,7 @@ function renderResults() {
 
 // ------------------------------------------------------------------ the visit
 function choose(queue, item = null) {
-  choice = { queue, item };
+  choice = { queue, item, name: queueName(queue) };
   issueKey = null;
   priority = visitor && visitor.priority_hint !== "none" ? visitor.priority_hint : "none";
   show("priority");
@@ -295,6 +459,10 @@ async function issue() {
       present(answer.ticket, true, "none");
       return;
     }
+    if (status === 409 && answer.error?.code === "hall_closed") {
+      closedNow(answer.error.message);
+      return;
+    }
     if (status !== 201 && status !== 200) throw new Error(String(status));
     present(answer, false, printState(answer.print));
   } catch {
@@ -303,6 +471,16 @@ async function issue() {
   } finally {
     $("confirm").disabled = false;
   }
+}
+
+/** Refused outside the opening hours: the server's words (they name the hours) on the screen; the
+ *  start screen then says when numbers start again, and the kiosk goes back to it when idle. */
+function closedNow(message) {
+  fail(zh(message));
+  $("error").classList.add("closed-refusal");
+  issuing = { ...issuing, open_now: false };
+  checkIssuing();
+  touched();
 }
 
 function present(ticket, held, print, notice = null) {
@@ -349,6 +527,7 @@ function home() {
 function touched() {
   clearTimeout(idleTimer);
   idleTimer = setTimeout(() => {
+    $("retired").hidden = true; // the next visitor needs no word about the last one's theme
     const atRest = $("kiosk").dataset.screen === "home" && !visitor && !$("search").value;
     if (!atRest) home();
   }, IDLE_MS);
@@ -369,7 +548,9 @@ function cardRead(msg) {
 // ------------------------------------------------------------------ 预约签到 and 办件查询
 const CODE_KEYS = "34679ACDEFGHJKMNPQRTUVWXY"; // the booking codes' alphabet: nothing easily misread
 const CASE_KEYS = "1234567890JAX";
-const NUMBER_KEYS = [..."1234567890", ...new Set((hall.queues ?? []).map((q) => q.code).filter((c) => /^[A-Z]+$/.test(c)))];
+/** The keys for a ticket number: the digits and the letters of the hall's queues, as they are now. */
+const numberKeys = () => [..."1234567890",
+  ...new Set([...model.queues.keys()].filter((c) => /^[A-Z]+$/.test(c)))];
 const LIMITS = { code: 6, receipt: 20, check: 4, number: 7 };
 const UNHAPPY = 2; // 不满意 and below may give reasons
 let entry = { code: "", receipt: "", check: "", number: "" };
@@ -439,7 +620,7 @@ function renderEntries() {
   $("case-pickup").hidden = !(found && found.status === "ready");
   if (found) {
     $("case-status").textContent = found.status_label ?? found.status;
-    $("case-item").textContent = `${found.receipt_no} · ${found.item?.name ?? ""} · ${found.item?.department ?? ""}`;
+    $("case-item").textContent = `${found.receipt_no} · ${found.item?.name ?? ""} · ${found.item?.department_name ?? found.item?.department ?? ""}`;
     $("case-due").textContent = found.due_at ? t().due(found.due_at, found.due_provisional) : "";
     $("case-next").textContent = found.status === "ready" ? t().readyNext : "";
   }
@@ -591,21 +772,24 @@ async function refreshEstimates() {
     const response = await fetch(`/api/v1/halls/${encodeURIComponent(hall.code)}/snapshot`);
     if (response.ok) {
       const snap = await response.json();
-      if (model.seq === null || snap.seq === model.seq) model.snapshot(snap);
-      else model.estimates(snap);
+      if (model.seq === null || snap.seq === model.seq) {
+        model.snapshot(snap);
+        followLayout();
+      } else {
+        model.estimates(snap);
+      }
       renderWaits();
     }
   } catch { /* the feed's state says so */ }
 }
 
 function start() {
-  covers();
-  for (const el of document.querySelectorAll("[data-queue]")) {
-    if (el.tagName === "BUTTON") el.addEventListener("click", () => choose(el.dataset.queue));
+  for (const el of document.querySelectorAll(".service[data-queue]")) {
+    el.addEventListener("click", () => choose(el.dataset.queue));
   }
   keypad("code-keys", CODE_KEYS);
   keypad("case-keys", CASE_KEYS);
-  keypad("number-keys", NUMBER_KEYS);
+  followLayout(); // the themes and number keys of the layout the page came with
   $("rate").addEventListener("click", openRating);
   $("rate-go").addEventListener("click", sendRating);
   $("rate-back").addEventListener("click", home);
@@ -648,14 +832,22 @@ function start() {
   url.searchParams.set("token", data.token);
   const feed = new window.LiveFeed(url.href, {
     gapless: true,
-    onSnapshot: (msg) => { model.snapshot(msg); renderWaits(); },
+    onSnapshot: (msg) => {
+      model.snapshot(msg);
+      followLayout();
+      renderWaits();
+      if (msg.settings) followHours(msg.settings);
+      checkIssuing(); // connected again: the time may have passed a change meanwhile
+    },
     onEvent: (msg) => {
       model.apply(msg);
-      renderWaits();
-      if (msg.type === "hall.phone") { // the manager changed the hall's consultation line
-        $("phone-number").textContent = msg.phone ?? "";
-        $("hall-phone").hidden = !msg.phone;
+      if (msg.type === "hall.changed") {
+        followLayout();
+        if (msg.settings && "phone" in msg.settings) showPhone(msg.settings.phone);
+        followHours(msg.settings);
       }
+      renderWaits();
+      if (msg.type === "hall.phone") showPhone(msg.phone); // the manager changed the hall's consultation line
     },
     onMessage: (msg) => {
       if (msg.type === "card.read") cardRead(msg);
@@ -666,7 +858,10 @@ function start() {
   });
   feed.start();
   setInterval(refreshEstimates, SNAPSHOT_EVERY_MS);
-  const tick = () => { $("clock").textContent = clock.format(new Date(model.now())); };
+  const tick = () => {
+    $("clock").textContent = clock.format(new Date(model.now()));
+    if (!issuing.open_now) renderNextOpen(); // 明天 turns 今天 at midnight
+  };
   tick();
   setInterval(tick, 1000);
   home();

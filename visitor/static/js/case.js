@@ -27,7 +27,7 @@ function render() {
   $("case").dataset.status = c.status;
   $("receipt-no").textContent = c.receipt_no;
   $("item").textContent = c.item.name;
-  $("department").textContent = c.item.department;
+  $("department").textContent = c.item.department_name ?? c.item.department;
   $("status").textContent = c.status_label;
   let explain = data.explanations[c.status] ?? "";
   if (c.status === "mailed" && c.tracking_no) explain = `办理结果已邮寄，快递单号 ${c.tracking_no}，请留意查收。`;

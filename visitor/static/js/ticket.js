@@ -1,5 +1,8 @@
 // The visitor's own ticket (/t/{status_token}): the state the server embedded, then live updates
-// over /ws/tickets/{status_token}. Every visible string is in TEXT below, Chinese first.
+// over /ws/tickets/{status_token}. Every visible string is in TEXT below, Chinese first. The hall's
+// opening hours stand under the ticket (GET /halls/{hall}, once: a visitor's visit is short).
+import { showHours } from "./opening_hours.js";
+
 const TEXT = {
   zh: {
     htmlLang: "zh-CN",
@@ -85,7 +88,8 @@ const FINAL = ["done", "no_show", "cancelled"];
 const $ = (id) => document.getElementById(id);
 const data = JSON.parse($("ticket-data").textContent);
 const state = { ticket: data.ticket, counter: data.counter, hall: data.hall, queues: data.queues,
-  lang: readLang(), alerted: callKey(data.ticket), feed: "connecting", troubled: false, refusal: "" };
+  lang: readLang(), alerted: callKey(data.ticket), feed: "connecting", troubled: false, refusal: "",
+  hours: null };
 // 好差评: asked once the service is done, until rated (here, at the tablet, the keypad or the kiosk).
 const rating = { ...(data.rating ?? { rated: true, levels: [], reasons: [], unhappy: 2 }),
   level: null, chosen: new Set(), outcome: null, sending: false };
@@ -151,6 +155,7 @@ function render() {
   $("cancel").hidden = !waiting;
   $("sound").hidden = FINAL.includes(t.status);
   $("hint").hidden = FINAL.includes(t.status);
+  showHours($("hours"), state.hours, state.lang, { stop: false });
   if (!$("overlay").hidden) renderOverlay();
   renderRating();
   renderFeed();
@@ -343,8 +348,19 @@ document.addEventListener("keydown", (event) => {
   if (event.key === "Escape") $("overlay").hidden = true;
 });
 
+/** The hall's opening hours, for the line under the ticket; none shown if the hall has none or is away. */
+async function loadHours() {
+  try {
+    const response = await fetch(`/api/v1/halls/${encodeURIComponent(state.hall.code)}`);
+    if (!response.ok) return;
+    state.hours = (await response.json()).opening_hours ?? null;
+    render();
+  } catch { /* the line stays away */ }
+}
+
 buildRating();
 applyLang();
+loadHours();
 new window.LiveFeed(`/ws/tickets/${encodeURIComponent(data.ticket.status_token)}`, {
   onSnapshot: onMessage, onEvent: onMessage, onState, gapless: false,
 }).start();
