@@ -9,8 +9,8 @@ from starlette.routing import Route
 
 from server.context import ctx
 from server.domain.views import hall_info
-from server.services import layout
-from server.web import not_found, public_hall, render, signed_in, to_login
+from server.services import district, layout
+from server.web import render, signed_in, staff_and_hall, to_login
 
 TABS = (("layout", "队列与窗口"), ("departments", "部门"), ("catalog", "事项目录"), ("staff", "人员"),
         ("devices", "设备"), ("settings", "大厅设置"))
@@ -33,12 +33,10 @@ async def halls_page(request: Request) -> Response:
 async def hall_page(request: Request) -> Response:
     """One hall's set-up: its admin anywhere, its own managers."""
     context = ctx(request)
-    principal = await signed_in(request)
-    if principal is None:
-        return to_login(request)
-    hall = await public_hall(request)
-    if hall is None:
-        return not_found("没有找到这个大厅", "Hall not found")
+    found = await staff_and_hall(request)
+    if isinstance(found, Response):
+        return found
+    principal, hall = found
     user = {"username": principal.name, "role": principal.role, "name": principal.display_name}
     if not principal.manages(hall.config.code):
         return render("admin_forbidden.html", status=403, user={"name": principal.display_name or principal.name})
@@ -48,8 +46,6 @@ async def hall_page(request: Request) -> Response:
 
 async def district_page(request: Request) -> Response:
     """全区概览: each hall one manages (an admin: every hall), live (admin/static/js/district.js)."""
-    from server.services import district  # here, so that this page's edit stays one place in this file
-
     principal = await signed_in(request)
     if principal is None:
         return to_login(request)

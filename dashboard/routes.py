@@ -8,18 +8,16 @@ from starlette.routing import Route
 
 from server.context import ctx
 from server.domain.views import hall_info
-from server.web import not_found, public_hall, render, signed_in, to_login
+from server.web import render, staff_and_hall
 
 
 async def dashboard_page(request: Request) -> Response:
     """The manager's dashboard (督查看板): managers and admins only, live over the dashboard feed."""
     context = ctx(request)
-    principal = await signed_in(request)
-    if principal is None:
-        return to_login(request)
-    hall = await public_hall(request)
-    if hall is None:
-        return not_found("没有找到这个大厅", "Hall not found")
+    found = await staff_and_hall(request)
+    if isinstance(found, Response):
+        return found
+    principal, hall = found
     if not principal.manages(hall.config.code):
         return render("dashboard.html", status=403, forbidden=True, hall=hall.config,
                       user={"name": principal.display_name or principal.name})

@@ -14,20 +14,26 @@ from starlette.middleware import Middleware
 from starlette.routing import Mount
 
 from admin import routes as admin_pages
+from backoffice import routes as backoffice_pages
 from counters import routes as counter_pages
 from dashboard import routes as dashboard_pages
 from displays import routes as display_pages
 from kiosk import routes as kiosk_pages
+from prereview import routes as prereview_pages
 from server import web
 from server.api import (
     accounts,
     alerts,
+    applications,
     appointments,
     audit,
+    backoffice,
     calendar,
+    case_register,
     cases,
     catalog,
     counters,
+    department_notices,
     devices,
     district,
     followups,
@@ -50,9 +56,11 @@ from server.domain.clock import Clock, SystemClock
 from server.engine import HallEngine
 from server.hub import Hub
 from server.hub import routes as live
+from server.jobs.department_notify import DepartmentNotifier
 from server.jobs.triggers import HallNotifier
 from server.limits import RequestLimits
 from server.services import audit as audit_service
+from server.services import backoffice as backoffice_service
 from server.services import credentials, days, retention
 from server.services import devices as devices_service
 from server.services import followups as followups_service
@@ -80,6 +88,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
         gc.freeze()
         context = AppContext(settings, db, bus, engine, clock, hub)
         context.rating_hooks.append(followups_service.open_for_rating)  # an unhappy rating opens 整改
+        context.case_hooks.append(backoffice_service.tell_departments)  # the departments' workbenches, live
         roller = asyncio.create_task(days.close_days(context), name="day-close")
         purger = asyncio.create_task(retention.purge_daily(context), name="pii-purge")  # PIPL retention
         # what the other processes ended (sign-outs, revoked tokens, disabled users) stops here at once
@@ -88,6 +97,8 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
         last_seen = asyncio.create_task(devices_service.record_seen(context), name="device-last-seen")
         notifier = HallNotifier(context)  # the visitors' messages (server/jobs/triggers.py)
         notifier.start()
+        departments = DepartmentNotifier(context)  # the departments' messages (server/jobs/department_notify.py)
+        departments.start()
         try:
             yield {"ctx": context}
         finally:
@@ -95,6 +106,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
             last_seen.cancel()
             await devices_service.write_seen(context)
             await notifier.close()
+            await departments.close()
             roller.cancel()
             purger.cancel()
             revocations.cancel()
@@ -106,11 +118,14 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
     routes = [*system.ROUTES, *accounts.ROUTES,
               *halls.ROUTES, *layout.ROUTES, *catalog.ROUTES, *kiosks.ROUTES, *counters.ROUTES, *ratings.ROUTES,
               *devices.ROUTES, *district.ROUTES,
-              *calendar.ROUTES, *appointments.ROUTES, *cases.ROUTES, *notifications.ROUTES,
+              *calendar.ROUTES, *appointments.ROUTES, *applications.ROUTES, *case_register.ROUTES,
+              *cases.ROUTES, *notifications.ROUTES,
+              *department_notices.ROUTES,
               *alerts.ROUTES, *hall_settings.ROUTES, *manage.ROUTES, *reports.ROUTES, *followups.ROUTES,
-              *audit.ROUTES, *live.ROUTES,
+              *audit.ROUTES, *backoffice.ROUTES, *live.ROUTES,
               *web.ROUTES, *kiosk_pages.ROUTES, *counter_pages.ROUTES, *display_pages.ROUTES,
-              *dashboard_pages.ROUTES, *visitor_pages.ROUTES, *admin_pages.ROUTES,
+              *dashboard_pages.ROUTES, *visitor_pages.ROUTES, *admin_pages.ROUTES, *backoffice_pages.ROUTES,
+              *prereview_pages.ROUTES,
               Mount("/static", web.static_files(), name="static")]
     # outermost: a body over its limit or a NUL in the address is refused before anything reads it
     middleware = [Middleware(RequestLimits, max_body=settings.limits.max_body_bytes, routes=route_limits(routes)),

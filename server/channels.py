@@ -6,7 +6,11 @@ Who publishes and who listens:
 - ``kiosk:{hall}:{name}``: card reads and device states for one kiosk page, from its agent.
 - ``agent:{hall}:{name}``: print jobs for one agent's ticket printer.
 - ``counter-print:{hall}:{counter}``: a counter's documents, to the agent whose bus serves it.
+- ``counter-card:{hall}:{counter}``: an ID card read at a counter, as that person's cases in the hall
+  (server/services/case_register.py), to the clerk's page on the counter's feed.
 - ``case:{status_token}``: one case's changes, to its visitor's page.
+- ``department:{hall}:{code}``: which of a department's cases changed (receipt numbers only), to its
+  workbenches' feeds (server/services/backoffice.py, server/hub/departments.py).
 - ``auth``: ended tokens (by hash) and users whose tokens ended or changed, from the process that
   ended them to every process's cache of token holders (server/services/credentials.py).
 """
@@ -35,8 +39,17 @@ def counter_print_channel(hall: str, counter: int) -> str:
     return f"counter-print:{hall}:{counter}"
 
 
+def counter_card_channel(hall: str, counter: int) -> str:
+    """The cases of the person whose card was just read at a counter, for its clerk's page."""
+    return f"counter-card:{hall}:{counter}"
+
+
 def case_channel(status_token: str) -> str:
     return f"case:{status_token}"
+
+
+def department_channel(hall: str, department: str) -> str:
+    return f"department:{hall}:{department}"
 
 
 AUTH_CHANNEL = "auth"

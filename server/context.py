@@ -20,6 +20,7 @@ from starlette.requests import HTTPConnection
 
 from server.auth import BackoffLimiter, Principal, RateLimiter
 from server.bus import Bus
+from server.domain.applications import SUBMISSION_WINDOW_S, SUBMISSIONS_PER_WINDOW
 from server.domain.clock import Clock
 from server.domain.errors import BadCredentials, CsrfRejected, Forbidden, NotAuthenticated
 from server.engine import HallEngine
@@ -92,6 +93,9 @@ class AppContext:
         default_factory=lambda: BackoffLimiter(free=5, base=1.0, cap=300.0, forget=900.0))
     kiosk_limiter: RateLimiter = field(init=False)  # tickets per kiosk per minute (a stuck screen)
     booking_limiter: RateLimiter = field(default_factory=lambda: RateLimiter(10, 600))  # bookings per address
+    # online pre-review submissions per address (server/services/applications.py), 5 in 10 minutes
+    application_limiter: RateLimiter = field(
+        default_factory=lambda: RateLimiter(SUBMISSIONS_PER_WINDOW, SUBMISSION_WINDOW_S))
     # Wrong checks per (receipt, address) and wrong cancel proofs per (booking code, address),
     # never per address alone: a shared kiosk's typos must not lock the next visitor out.
     lookup_limiter: BackoffLimiter = field(default_factory=BackoffLimiter)

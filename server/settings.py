@@ -12,6 +12,7 @@ from pathlib import Path
 from starlette.config import Config
 
 DEFAULT_DATABASE_URL = "sqlite:///var/onewindow.db"
+DEFAULT_UPLOAD_DIR = "var/uploads"
 MIN_SECRET_LENGTH = 32  # about 190 bits of a urlsafe secret: out of reach of guessing the session signature
 
 
@@ -53,6 +54,9 @@ class Settings:
     # a booking's day (server/services/retention.py); rows and figures stay.
     pii_retention_days: int = 180
     booking_retention_days: int = 30
+    # online pre-review's uploaded materials (server/services/applications.py): a folder per hall, never
+    # under static/; ONEWINDOW_UPLOAD_DIR
+    upload_dir: str = DEFAULT_UPLOAD_DIR
     limits: Limits = Limits()
 
     @property
@@ -131,7 +135,9 @@ def load_settings(environ: os._Environ[str] | dict[str, str] | None = None) -> S
         raise SettingsError("ONEWINDOW_DB_POOL must be 1 to 500 connections")
     return Settings(database_url, redis_url, secret, demo, sync, config("ONEWINDOW_LOG_LEVEL", default="info"),
                     ping, backlog, webhook_url, webhook_secret, ahead, clock_at, kiosk_limit, db_pool,
-                    _session_hours(config), **_retention(config), limits=load_limits(environ))
+                    _session_hours(config), **_retention(config),
+                    upload_dir=config("ONEWINDOW_UPLOAD_DIR", default=DEFAULT_UPLOAD_DIR) or DEFAULT_UPLOAD_DIR,
+                    limits=load_limits(environ))
 
 
 def _session_hours(config: Config) -> float:

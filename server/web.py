@@ -24,8 +24,9 @@ from server.domain.errors import UnknownHall
 from server.domain.hall import Hall
 from server.domain.model import Counter
 from server.params import MAX_COUNTER, whole_number
+from server.services.layout import public_halls
 
-FRONTS = ("kiosk", "counters", "displays", "dashboard", "visitor", "admin")
+FRONTS = ("kiosk", "counters", "displays", "dashboard", "visitor", "admin", "backoffice", "prereview")
 HERE = Path(__file__).resolve().parent
 # The assets several fronts share (live.js, hall_model.js, base.css, the sounds, …). In the source
 # tree server/static is a link to the top-level static/; the wheel carries the files themselves
@@ -123,6 +124,18 @@ async def signed_in(request: Request) -> Principal | None:
     return None if principal is None or principal.must_change_password else principal
 
 
+async def staff_and_hall(request: Request) -> tuple[Principal, Hall] | Response:
+    """A staff page's first checks: who is signed in on this browser and the hall named by
+    ``{hall}``; else the answer to send instead (the login page, which comes back here, or 404)."""
+    principal = await signed_in(request)
+    if principal is None:
+        return to_login(request)
+    hall = await public_hall(request)
+    if hall is None:
+        return not_found("没有找到这个大厅", "Hall not found")
+    return principal, hall
+
+
 def to_login(request: Request) -> Response:
     """Off to the login page, which comes back here once signed in."""
     return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
@@ -150,7 +163,8 @@ async def login_page(request: Request) -> Response:
 
 
 async def index(request: Request) -> Response:
-    return render("index.html")
+    """Each hall's pages, for whoever sets up the PCs of a hall; the administration's."""
+    return render("index.html", halls=await public_halls(ctx(request)))
 
 
 ROUTES = [

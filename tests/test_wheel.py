@@ -33,7 +33,8 @@ from tests.conftest import unavailable
 from tests.servers import free_port, stop_process
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("server", "kiosk", "counters", "displays", "dashboard", "visitor", "admin", "devices")
+PACKAGES = ("server", "kiosk", "counters", "displays", "dashboard", "visitor", "admin", "backoffice", "prereview",
+            "devices")
 NOT_SOURCES = shutil.ignore_patterns(".git", ".venv", "var", "build", "dist", "*.egg-info", "__pycache__",
                                      ".*_cache", ".hypothesis", "test-artifacts")
 PAGE_ASSETS = {"script": "src", "link": "href", "audio": "src", "img": "src", "source": "src"}
@@ -156,9 +157,10 @@ def test_a_plain_install_serves_every_page_with_every_asset(installed: tuple[Pat
             assert issued.status_code == 201, issued.text
             public = [f"/kiosk/jinan?token={kiosk_token}",  # sets the kiosk's (and the tablet's) cookie, then the page
                       "/display/jinan", "/display/jinan/counter/1", f"/counter/jinan/1/rate?token={tablet}",
-                      "/book/jinan", f"/t/{issued.json()['status_token']}", "/login"]
+                      "/book/jinan", "/apply/jinan", f"/t/{issued.json()['status_token']}", "/login"]
             loaded = {path.split("?")[0]: _page_and_assets(browser, path) for path in public}
-            for username, pages in (("clerk01", ["/counter/jinan/1"]), ("manager", ["/dashboard/jinan"])):
+            for username, pages in (("clerk01", ["/counter/jinan/1"]),
+                                    ("manager", ["/dashboard/jinan", "/prereview/jinan"])):
                 browser.cookies.clear()
                 signed = browser.post("/api/v1/auth/login",
                                       json={"username": username, "password": DEMO_PASSWORD})
@@ -169,7 +171,8 @@ def test_a_plain_install_serves_every_page_with_every_asset(installed: tuple[Pat
     musts = [("/kiosk/jinan", "/static/js/kiosk.js"), ("/kiosk/jinan", "/static/js/hall_model.js"),
              ("/display/jinan", "/static/js/announcer.js"), ("/display/jinan", "/static/sounds/0.wav"),
              ("/counter/jinan/1", "/static/css/counter.css"), ("/counter/jinan/1", "/static/css/base.css"),
-             ("/dashboard/jinan", "/static/js/dashboard_tabs.js"), ("/book/jinan", "/static/css/book.css")]
+             ("/dashboard/jinan", "/static/js/dashboard_tabs.js"), ("/book/jinan", "/static/css/book.css"),
+             ("/apply/jinan", "/static/js/apply.js"), ("/prereview/jinan", "/static/js/prereview.js")]
     for path, must in musts:
         assert must in loaded[path], f"{path} should load {must}; it loads {sorted(loaded[path])}"
 

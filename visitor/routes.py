@@ -1,5 +1,6 @@
 """The visitor's pages, public (the token in the address is the secret): the ticket /t/{status_token},
-the case /c/{status_token} with its receipt and notice, their QR codes, and booking /book/{hall}."""
+the case /c/{status_token} with its receipt and notice, their QR codes, booking /book/{hall}, and
+online pre-review /apply/{hall} with its status link (apply.py)."""
 
 from __future__ import annotations
 
@@ -24,6 +25,8 @@ from server.services.tickets import locate_ticket
 from server.store import cases as case_store
 from server.store import ratings as ratings_store
 from server.web import not_found, public_hall, render
+
+from . import apply as apply_pages
 
 
 def _qr_svg(url: str) -> Response:
@@ -89,6 +92,7 @@ CASE_EXPLANATIONS = {
     "incomplete": "材料尚未齐全。请按一次性告知书补齐全部材料后，带上受理编号回到窗口继续办理。",
     "accepted": "您的申请已受理，正在等待承办部门审查，请耐心等候。",
     "in_review": "承办部门正在审查您的申请。有结果时本页会自动更新，无需刷新。",
+    "supplement": "审批部门需要您补正材料：请按下列清单一次性补齐，带到大厅窗口提交；补正期间不计入办结时限。",
     "approved": "您的申请已获批准，正在准备办理结果，可以领取时本页会提示您。",
     "rejected": "您的申请未获批准，原因请见下方办理记录，或到窗口咨询。",
     "ready": "办理结果已可领取：请携带身份证到查询发证窗口（L）取号领取。",
@@ -182,4 +186,5 @@ ROUTES = [
     Route("/c/{status_token}/receipt", case_receipt_page),
     Route("/c/{status_token}/notice", case_notice_page),
     Route("/c/{status_token}/qr.svg", case_qr),
+    *apply_pages.ROUTES,  # 网上预审: /apply/{hall}, /apply/{hall}/s/{status_token}
 ]

@@ -32,6 +32,7 @@ from server.domain.keypad import ACTIONS
 from server.domain.model import TicketStatus
 from server.domain.views import iso
 from server.services.cards import holder_from_agent, kiosk_card
+from server.services.case_register import show_at_counter
 from server.services.kiosks import publish_card
 from server.services.tickets import forget_kiosk_devices
 from server.sockets import Refused, SocketEndpoint
@@ -203,6 +204,10 @@ class AgentSession:
                 log.info("agent %s/%s: refused a card read (bad check digit or birth date)", self.hall, self.name)
                 raise CardRefused("身份证信息无效，请重新放置 (the card's data is not valid)",
                                   "invalid card data") from None
+            counter = await self._card_counter(event)
+            if counter is not None:  # the reader of a counter's PC: the clerk sees the person's cases
+                shown = await show_at_counter(context, hall, counter, holder)
+                return {"counter": counter, "cases": shown["total"]}
             await publish_card(context.bus, hall, self.name, kiosk_card(context.settings.secret_key, holder), now)
             return {"priority_hint": holder.priority_hint}
         if kind in ("card.removed", "card.tap", "print.result"):
@@ -226,6 +231,17 @@ class AgentSession:
             raise BadMessage("level must be 1..5")
         await self._may_drive(number, {"event": "rating", "level": level})
         return {"ticket": await drive.rate(context, self.hall, self.name, number, level)}
+
+    async def _card_counter(self, event: dict[str, Any]) -> int | None:
+        """Where a card was read: at the counter the event names (one this agent drives), or at the
+        counter its token is bound to (``--counter N``, a counter's own PC); else at its kiosk."""
+        number = event.get("counter")
+        if number is None:
+            return self.bound_counter
+        if not _is_number(number):
+            raise BadMessage("counter must be a counter number")
+        await self._may_drive(number, {"event": "card.read"})
+        return number
 
     async def _may_drive(self, number: int, what: dict[str, Any]) -> None:
         allowed = await drive.allowed_counters(self.context, self.hall, self.name, self.bound_counter)

@@ -16,13 +16,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
 
-from server.context import ctx, forbid, require_principal
+from server.context import ctx, require_principal
 from server.domain.cases import CaseStatus
-from server.domain.errors import InvalidInput
 from server.domain.identity import validate_id_number
-from server.services import cases
+from server.services import case_decisions, cases
 
-from .declare import Param, choice, endpoint
+from .declare import Param, endpoint
 from .errors import JSONResponse
 from .schemas import Body
 
@@ -82,6 +81,11 @@ class CaseEvent(Body):
     collector: Collector | None = Field(
         default=None, description="for collected: the person at the counter. Their ID must be the applicant's, "
                                   "or the note must say 代领 and give their name (authorised collector)")
+    missing: Annotated[list[Note], Field(max_length=30)] = Field(
+        default_factory=list, description="for supplement (补正): exactly what the applicant must bring")
+    department: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)] | None = Field(
+        default=None, description="hall staff deciding one department's part of a joint case (联审联办); "
+                                  "a department account always decides its own")
 
 
 class Check(Body):
@@ -117,13 +121,17 @@ async def create_case(request: Request, body: CreateCase) -> Response:
           body=CaseEvent, tag="cases",
           responses={200: "the case", 404: "unknown receipt", 409: "the current status forbids it"})
 async def post_event(request: Request, body: CaseEvent) -> Response:
-    """The department's user for the case's department: in_review, approved, rejected, ready, mailed.
-    A clerk or manager of the case's hall: any allowed transition; ``collected`` by a clerk only.
-    ``accepted`` from ``incomplete``: the missing materials were supplied, the time limit starts."""
+    """A department that must decide the case: ``in_review``, ``approved``, ``rejected`` (with the
+    reason in ``note``), ``supplement`` (with ``missing``) on its own part — the case follows its
+    parts (联审联办) — then ``ready`` or ``mailed``. A clerk or manager of the case's hall: any allowed
+    transition (``approved``/``rejected`` decide every open part, or ``department``'s); ``in_review``
+    from ``supplement``: the material arrived; ``collected`` by a clerk only. ``accepted`` from
+    ``incomplete``: the missing materials were supplied, the time limit starts."""
     principal = await require_principal(request)
     collector = cases.Collector(body.collector.name, body.collector.id_number) if body.collector else None
     step = cases.Progress(body.status, body.note, body.tracking_no, collector)
-    return JSONResponse(await cases.report(ctx(request), principal, request.path_params["receipt_no"], step))
+    return JSONResponse(await case_decisions.progress(ctx(request), principal, request.path_params["receipt_no"],
+                                                      step, tuple(body.missing), body.department))
 
 
 @endpoint("GET", "/cases/{receipt_no}", "A case and its timeline, by receipt and check (last 4 of ID or phone)",
@@ -168,22 +176,4 @@ async def print_case(request: Request, body: PrintCase) -> Response:
     return JSONResponse(out, status_code=202)
 
 
-@endpoint("GET", "/halls/{hall}/cases", "Cases due within one working day (due=soon) or past due (due=overdue)",
-          tag="cases", responses={200: "case objects (without timeline), earliest due first",
-                                  403: "not a manager of this hall"},
-          query={"due": choice("within one working day, or past due", "soon", "overdue", required=True)})
-async def list_due(request: Request) -> Response:
-    """Pending cases only (accepted, in_review): the time limit is about the decision."""
-    context = ctx(request)
-    code = request.path_params["hall"]
-    principal = await require_principal(request)
-    hall = await context.engine.hall(code)
-    if not principal.manages(code):
-        raise forbid("只有本大厅的管理人员可以查看", "managers only")
-    due = request.query_params.get("due", "")
-    if due not in ("soon", "overdue"):
-        raise InvalidInput("due 应为 soon 或 overdue", "due must be soon or overdue", "due")
-    return JSONResponse((await cases.cases_due(context, hall))[due])
-
-
-ROUTES: list[BaseRoute] = [create_case, post_event, get_case, get_case_by_token, pickup_ticket, print_case, list_due]
+ROUTES: list[BaseRoute] = [create_case, post_event, get_case, get_case_by_token, pickup_ticket, print_case]

@@ -13,7 +13,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute
 
 from server.context import ctx, require_principal
-from server.services import reports
+from server.services import case_register, reports
 
 from .declare import choice, day, endpoint
 from .errors import JSONResponse
@@ -25,23 +25,38 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @endpoint("GET", "/halls/{hall}/reports", "KPI report: ?period=day|week|month&date=YYYY-MM-DD&by=hall|queue|"
-          "counter|clerk|item", tag="reports",
+          "counter|clerk|item|department", tag="reports",
           query={"period": choice("day", "day", "week", "month"), "date": day("a day of the period (today)"),
-                 "by": choice("hall", "hall", "queue", "counter", "clerk", "item")})
+                 "by": choice("hall", "hall", "queue", "counter", "clerk", "item", "department")})
 async def get_report(request: Request) -> Response:
     """Rows per key of the dimension and the hall's total; rates are 0..1 or null when their
-    denominator is zero; times in seconds. Past days come from the daily roll-ups."""
+    denominator is zero; times in seconds. Past days come from the daily roll-ups. ``by=department``:
+    each department's cases of the period as they stand now (art. 22, docs/kpis.md)."""
     principal = await require_principal(request)
     q = request.query_params
     return JSONResponse(await reports.report(ctx(request), principal, request.path_params["hall"],
                                              period=q.get("period"), day=q.get("date"), by=q.get("by")))
 
 
+class CaseFilters(Body):
+    """The case register's filters (办件台账), as ``GET /halls/{hall}/cases`` takes them."""
+
+    department: str | None = Field(default=None, max_length=32)
+    status: str | None = Field(default=None, max_length=200, description="comma-separated case statuses")
+    item: str | None = Field(default=None, max_length=32)
+    q: str | None = Field(default=None, max_length=100)
+    from_: str | None = Field(default=None, alias="from", max_length=10, description="YYYY-MM-DD")
+    to: str | None = Field(default=None, max_length=10, description="YYYY-MM-DD")
+
+
 class CreateExport(Body):
+    kind: Literal["report", "cases"] = Field(default="report", description="a KPI report, or the case register "
+                                                                            "(办件台账) with its filters")
     period: Literal["day", "week", "month"] = "day"
     date: str | None = Field(default=None, pattern=r"^\d{4}-\d{2}-\d{2}$", description="YYYY-MM-DD; today if absent")
-    by: Literal["hall", "queue", "counter", "clerk", "item"] = "hall"
+    by: Literal["hall", "queue", "counter", "clerk", "item", "department"] = "hall"
     format: Literal["xlsx", "csv"] = "xlsx"
+    filters: CaseFilters | None = Field(default=None, description="kind cases: what to export")
 
 
 @endpoint("POST", "/halls/{hall}/reports/exports", "Start an export of a report (xlsx or csv)", body=CreateExport,
@@ -50,6 +65,12 @@ async def create_export(request: Request, body: CreateExport) -> Response:
     """Built by a background job (a thread, or rq with REDIS_URL); poll its progress."""
     assert isinstance(body, CreateExport)
     principal = await require_principal(request)
+    if body.kind == "cases":
+        f = body.filters or CaseFilters()
+        query = case_register.criteria(request.path_params["hall"], department=f.department, status=f.status,
+                                       item=f.item, q=f.q, first=f.from_, last=f.to, prefix="filters.")
+        queued = await case_register.create_export(ctx(request), principal, query, body.format)
+        return JSONResponse(queued, status_code=202)
     given = reports.ExportRequest(period=body.period, day=body.date, by=body.by, format=body.format)
     queued = await reports.create_export(ctx(request), principal, request.path_params["hall"], given)
     return JSONResponse(queued, status_code=202)

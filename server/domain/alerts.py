@@ -5,7 +5,7 @@ store knows (device states, cases near or past due, today's bad ratings, overdue
 returns the alerts as they stand. Acknowledgements are folded in by the caller (:func:`with_acks`).
 
 Each alert's ``id`` is stable while its cause lasts (``long_wait:jinan-20261125-A003``,
-``crowded:A``, ``long_pause:5``, ``device:kiosk-1:printer``, ``case_due:…``,
+``crowded:A``, ``long_pause:5``, ``device:kiosk-1:printer``, ``case_due:…``, ``prereview_due:7``,
 ``bad_rating:12``, ``followup_overdue:3``), so an acknowledgement sticks to it. See docs/alerts.md.
 """
 
@@ -20,7 +20,8 @@ from .hall import Hall
 from .model import CounterMode
 from .ratings import LEVELS
 
-KINDS = ("long_wait", "crowded", "long_pause", "device", "case_due", "bad_rating", "followup_overdue")
+KINDS = ("long_wait", "crowded", "long_pause", "device", "case_due", "prereview_due", "bad_rating",
+         "followup_overdue")
 DEFAULT_WAIT_TARGET_MIN = 20
 DEFAULT_CROWDED_PER_COUNTER = 10
 DEFAULT_PAUSE_MAX_MIN = 15
@@ -194,6 +195,27 @@ def cases_due(hall: Hall, due: Mapping[str, Iterable[Mapping[str, Any]]]) -> lis
     return out
 
 
+def prereviews_due(hall: Hall, due: Mapping[str, Iterable[Mapping[str, Any]]]) -> list[Alert]:
+    """``due``: online applications still waiting for their pre-review (网上预审, 2 working days), due by
+    the next working day (``soon``) or past due (``overdue``), each ``{id, item: {name}, department_name,
+    due_on}`` (server/services/applications.py ``prereviews_due``)."""
+    out = []
+    for overdue, waiting in ((True, due.get("overdue", ())), (False, due.get("soon", ()))):
+        for application in waiting:
+            name = (application.get("item") or {}).get("name") or ""
+            due_on = str(application.get("due_on") or "")[:10]
+            who = application.get("department_name") or "承办部门"
+            title = (f"网上申请 #{application['id']}（{name}）预审已超期，期限 {due_on}" if overdue
+                     else f"网上申请 #{application['id']}（{name}）预审即将到期：{due_on}")
+            action = (f"请督促{who}立即完成预审并告知申请人" if overdue
+                      else f"请提醒{who}在 {due_on} 前完成预审（网上预审页面）")
+            since = _start_of(date.fromisoformat(due_on), hall) if due_on else None
+            out.append(Alert(f"prereview_due:{application['id']}", "prereview_due",
+                             "critical" if overdue else "warning", title, action, since,
+                             subject={"application": application["id"]}))
+    return out
+
+
 def bad_ratings(hall: Hall, now: datetime, ratings: Iterable[Mapping[str, Any]]) -> list[Alert]:
     """``ratings``: {id, level, counter, ticket_id, reasons, at}; today's 不满意 and 非常不满意 only."""
     today = hall.local_day(now)
@@ -237,12 +259,14 @@ def system_problems(problems: Mapping[str, tuple[str, datetime]]) -> list[Alert]
 def compute(hall: Hall, now: datetime, settings: AlertSettings, *,
             devices: Iterable[Mapping[str, Any]] = (),
             due: Mapping[str, Iterable[Mapping[str, Any]]] | None = None,
+            prereviews: Mapping[str, Iterable[Mapping[str, Any]]] | None = None,
             ratings: Iterable[Mapping[str, Any]] = (),
             followups: Iterable[Mapping[str, Any]] = (),
             problems: Mapping[str, tuple[str, datetime]] | None = None) -> list[Alert]:
     """Every alert standing now, the critical first, then the oldest first."""
     alerts = [*long_waits(hall, now, settings), *crowding(hall, settings), *long_pauses(hall, now, settings),
-              *device_problems(hall, devices), *cases_due(hall, due or {}), *bad_ratings(hall, now, ratings),
+              *device_problems(hall, devices), *cases_due(hall, due or {}), *prereviews_due(hall, prereviews or {}),
+              *bad_ratings(hall, now, ratings),
               *followups_overdue(hall, now, followups), *system_problems(problems or {})]
     alerts.sort(key=lambda a: (SEVERITY_ORDER[a.severity], a.since.timestamp() if a.since else 0.0, a.id))
     return alerts

@@ -29,6 +29,9 @@ ACTIONS = {
     "appointment.create": "代为预约", "appointment.cancel": "取消了预约",
     "case.create": "受理了办件", "case.events": "更新了办件状态", "case.pickup-ticket": "为办件领取了取证号",
     "case.print": "打印了办件文书",
+    # online pre-review (server/api/applications.py): staff on a visitor's behalf, and the decision
+    "application.create": "代为提交了网上预审申请", "application.review": "预审了网上申请",
+    "application.withdraw": "撤回了网上预审申请", "application.delivery": "登记了网上申请的结果送达方式",
     "settings.set": "修改了大厅设置",  # the settings page's: its detail says each change, before → after
     "alert.ack": "确认了告警", "alert-settings.set": "修改了告警设置", "queue.move": "转移了等候中的号码",
     "system.clock": "调整了演示时钟", "reports.exports": "导出了报表", "followups.settings": "修改了整改期限设置",
@@ -53,7 +56,10 @@ ACTIONS = {
     "counter.set": "设置了窗口", "counter.delete": "删除了窗口",
     "hall.create": "创建了大厅", "hall.rename": "修改了大厅名称", "hall.set": "新建了大厅",
     "department.set": "设置了部门", "department.delete": "停用了部门",
+    # where a department's messages go (server/api/department_notices.py)
+    "department.webhook": "设置了部门的消息推送地址", "department.webhook.delete": "取消了部门的消息推送地址",
     "item.set": "设置了事项", "item.delete": "删除了事项", "items.import": "导入了事项目录",
+    "counter.card": "在窗口读取了身份证（查看既往办件）", "cases.by-card.pickup-ticket": "凭身份证为办件领取了取证号",
     "catalog.import": "用命令行导入了事项目录",
 }
 
@@ -61,7 +67,8 @@ ACTIONS = {
 NOUNS = {"counter": "{}号窗口", "case": "办件 {}", "queue": "{}类队列", "alert": "告警 {}", "followup": "整改单 {}",
          "calendar": "{}年日历", "appointment": "预约 {}", "kiosk": "取号机 {}", "display": "显示屏 {}",
          "agent": "设备代理 {}", "user": "账号 {}", "ticket": "号码 {}", "export": "导出任务 {}",
-         "token": "令牌 {}", "hall": "大厅 {}", "department": "部门 {}", "item": "事项 {}"}
+         "token": "令牌 {}", "hall": "大厅 {}", "department": "部门 {}", "item": "事项 {}",
+         "application": "网上申请 {}"}
 
 FIELDS = {
     "queue": "队列", "queues": "队列", "counter": "窗口", "number": "号码", "ticket_number": "号码", "level": "评价",
@@ -78,12 +85,13 @@ FIELDS = {
     "format": "格式", "from": "起始", "to": "截止", "address": "来源地址", "advance_s": "前进秒数", "report": "报表",
     "appointment_code": "预约号", "card_token": "读卡凭证",
     "cases": "办件数", "appointments": "预约数", "case_days": "办件保存天数", "booking_days": "预约保存天数",
+    "applications": "网上申请数",
     "active": "启用", "role": "角色", "hall": "大厅", "department": "部门", "days": "有效天数",
     "tokens_ended": "结束的令牌数", "must_change": "须在下次登录时修改密码",
     "username": "用户名", "display_name": "姓名", "staff_no": "工号", "old_password": "原密码",
     "new_password": "新密码",
     "via": "经由设备代理", "ticket": "号码", "to_counter": "转去窗口", "event": "事件", "key": "按键",
-    "counters": "窗口", "before": "修改前", "after": "修改后",
+    "counters": "窗口", "before": "修改前", "after": "修改后", "url": "推送地址", "secret": "签名密钥",
 }
 
 VALUES = {

@@ -23,12 +23,13 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from server.agents.endpoint import AgentEndpoint
 from server.auth import Principal
 from server.bus.base import Subscription as BusSubscription
-from server.channels import dashboard_channel, hall_channel, kiosk_channel
+from server.channels import counter_card_channel, dashboard_channel, hall_channel, kiosk_channel
 from server.context import AppContext, current_principal
 from server.domain.errors import DomainError
 from server.domain.views import public_ticket
 from server.params import BIGINT, MAX_COUNTER, whole_number
 from server.services.alerts import alerts_message, cases_due_message
+from server.services.case_register import CARD_CASES_MESSAGE
 from server.services.kiosks import KIOSK_DEVICE_MESSAGES
 from server.services.tickets import locate_ticket
 from server.sockets import BAD_PAYLOAD, UNSUPPORTED, Refused, SocketEndpoint
@@ -39,6 +40,7 @@ from server.tasks import cancel_and_wait
 from . import feeds
 from .cases import CaseFeedEndpoint
 from .client import Client, dumps, outgoing
+from .departments import DepartmentFeedEndpoint
 from .feeds import Feed
 
 log = logging.getLogger("onewindow.hub")
@@ -132,7 +134,8 @@ async def counter(conn: HTTPConnection, context: AppContext) -> Subscription:
     if not (trusted or (clerk and (principal.counter is None or holder == principal.name))):
         raise Refused(f"此凭证不能查看 {number}号窗口 (this credential may not follow this counter)")
     return Subscription(hall, feeds.COUNTER, {"counter": number, "trusted": trusted,
-                                              "clerk": principal.name if clerk else None})
+                                              "clerk": principal.name if clerk else None,
+                                              "person": principal.kind == "user"})
 
 
 async def kiosk(conn: HTTPConnection, context: AppContext) -> Subscription:
@@ -262,6 +265,31 @@ class KioskEndpoint(FeedEndpoint):
             message = {"type": "device.status", "agent": name, "devices": states}
             client.push(outgoing(dumps(message)))
 
+class CounterEndpoint(FeedEndpoint):
+    """The counter feed also carries the cases of the person whose ID card was just read on the
+    counter's reader (``card.cases``, server/services/case_register.py): to the people who see the
+    visitor there (the clerk holding it, its own clerk, the managers), never to its devices (the
+    rating tablet faces the visitor). No ``seq``: not a hall event, not replayed on resumption."""
+
+    async def follow(self, context: AppContext, sub: Subscription, client: Client, since: int | None,
+                     receive: Receive) -> None:
+        async with context.bus.subscribe(counter_card_channel(sub.hall, sub.params["counter"])) as messages:
+            forward = asyncio.create_task(self._forward(context, sub, messages, client))
+            try:
+                await super().follow(context, sub, client, since, receive)
+            finally:
+                await cancel_and_wait(forward)
+
+    @staticmethod
+    async def _forward(context: AppContext, sub: Subscription, messages: BusSubscription, client: Client) -> None:
+        async for message in messages:
+            if message.get("type") != CARD_CASES_MESSAGE or not sub.params.get("person"):
+                continue
+            counter = (await context.engine.hall(sub.hall)).counters.get(sub.params["counter"])
+            if counter is not None and feeds.sees_visitor(counter, sub.params):  # who holds it now
+                client.push(outgoing(dumps(message)))
+
+
 class DashboardEndpoint(FeedEndpoint):
     """The dashboard feed also carries:
 
@@ -363,10 +391,11 @@ async def refresh_pauses(context: AppContext, code: str) -> feeds.PauseLedger:
 ROUTES = [
     WebSocketRoute("/ws/halls/{hall}/display", FeedEndpoint(display)),
     WebSocketRoute("/ws/tickets/{status_token}", FeedEndpoint(ticket)),
-    WebSocketRoute("/ws/halls/{hall}/counters/{number}", FeedEndpoint(counter)),
+    WebSocketRoute("/ws/halls/{hall}/counters/{number}", CounterEndpoint(counter)),
     WebSocketRoute("/ws/halls/{hall}/kiosks/{name}", KioskEndpoint(kiosk)),
     WebSocketRoute("/ws/halls/{hall}/dashboard", DashboardEndpoint(dashboard)),
     WebSocketRoute("/ws/halls/{hall}/agents/{name}", AgentEndpoint()),
     WebSocketRoute("/ws/agent", AgentEndpoint()),
     WebSocketRoute("/ws/cases/{status_token}", CaseFeedEndpoint()),
+    WebSocketRoute("/ws/halls/{hall}/departments/{code}", DepartmentFeedEndpoint(_principal)),
 ]

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import date, tzinfo
 from typing import Any
+
+from server.domain.cases import PENDING, label
+from server.store.case_register import ExportLine
+
+from .departments import DEPARTMENT_COLUMNS
 
 COLUMNS: list[tuple[str, str]] = [
     ("key", "编号"), ("label", "名称"), ("tickets", "取号数"), ("served", "办结数"), ("no_shows", "过号数"),
@@ -15,18 +21,25 @@ COLUMNS: list[tuple[str, str]] = [
     ("comprehensive_rate", "综合办理率"), ("joint_rate", "联合办理率"), ("paperless_rate", "无纸化率"),
     ("standard_rate", "标准化率"),
 ]
-DIM_NAMES = {"hall": "大厅", "queue": "队列", "counter": "窗口", "clerk": "工作人员", "item": "事项"}
+DIM_NAMES = {"hall": "大厅", "queue": "队列", "counter": "窗口", "clerk": "工作人员", "item": "事项",
+             "department": "部门"}
 PERIOD_NAMES = {"day": "日报", "week": "周报", "month": "月报"}
 TOTAL = "合计"
 
 
+def columns(report: dict[str, Any]) -> list[tuple[str, str]]:
+    """A report by department has its own figures (server/reports/departments.py)."""
+    return DEPARTMENT_COLUMNS if report["by"] == "department" else COLUMNS
+
+
 def table(report: dict[str, Any]) -> list[list[Any]]:
     """Header, one line per row, the totals line; missing figures (zero denominators) are blank."""
-    lines: list[list[Any]] = [[zh for _, zh in COLUMNS]]
+    shown = columns(report)
+    lines: list[list[Any]] = [[zh for _, zh in shown]]
     for r in report["rows"]:
-        lines.append([r.get(k) for k, _ in COLUMNS])
+        lines.append([r.get(k) for k, _ in shown])
     total = dict(report["total"], key=TOTAL)
-    lines.append([total.get(k) for k, _ in COLUMNS])
+    lines.append([total.get(k) for k, _ in shown])
     return lines
 
 
@@ -76,7 +89,7 @@ def to_xlsx(report: dict[str, Any]) -> bytes:
         cell.font = Font(bold=True)
     for cell in ws[ws.max_row]:
         cell.font = Font(bold=True)
-    rate_cols = [i + 1 for i, (k, _) in enumerate(COLUMNS) if k.endswith("_rate") or k.startswith("within")]
+    rate_cols = [i + 1 for i, (k, _) in enumerate(columns(report)) if k.endswith("_rate") or k.startswith("within")]
     for r in range(3, ws.max_row + 1):
         for c in rate_cols:
             ws.cell(r, c).number_format = "0.0%"
@@ -93,3 +106,58 @@ def render(report: dict[str, Any], fmt: str) -> tuple[bytes, str, str]:
     if fmt == "csv":
         return to_csv(report), "text/csv; charset=utf-8", f"{name}.csv"
     return (to_xlsx(report), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", f"{name}.xlsx")
+
+
+# ---------------------------------------------------------------- the case register (办件台账)
+CASE_COLUMNS = ["受理编号", "受理时间", "事项编码", "事项名称", "承办部门", "申请人", "联系电话", "状态",
+                "承诺办结日期", "是否超期", "受理渠道"]
+CASE_WIDTHS = [18, 17, 10, 28, 24, 10, 14, 10, 14, 9, 9]
+CHANNEL_NAMES = {"counter": "窗口", "online": "网上"}
+
+
+def case_line(line: ExportLine, tz: tzinfo, today: date) -> list[Any]:
+    """One case as the register's spreadsheet shows it: times in the hall's zone, statuses in Chinese."""
+    due = line.due_at.isoformat() + ("（暂定）" if line.due_provisional else "") if line.due_at else ""
+    late = line.status in PENDING and line.due_at is not None and line.due_at < today
+    return [line.receipt_no, line.received_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"), line.item_code,
+            line.item_name, "、".join(line.departments), line.applicant, line.phone, label(line.status), due,
+            "超期" if late else "", CHANNEL_NAMES.get(line.channel, line.channel)]
+
+
+def render_cases(title_line: str, lines: list[list[Any]], fmt: str, name: str) -> tuple[bytes, str, str]:
+    """(content, media type, file name) of the register's export: a title line (xlsx only), the
+    header, one line per case; every text stays text (no formulas)."""
+    if fmt == "csv":
+        text = io.StringIO()
+        writer = csv.writer(text, lineterminator="\r\n")
+        writer.writerow(CASE_COLUMNS)
+        for line in lines:
+            writer.writerow([neutral(v) for v in line])
+        return ("\ufeff" + text.getvalue()).encode("utf-8"), "text/csv; charset=utf-8", f"{name}.csv"
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    wb = Workbook()
+    ws = wb.active
+    assert ws is not None
+    ws.title = "办件台账"
+    ws.append([title_line])
+    ws["A1"].font = Font(bold=True)
+    ws.append(CASE_COLUMNS)
+    for cell in ws[2]:
+        cell.font = Font(bold=True)
+    for r, line in enumerate(lines, start=3):
+        for c, value in enumerate(line, start=1):
+            cell = ws.cell(r, c, value)
+            if isinstance(value, str):  # text is text: "=…" is not a formula here either
+                cell.data_type = "s"
+                cell.quotePrefix = True
+            if value == "超期":
+                cell.font = Font(color="C00000", bold=True)
+    for c, width in enumerate(CASE_WIDTHS, start=1):
+        ws.column_dimensions[get_column_letter(c)].width = width
+    ws.freeze_panes = "B3"
+    buf = io.BytesIO()
+    wb.save(buf)
+    return buf.getvalue(), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", f"{name}.xlsx"

@@ -6,6 +6,7 @@ from collections import defaultdict
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from .departments import department_report
 from .kpis import Agg, row
 from .rollup import DIMS, DayResult, HallInfo, compute_day, ensure_days, hall_info, missing_days, read_days
 
@@ -43,6 +44,11 @@ def build_report(db: Any, hall: str, period: str, day: date, by: str, now: datet
     if info is None:
         raise UnknownHallError(hall)
     first, last = period_bounds(period, day)
+    if by == "department":  # each department's cases as they stand now (art. 22): read live
+        with db.reader.connect() as conn:
+            rows, total = department_report(conn, info, first, last, now)
+        return {"period": period, "from": first.isoformat(), "to": last.isoformat(), "by": by, "rows": rows,
+                "total": total}
     return shape(info, period, first, last, by, sum_range(db, info, first, last, by, now, progress))
 
 

@@ -22,7 +22,7 @@ from server.store.tables_cases import case_events, cases
 
 from .kpis import DECIDED, Agg, is_immediate
 
-DIMS = ("hall", "queue", "counter", "clerk", "item")
+DIMS = ("hall", "queue", "counter", "clerk", "item", "department")  # department: live, never rolled up (departments.py)
 UNKNOWN = "—"
 COMPREHENSIVE_DEPARTMENTS = ("综合窗口", "行政服务中心")
 

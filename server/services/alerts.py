@@ -1,6 +1,6 @@
 """The hall's standing alerts (docs/alerts.md): computed from the hall, its devices, cases due,
-bad ratings and overdue follow-ups by the pure rules of server/domain/alerts.py, with the managers'
-acknowledgements; and the messages the dashboard feed pushes."""
+online pre-reviews due, bad ratings and overdue follow-ups by the pure rules of server/domain/alerts.py,
+with the managers' acknowledgements; and the messages the dashboard feed pushes."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from server.domain.views import iso
 from server.store import alerts as store
 from server.store import devices as store_devices
 
+from .applications import prereviews_due
 from .cases import cases_due
 
 log = logging.getLogger("onewindow.alerts")
@@ -50,6 +51,11 @@ async def current_alerts(context: AppContext, code: str) -> tuple[Hall, list[rul
     except Exception as error:  # the cases' tables or calendar unreadable: the other alerts still stand
         log.warning("cases due unreadable for %s (%s)", code, error)
         due, complete = {}, False
+    try:
+        prereviews: dict[str, Any] = await prereviews_due(context, hall)
+    except Exception as error:  # likewise: the online applications unreadable
+        log.warning("pre-reviews due unreadable for %s (%s)", code, error)
+        prereviews, complete = {}, False
 
     def read(conn: Any) -> tuple[Any, ...]:
         return (store.get_settings(conn, code), store_devices.states(conn, code),
@@ -58,7 +64,8 @@ async def current_alerts(context: AppContext, code: str) -> tuple[Hall, list[rul
 
     settings, devices, ratings, acks, followups = await context.engine.read(read)
     alerts = rules.compute(hall, now, rules.AlertSettings.from_json(settings), devices=devices, due=due,
-                           ratings=ratings, followups=followups, problems=context.problems.get(code))
+                           prereviews=prereviews, ratings=ratings, followups=followups,
+                           problems=context.problems.get(code))
     standing = {a.id for a in alerts}
     stale = [key for key in acks if key not in standing]
     if stale and complete:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -35,6 +35,7 @@ from server.domain.model import Channel, Event
 from server.domain.views import iso, public_ticket
 from server.params import same_secret
 from server.store import cases as store
+from server.store import catalog as catalog_store
 
 from .calendar import work_calendar
 from .printing import send_to_counter_printer
@@ -76,8 +77,10 @@ def _date(value: date | None) -> str | None:
     return value.isoformat() if value else None
 
 
-def case_object(hall: Hall, row: dict[str, Any], timeline: list[dict[str, Any]] | None) -> dict[str, Any]:
-    """The case as anyone entitled to it sees it: never the ID number or the phone."""
+def case_object(hall: Hall, row: dict[str, Any], timeline: list[dict[str, Any]] | None,
+                parts: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The case as anyone entitled to it sees it: never the ID number or the phone. ``departments``:
+    every department that must decide it, the lead first; ``parts`` (when read): where each stands."""
     out: dict[str, Any] = {
         "receipt_no": row["receipt_no"], "status": row["status"], "status_label": domain.label(row["status"]),
         "item": {"code": row["item_code"], "name": row["item_name"], "department": row["department"],
@@ -88,10 +91,21 @@ def case_object(hall: Hall, row: dict[str, Any], timeline: list[dict[str, Any]] 
         "time_limit_days": row["time_limit_days"], "status_token": row["status_token"],
         "materials_missing": list(row["materials_missing"]), "ticket_number": row["ticket_number"],
         "tracking_no": row["tracking_no"], "hall": {"code": hall.config.code, "name": hall.config.name},
+        "department": row["department"], "department_name": department_name(row),
+        "departments": list(row.get("departments") or [row["department"]]),
     }
+    joint = len(out["departments"]) > 1
     if timeline is not None:
-        out["timeline"] = [{"status": e["status"], "status_label": domain.label(e["status"]),
-                            "at": iso(e["at"], hall), "note": e["note"]} for e in timeline]
+        # a department's own step of a joint case reads as its decision (同意), not the case's (已批准)
+        out["timeline"] = [{"status": e["status"],
+                            "status_label": domain.step_label(e["status"]) if joint and e.get("department")
+                            else domain.label(e["status"]),
+                            "at": iso(e["at"], hall), "note": e["note"], "department": e.get("department"),
+                            "department_name": e.get("department_name")} for e in timeline]
+    if parts is not None:
+        out["parts"] = [{"department": p["department"], "department_name": p["department_name"], "lead": p["lead"],
+                         "status": p["status"], "status_label": domain.part_label(p["status"]), "note": p["note"],
+                         "updated_at": iso(p["updated_at"], hall)} for p in parts]
     return out
 
 
@@ -148,8 +162,9 @@ def notice_document(hall: Hall, row: dict[str, Any], counter: int, now: datetime
 
 async def with_timeline(context: AppContext, row: dict[str, Any]) -> dict[str, Any]:
     hall = await context.engine.hall(row["hall"])
-    events = await context.engine.read(lambda conn: store.timeline(conn, row["id"]))
-    return case_object(hall, row, events)
+    events, parts = await context.engine.read(lambda conn: (store.timeline(conn, row["id"]),
+                                                            store.parts_of(conn, row["id"])))
+    return case_object(hall, row, events, parts)
 
 
 async def case_by_token(context: AppContext, token: str) -> dict[str, Any] | None:
@@ -181,6 +196,8 @@ class Applicant:
     name: str
     id_number: str | None = None  # already checked (GB 11643); only a keyed hash and the last four are kept
     phone: str | None = None
+    id_hash: str | None = None  # without the number (an online application kept only these two)
+    id_last4: str | None = None
 
 
 @dataclass(frozen=True)
@@ -232,6 +249,22 @@ async def receive(context: AppContext, principal: Principal, hall_code: str, giv
         counter = held
     elif counter is not None and counter not in hall.counters:
         raise UnknownCounter(f"没有 {counter}号窗口", "no such counter", "counter")
+    return await _receive(context, principal, hall, given, counter, None)
+
+
+async def receive_online(context: AppContext, reviewer: Principal, hall_code: str, given: Reception
+                         ) -> dict[str, Any]:
+    """A passed online pre-review of a 4- or 5-star item (网上预审, seed art. 15(四)) received as a
+    case with a receipt, at no counter, in the name of whoever pre-reviewed it (the applications
+    service has checked they may). The applicant comes with the keyed hash and last four of their ID
+    number: an application never keeps the number."""
+    hall = await context.engine.hall(hall_code)
+    return await _receive(context, reviewer, hall, replace(given, channel="online"), None, "网上预审通过，予以受理")
+
+
+async def _receive(context: AppContext, principal: Principal, hall: Hall, given: Reception, counter: int | None,
+                   accepted_note: str | None) -> dict[str, Any]:
+    hall_code = hall.config.code
     item = await context.engine.read(lambda conn: store.item(conn, hall_code, given.item))
     if item is None:
         raise UnknownItem(f"本大厅没有事项 {given.item}", "no such item in this hall")
@@ -256,21 +289,25 @@ async def receive(context: AppContext, principal: Principal, hall_code: str, giv
         "department": item["department"], "department_name": item["department_name"],
         "time_limit_days": int(item["time_limit_days"]), "status": status.value,
         "status_token": context.new_token(16), "applicant_name": applicant.name,
-        "id_hash": id_hash(context.settings.secret_key, applicant.id_number) if applicant.id_number else None,
-        "id_last4": _last4(applicant.id_number), "phone": applicant.phone, "phone_last4": _last4(applicant.phone),
+        "id_hash": id_hash(context.settings.secret_key, applicant.id_number) if applicant.id_number
+        else applicant.id_hash,
+        "id_last4": _last4(applicant.id_number) or applicant.id_last4,
+        "phone": applicant.phone, "phone_last4": _last4(applicant.phone),
         "materials_missing": missing, "received_at": now.astimezone(UTC),
         "accepted_at": now.astimezone(UTC) if status == CaseStatus.ACCEPTED else None, "due_at": due,
         "due_provisional": provisional, "ticket_id": given.ticket_id, "ticket_number": ticket_number,
         "counter": counter, "received_by": principal.name, "tracking_no": None, "updated_at": now.astimezone(UTC),
-        "channel": given.channel or "counter", "departments": list(dict.fromkeys(given.departments)) or None,
-        "paperless": given.paperless,
+        "channel": given.channel or "counter", "paperless": given.paperless,
     }
-    note = "一次性告知：缺 " + "、".join(missing) if missing else "材料齐全，予以受理"
+    note = "一次性告知：缺 " + "、".join(missing) if missing else (accepted_note or "材料齐全，予以受理")
     prefix = RECEIPT_PREFIXES.get(hall_code, hall_code[:2].upper())
 
     def insert(conn: Any) -> str:
         values["receipt_no"] = store.next_receipt_no(conn, prefix, day)
-        store.insert_case(conn, values, note, principal.name)
+        # every department that must decide (联审联办): the item's, then any the clerk adds
+        values["departments"] = deciders(conn, hall_code, item, given.departments)
+        case_id = store.insert_case(conn, values, note, principal.name)
+        store.add_parts(conn, case_id, values["departments"], now.astimezone(UTC))
         return str(values["receipt_no"])
 
     for attempt in range(5):  # two processes taking the same number: the unique index refuses one
@@ -287,6 +324,19 @@ async def receive(context: AppContext, principal: Principal, hall_code: str, giv
             "department_name": department_name(row),
             "case": case, "receipt_url": f"/c/{row['status_token']}/receipt" if has_receipt(row) else None,
             "notice_url": f"/c/{row['status_token']}/notice", "notice": notice_data(row)}
+
+
+def deciders(conn: Any, hall: str, item: dict[str, Any], added: list[str]) -> list[str]:
+    """The item's departments (the lead first) and those the clerk adds, by code or name; a
+    department the hall does not have is refused, naming it."""
+    known = catalog_store.department_list(conn, hall, active_only=True)
+    spelled = {**{d["name"]: d["code"] for d in known}, **{d["code"]: d["code"] for d in known}}
+    unknown = [d for d in added if d.strip() not in spelled]
+    if unknown:
+        raise InvalidInput(f"本大厅没有部门「{'、'.join(unknown)}」", f"no department {unknown[0]!r} in this hall",
+                           "departments")
+    listed = [item["department"], *item.get("departments", []), *(spelled[d.strip()] for d in added)]
+    return list(dict.fromkeys(listed))
 
 
 async def _ticket_number(context: AppContext, hall: Hall, ticket_id: str | None) -> str | None:

@@ -137,6 +137,11 @@ def _counter_config(state: Hall, number: int) -> dict[str, Any] | None:
     return {"number": number, "name": found.name, "queues": list(found.queues)} if found else None
 
 
+async def public_halls(context: AppContext) -> list[dict[str, str]]:
+    """Every hall's code and name (public, as GET /api/v1/halls/{hall} is): the home page's list."""
+    return await context.engine.read(repo.hall_list)
+
+
 async def hall_list(context: AppContext, principal: Principal) -> list[dict[str, str]]:
     """The halls this person sets up: every hall for an admin, their own for a manager."""
     halls = await context.engine.read(repo.hall_list)

@@ -2,7 +2,9 @@
 or a booking is to come, not for ever. Once a case has been closed (collected, mailed or closed:
 server/domain/cases.py FINAL) for ``pii_retention_days``, and ``booking_retention_days`` after a
 booking's day, they are blanked (server/store/retention.py); rows, statuses, times and every
-report figure stay.
+report figure stay. Online applications (网上预审) go with them: once decided or withdrawn that long ago
+(or their case is final that long), their applicant and their uploaded files are removed
+(server/services/applications.py ``purge_personal_data``).
 
 It runs by itself once a day for every hall (the lifespan starts ``purge_daily``). Each run is in
 the log with its counts, and in the audit trail when it blanked anything; a failure is logged with
@@ -21,6 +23,7 @@ from server.domain.cases import FINAL
 from server.store import repo
 from server.store import retention as store
 
+from .applications import purge_personal_data
 from .audit import record
 
 log = logging.getLogger("onewindow")
@@ -55,16 +58,18 @@ async def purge_hall(context: AppContext, code: str) -> bool:
         counts = await context.engine.write(lambda conn: (
             store.purge_cases(conn, code, sorted(FINAL), closed_before),
             store.purge_appointments(conn, code, day_before)))
+        applications = await purge_personal_data(context, code, closed_before)
     except Exception:
         log.exception("hall %s: the personal data purge failed; it will be tried again", code)
-        context.report_problem(code, TASK, "个人信息到期清除失败（已办结办件、过期预约中的姓名和电话）")
+        context.report_problem(code, TASK, "个人信息到期清除失败（已办结办件、过期预约、网上申请中的姓名和电话）")
         return False
     context.problem_solved(code, TASK)
     cases, bookings = counts
-    log.info("hall %s: personal data purged from %d cases closed before %s and %d bookings before %s",
-             code, cases, closed_before.date(), bookings, day_before)
-    if cases or bookings:
-        await record(context, actor="system", kind="system", action="pii.purge", hall=code,
-                     detail={"cases": cases, "appointments": bookings, "case_days": case_days,
-                             "booking_days": booking_days})
+    log.info("hall %s: personal data purged from %d cases closed before %s, %d bookings before %s and %d online "
+             "applications", code, cases, closed_before.date(), bookings, day_before, applications)
+    if cases or bookings or applications:
+        detail = {"cases": cases, "appointments": bookings, "case_days": case_days, "booking_days": booking_days}
+        if applications:
+            detail["applications"] = applications
+        await record(context, actor="system", kind="system", action="pii.purge", hall=code, detail=detail)
     return True

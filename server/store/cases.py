@@ -12,7 +12,8 @@ from sqlalchemy import Connection, func, insert, select, update
 
 from . import catalog
 from . import tables as t
-from .tables_cases import case_events, cases
+from .tables_cases import case_events, case_parts, cases
+from .tables_catalog import departments
 
 
 def _utc(value: datetime | None) -> datetime | None:
@@ -53,8 +54,34 @@ def insert_case(conn: Connection, values: dict[str, Any], note: str | None, acto
 
 
 def add_event(conn: Connection, case_id: int, status: str, at: datetime, note: str | None,
-              actor: str | None) -> None:
-    conn.execute(insert(case_events).values(case_id=case_id, status=status, at=at, note=note, actor=actor))
+              actor: str | None, department: str | None = None) -> None:
+    conn.execute(insert(case_events).values(case_id=case_id, status=status, at=at, note=note, actor=actor,
+                                            department=department))
+
+
+def add_parts(conn: Connection, case_id: int, departments: list[str], at: datetime) -> None:
+    """The case's departments, the lead first, each with its part still to decide."""
+    conn.execute(insert(case_parts), [
+        {"case_id": case_id, "department": code, "lead": n == 0, "status": "pending", "updated_at": at}
+        for n, code in enumerate(departments)])
+
+
+def parts_of(conn: Connection, case_id: int) -> list[dict[str, Any]]:
+    """Each department's part, the lead first, with the department's name."""
+    rows = conn.execute(select(case_parts, departments.c.name)
+                        .select_from(case_parts.join(cases, cases.c.id == case_parts.c.case_id)
+                                     .outerjoin(departments, (departments.c.hall == cases.c.hall)
+                                                & (departments.c.code == case_parts.c.department)))
+                        .where(case_parts.c.case_id == case_id)
+                        .order_by(case_parts.c.lead.desc(), case_parts.c.department)).all()
+    return [{"department": r.department, "department_name": r.name or r.department, "lead": bool(r.lead),
+             "status": r.status, "note": r.note, "updated_at": _utc(r.updated_at), "actor": r.actor} for r in rows]
+
+
+def set_part(conn: Connection, case_id: int, department: str, status: str, note: str | None, at: datetime,
+             actor: str | None) -> None:
+    conn.execute(update(case_parts).where(case_parts.c.case_id == case_id, case_parts.c.department == department)
+                 .values(status=status, note=note, updated_at=at, actor=actor))
 
 
 def update_case(conn: Connection, case_id: int, expected_status: str, values: dict[str, Any]) -> bool:
@@ -73,9 +100,15 @@ def by_token(conn: Connection, token: str) -> dict[str, Any] | None:
 
 
 def timeline(conn: Connection, case_id: int) -> list[dict[str, Any]]:
-    rows = conn.execute(select(case_events.c.status, case_events.c.at, case_events.c.note)
+    """Every step, oldest first; a department's own step carries its code and name."""
+    rows = conn.execute(select(case_events.c.status, case_events.c.at, case_events.c.note, case_events.c.department,
+                               departments.c.name)
+                        .select_from(case_events.join(cases, cases.c.id == case_events.c.case_id)
+                                     .outerjoin(departments, (departments.c.hall == cases.c.hall)
+                                                & (departments.c.code == case_events.c.department)))
                         .where(case_events.c.case_id == case_id).order_by(case_events.c.id)).all()
-    return [{"status": r.status, "at": _utc(r.at), "note": r.note} for r in rows]
+    return [{"status": r.status, "at": _utc(r.at), "note": r.note, "department": r.department,
+             "department_name": (r.name or r.department) if r.department else None} for r in rows]
 
 
 def of_hall(conn: Connection, hall: str, statuses: list[str]) -> list[dict[str, Any]]:

@@ -49,6 +49,9 @@ cases = Table(
     Column("departments", JSON),  # further departments involved besides the item's own: 联合办理率
     Column("paperless", Boolean),  # 无纸化率
     Column("standardized", Boolean),  # the item had a published standard when received: 标准化率
+    # 补正 (a department asked for more material): the time limit stands still from this hall-local day
+    # until the material arrives, then the due date moves on by the working days it stood still
+    Column("paused_on", Date),
     Index("ix_cases_hall_status", "hall", "status"),
     Index("ix_cases_hall_day", "hall", "day"),
 )
@@ -62,5 +65,21 @@ case_events = Table(
     Column("at", DateTime(timezone=True), nullable=False),
     Column("note", Text),
     Column("actor", String(64)),
+    Column("department", String(32)),  # the department whose step this is (联审联办); null: the case's own
     Index("ix_case_events_case", "case_id"),
+)
+
+# Each department that must decide a case (联审联办, seed art. 6; one row for a case of one
+# department): its own part and where it stands. The case is approved once every part is, rejected
+# once one is. Also what a department's workbench and the register filter a hall's cases by.
+case_parts = Table(
+    "case_parts", metadata,
+    Column("case_id", Integer, ForeignKey("cases.id"), primary_key=True),
+    Column("department", String(32), primary_key=True),
+    Column("lead", Boolean, nullable=False, default=False),
+    Column("status", String(16), nullable=False),  # pending, in_review, supplement, approved, rejected
+    Column("note", Text),  # the decision's note or reason, the materials asked for
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("actor", String(64)),
+    Index("ix_case_parts_department", "department", "status"),
 )

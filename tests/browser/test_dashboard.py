@@ -281,6 +281,51 @@ def test_the_days_report_exports_to_excel_through_the_page(
     assert rows[-1][0] == "合计" and rows[-1][rows[0].index("取号数")] == "4", rows
 
 
+def test_the_report_by_department_shows_each_departments_cases_and_exports_them(
+        desk: Callable[..., BrowserContext], hall: Hall, shoot: Shoot, tmp_path: Path) -> None:
+    hall.counter(4, "open", "clerk04")
+    joint = hall.call("POST", "/halls/jinan/cases", "clerk04",  # 联审联办: 区市场监管局 leads, 区税务局 too
+                      {"item": "B02", "applicant": {"name": "张三"}, "departments": ["区税务局"]})
+    single = hall.call("POST", "/halls/jinan/cases", "clerk04", {"item": "B01", "applicant": {"name": "李四"}})
+    hall.call("POST", f"/cases/{single['receipt_no']}/events", "dept-scjg", {"status": "approved"})
+    assert joint["receipt_no"] != single["receipt_no"]
+
+    page = signed_in(desk, path=f"{PATH}#reports")
+    form = page.locator("#report-form")
+    form.locator("select[name=by]").select_option(label="部门")
+    form.get_by_role("button", name="查询").click()
+    scjg = page.locator("#department-rows tr[data-key=SCJG]")
+    expect(scjg.locator("td.name")).to_have_text("区市场监管局")
+    expect(scjg.locator("td[data-key=received]")).to_have_text("2")
+    expect(scjg.locator("td[data-key=decided]")).to_have_text("1")
+    expect(scjg.locator("td[data-key=on_time_rate]")).to_have_text("100.0%")
+    expect(scjg.locator("td[data-key=avg_decide_days]")).to_have_text("0.0")
+    expect(page.locator("#department-rows tr[data-key=SWJ] td[data-key=received]")).to_have_text("1")
+    expect(page.locator("#department-total td[data-key=received]")).to_have_text("2")  # the joint case once
+    expect(page.locator("#report-table")).to_be_hidden()  # the queue figures mean nothing by department
+    expect(page.locator("#case-table")).to_be_hidden()
+    shoot(page, "report-by-department")
+
+    form.get_by_role("button", name="导出 Excel").click()
+    link = page.locator("#export-link")
+    expect(link).to_be_visible(timeout=30_000)
+    with page.expect_download() as download:
+        link.click()
+    saved = tmp_path / "departments.xlsx"
+    download.value.save_as(saved)
+    sheet = load_workbook(io.BytesIO(saved.read_bytes())).active
+    assert sheet is not None
+    lines = [list(r) for r in sheet.iter_rows(values_only=True)]
+    assert str(lines[0][0]).endswith("按部门")
+    by_name = {line[1]: line for line in lines[2:-1]}
+    assert by_name["区市场监管局"][lines[1].index("收件数")] == 2 and by_name["区税务局"][lines[1].index("收件数")] == 1
+
+    form.locator("select[name=by]").select_option("queue")  # back to the usual tables
+    form.get_by_role("button", name="查询").click()
+    expect(page.locator("#report-table")).to_be_visible()
+    expect(page.locator("#department-table")).to_be_hidden()
+
+
 def test_the_manager_steers_counters_and_queues_and_sees_the_refusals(
         desk: Callable[..., BrowserContext], hall: Hall, shoot: Shoot) -> None:
     hall.counter(2, "open", "clerk02")

@@ -85,9 +85,11 @@ def test_every_page_runs_under_its_policy(context: BrowserContext, hall: HallCli
                   f"/counter/jinan/1/rate?token={tablet}"]
     pages = {f"/t/{ticket['status_token']}": str(ticket["number"]), f"/c/{accepted}": "王*明",
              f"/c/{accepted}/receipt": "接件回执", f"/c/{incomplete}/notice": "一次性告知",
-             "/login": "登录", "/book/jinan": "预约"}
+             "/login": "登录", "/book/jinan": "预约", "/apply/jinan": "网上预审", "/": "晋安区行政服务中心"}
     sign_in(context, "manager")
     live_pages += ["/counter/jinan/1", "/dashboard/jinan"]
+    pages.update({"/admin": "晋安区行政服务中心", "/admin/jinan": "队列", "/district": "晋安区行政服务中心",
+                  "/prereview/jinan": "网上预审"})
     for path in live_pages + list(pages):
         page, console = visit(context, path)
         if path in live_pages:  # its scripts ran, its socket connected

@@ -2,6 +2,7 @@
 // tickets, live over the counter's own feed. The snapshot is the truth: events only tell the page
 // that something it shows may have changed, and it asks for a fresh snapshot (throttled).
 import { changedLayout, feedMark, layoutKey, pageData, PRIORITY, refill } from "./hall_model.js";
+import { mountRegister } from "./dashboard_register.js";
 
 const CHANNEL = { kiosk: "取号机", guide: "导办", appointment: "预约", online: "线上", counter: "窗口" };
 const STATUS = { closed: "未签到", idle: "空闲", calling: "叫号中", serving: "办理中", paused: "暂停中" };
@@ -203,6 +204,7 @@ const feed = new window.LiveFeed(`/ws/halls/${encodeURIComponent(data.hall.code)
     if (msg.type === "hall.changed") followLayout(msg); // then the snapshot brings this window's own queues
     if (concernsMe(msg) || msg.type === "hall.changed") resync();
   },
+  onMessage: (msg) => { if (msg.type === "card.cases") showHistory(msg); },
   onState: (s, reason) => {
     document.documentElement.dataset.feed = s;
     showState(s, reason);
@@ -706,6 +708,34 @@ for (const form of [caseForm, $("collect-form"), $("mail-form")]) {
 }
 $("case-again").addEventListener("click", () => showCaseForm(true));
 $("case-close").addEventListener("click", () => $("case-dialog").close());
+
+// ------------------------------------------------------------------ 既往办件 and 台账
+// An ID card read on this counter's reader: the server finds that person's cases in the hall by the
+// keyed hash of the number and sends them on the counter's feed (card.cases); the number never comes.
+function showHistory(msg) {
+  const cases = msg.cases ?? [];
+  $("history-who").textContent = `${msg.holder?.masked_name ?? ""} · 共 ${msg.total ?? cases.length} 件`;
+  $("history-list").replaceChildren(...cases.map((c) => {
+    const li = element("li");
+    li.dataset.receipt = c.receipt_no;
+    const status = element("span", c.overdue ? "h-status overdue" : "h-status",
+      `${c.status_label ?? c.status}${c.overdue ? "·超期" : ""}`);
+    status.dataset.status = c.status;
+    li.append(element("span", "h-receipt", c.receipt_no), status, element("span", "h-item", c.item?.name ?? ""),
+      element("span", "h-date", (c.received_at ?? "").slice(0, 10)));
+    return li;
+  }));
+  $("history-empty").hidden = cases.length > 0;
+  $("history").hidden = false;
+}
+$("history-close").addEventListener("click", () => { $("history").hidden = true; });
+
+const register = mountRegister($("register-dialog").querySelector("[data-register]"), { canExport: me.manager });
+$("register-open").addEventListener("click", () => {
+  $("register-dialog").showModal();
+  register.open();
+});
+$("register-close").addEventListener("click", () => $("register-dialog").close());
 
 setInterval(() => { if (state.snap) renderSide(); }, 1000);
 feed.start();

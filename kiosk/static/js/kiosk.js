@@ -56,6 +56,9 @@ const TEXT = {
     rateNoTicket: "今天没有这个号码，请核对后重新输入",
     rateThanks: "感谢您的评价！我们会认真改进。", rateAlready: "这次服务已经评价过了，谢谢。",
     notFound: "未找到该办件，请核对受理编号和后四位",
+    caseCardHint: "输入受理编号和后四位查询，或在读卡区放置身份证查看本人办件",
+    cardCases: (name, n) => `${name}在本大厅的办件（共 ${n} 件），请点击查看`,
+    cardNoCases: "未找到此身份证在本大厅的办件，请输入受理编号查询或到导办台咨询",
     tooMany: "查询次数过多，请稍后再试或到导办台咨询",
     due: (d, provisional) => `承诺办结日期 ${d}${provisional ? "（暂定）" : ""}`,
     readyNext: "结果已可领取：请点击“取号领取”，到查询发证窗口领取",
@@ -119,6 +122,9 @@ const TEXT = {
     rateThanks: "Thank you for your rating! We will keep improving.",
     rateAlready: "This service has already been rated. Thank you.",
     notFound: "No case found: please check the receipt number and the last four characters",
+    caseCardHint: "Type the receipt number and the last four characters, or place your ID card on the reader",
+    cardCases: (name, n) => `${name}: ${n === 1 ? "1 case" : `${n} cases`} in this hall; tap one to see it`,
+    cardNoCases: "No cases of this ID card in this hall: type the receipt number, or ask at the guide desk",
     tooMany: "Too many attempts: please try again later or ask at the guide desk",
     due: (d, provisional) => `Promised by ${d}${provisional ? " (provisional)" : ""}`,
     readyNext: "Your result is ready: take a number and collect it at the certificates window (L)",
@@ -513,6 +519,7 @@ function home() {
   rating = { level: null, reasons: new Set(), done: null, sending: false };
   booked = null;
   found = null;
+  cardCases = null;
   visitor = null;
   choice = null;
   issueKey = null;
@@ -542,7 +549,8 @@ function cardRead(msg) {
   if (screen === "priority" && card.priority_hint !== "none") priority = card.priority_hint;
   render();
   touched();
-  findBooking(card);
+  if (screen === "case-screen") findCases(card);
+  else findBooking(card);
 }
 
 // ------------------------------------------------------------------ 预约签到 and 办件查询
@@ -557,7 +565,8 @@ let entry = { code: "", receipt: "", check: "", number: "" };
 let rating = { level: null, reasons: new Set(), done: null, sending: false }; // 服务评价
 let field = "code";
 let booked = null; // today's booking of the card just read: {code, queue, queue_name, slot, name}
-let found = null; // the case looked up: {receipt_no, status, …}
+let found = null; // the case looked up: {receipt_no, status, …}; byCard when chosen from the card's list
+let cardCases = null; // the cases of the ID card on the reader (办件查询 by card): {total, cases}
 
 /** The Chinese half of a server message "中文 (English)" in Chinese mode, else the whole. */
 function zh(message) {
@@ -616,6 +625,7 @@ function renderEntries() {
   }
   $("booked").hidden = !booked;
   if (booked) $("booked").textContent = t().booked(booked);
+  renderCardCases();
   $("case-result").hidden = !found;
   $("case-pickup").hidden = !(found && found.status === "ready");
   if (found) {
@@ -623,6 +633,57 @@ function renderEntries() {
     $("case-item").textContent = `${found.receipt_no} · ${found.item?.name ?? ""} · ${found.item?.department_name ?? found.item?.department ?? ""}`;
     $("case-due").textContent = found.due_at ? t().due(found.due_at, found.due_provisional) : "";
     $("case-next").textContent = found.status === "ready" ? t().readyNext : "";
+  }
+}
+
+/** 办件查询 by ID card: the card holder's cases instead of the keypad; the chosen one below them. */
+function renderCardCases() {
+  const listed = cardCases !== null;
+  $("card-cases").hidden = !listed;
+  $("case-form").hidden = listed;
+  $("case-card-hint").hidden = listed;
+  $("case-go").hidden = listed;
+  if (!listed) return;
+  $("card-cases-title").textContent = t().cardCases(visitor?.masked_name ?? "", cardCases.total);
+  $("card-cases-none").hidden = cardCases.cases.length > 0;
+  $("card-case-list").replaceChildren(...cardCases.cases.map((c) => {
+    const li = document.createElement("li");
+    const button = document.createElement("button");
+    button.type = "button";
+    button.className = "card-case";
+    button.dataset.receipt = c.receipt_no;
+    button.setAttribute("aria-pressed", String(found?.receipt_no === c.receipt_no));
+    const part = (className, text) => {
+      const span = document.createElement("span");
+      span.className = className;
+      span.textContent = text;
+      return span;
+    };
+    button.append(part("cc-receipt", c.receipt_no), part("cc-item", c.item?.name ?? ""),
+      part("cc-status", c.status_label ?? c.status));
+    button.addEventListener("click", () => {
+      found = { ...c, byCard: true }; // shown as the receipt lookup shows it; its L ticket by the card
+      $("error").hidden = true;
+      renderEntries();
+    });
+    li.append(button);
+    return li;
+  }));
+}
+
+/** A card on the reader at 办件查询: that person's cases in this hall (by the card's signed token). */
+async function findCases(card) {
+  if (!card.card_token) return;
+  const url = `/halls/${encodeURIComponent(hall.code)}/cases/by-card?card_token=${encodeURIComponent(card.card_token)}`;
+  try {
+    const { status, answer } = await api("GET", url);
+    if (visitor !== card || $("kiosk").dataset.screen !== "case-screen") return;
+    if (status !== 200) { fail(answer.error?.message ? zh(answer.error.message) : t().failed); return; }
+    cardCases = { total: answer.total ?? 0, cases: answer.cases ?? [] };
+    found = cardCases.cases.length === 1 ? { ...cardCases.cases[0], byCard: true } : null;
+    renderEntries();
+  } catch {
+    fail(t().failed);
   }
 }
 
@@ -637,8 +698,10 @@ function openCheckin() {
 function openCases() {
   field = "receipt";
   found = null;
+  cardCases = null;
   show("case-screen");
   render();
+  if (visitor) findCases(visitor); // the card placed before 办件查询 was chosen
 }
 
 /** A card on the reader: today's booking of that card, if any, is offered for check-in at once. */
@@ -695,8 +758,10 @@ async function pickup() {
   if (!found) return;
   $("case-pickup").disabled = true;
   try {
-    const { status, answer } = await api("POST", `/cases/${encodeURIComponent(found.receipt_no)}/pickup-ticket`,
-      { check: entry.check });
+    const { status, answer } = found.byCard && visitor?.card_token
+      ? await api("POST", `/halls/${encodeURIComponent(hall.code)}/cases/by-card/pickup-ticket`,
+        { card_token: visitor.card_token, receipt_no: found.receipt_no })
+      : await api("POST", `/cases/${encodeURIComponent(found.receipt_no)}/pickup-ticket`, { check: entry.check });
     if (status === 201) present(answer, false, printState(answer.print));
     else if (status === 409 && answer.ticket) present(answer.ticket, true, "none");
     else fail(answer.error?.message ? zh(answer.error.message) : t().failed);

@@ -43,11 +43,22 @@ function render() {
   // Only a formally accepted case has a 接件回执; before that its number is a record (登记编号).
   $("receipt-link").hidden = !c.accepted_at;
   $("receipt-label").textContent = c.accepted_at ? "受理编号" : "登记编号";
+  const parts = c.parts ?? [];
+  $("parts").hidden = parts.length < 2;
+  $("parts-list").replaceChildren(...parts.map((p) => {
+    const li = el("li");
+    li.dataset.status = p.status;
+    li.append(el("span", "part-name", p.department_name + (p.lead ? "（牵头）" : "")), " ",
+      el("span", "part-status", p.status_label));
+    return li;
+  }));
   const steps = [...(c.timeline ?? [])].reverse();
   $("timeline").replaceChildren(...steps.map((step) => {
     const li = el("li");
     li.dataset.status = step.status;
-    li.append(el("p", "step-label", step.status_label));
+    const joint = (c.departments ?? []).length > 1; // which department's step: only when several decide
+    li.append(el("p", "step-label", joint && step.department_name ? `${step.department_name} · ${step.status_label}`
+      : step.status_label));
     const at = el("p", "step-at");
     const t = el("time", "", time(step.at));
     t.dateTime = step.at;
@@ -69,7 +80,8 @@ function renderFeed() {
 function onMessage(msg) {
   if ((msg.type === "snapshot" || msg.type === "case.updated") && msg.case) {
     // An update may come without the timeline; keep the one we have then.
-    state.case = { ...msg.case, timeline: msg.case.timeline ?? state.case.timeline };
+    state.case = { ...msg.case, timeline: msg.case.timeline ?? state.case.timeline,
+      parts: msg.case.parts ?? state.case.parts };
     render();
   }
 }
