@@ -48,7 +48,7 @@ system:
 	bash scripts/devices.sh pcscd vsmartcard-vpcd socat
 
 test: $(STAMP) system
-	$(BIN)/ruff check server kiosk counters displays dashboard visitor admin backoffice prereview devices tests bench
+	$(BIN)/ruff check server kiosk counters displays dashboard visitor admin backoffice prereview guide devices tests bench
 	$(BIN)/mypy
 	$(BIN)/pytest -q
 

@@ -18,6 +18,7 @@ from backoffice import routes as backoffice_pages
 from counters import routes as counter_pages
 from dashboard import routes as dashboard_pages
 from displays import routes as display_pages
+from guide import routes as guide_pages
 from kiosk import routes as kiosk_pages
 from prereview import routes as prereview_pages
 from server import web
@@ -26,16 +27,20 @@ from server.api import (
     alerts,
     applications,
     appointments,
+    assisted,
     audit,
     backoffice,
     calendar,
     case_register,
     cases,
     catalog,
+    consultations,
     counters,
     department_notices,
     devices,
     district,
+    feedback,
+    fees,
     followups,
     halls,
     kiosks,
@@ -119,13 +124,13 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
               *halls.ROUTES, *layout.ROUTES, *catalog.ROUTES, *kiosks.ROUTES, *counters.ROUTES, *ratings.ROUTES,
               *devices.ROUTES, *district.ROUTES,
               *calendar.ROUTES, *appointments.ROUTES, *applications.ROUTES, *case_register.ROUTES,
-              *cases.ROUTES, *notifications.ROUTES,
-              *department_notices.ROUTES,
+              *cases.ROUTES, *fees.ROUTES, *notifications.ROUTES,
+              *department_notices.ROUTES, *consultations.ROUTES, *feedback.ROUTES,
               *alerts.ROUTES, *hall_settings.ROUTES, *manage.ROUTES, *reports.ROUTES, *followups.ROUTES,
               *audit.ROUTES, *backoffice.ROUTES, *live.ROUTES,
               *web.ROUTES, *kiosk_pages.ROUTES, *counter_pages.ROUTES, *display_pages.ROUTES,
               *dashboard_pages.ROUTES, *visitor_pages.ROUTES, *admin_pages.ROUTES, *backoffice_pages.ROUTES,
-              *prereview_pages.ROUTES,
+              *prereview_pages.ROUTES, *guide_pages.ROUTES, *assisted.ROUTES,
               Mount("/static", web.static_files(), name="static")]
     # outermost: a body over its limit or a NUL in the address is refused before anything reads it
     middleware = [Middleware(RequestLimits, max_body=settings.limits.max_body_bytes, routes=route_limits(routes)),

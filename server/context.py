@@ -96,6 +96,9 @@ class AppContext:
     # online pre-review submissions per address (server/services/applications.py), 5 in 10 minutes
     application_limiter: RateLimiter = field(
         default_factory=lambda: RateLimiter(SUBMISSIONS_PER_WINDOW, SUBMISSION_WINDOW_S))
+    # 意见建议/投诉 without sign-in (server/services/feedback.py): 5 per address, 30 per kiosk, in 10 minutes
+    feedback_limiter: RateLimiter = field(default_factory=lambda: RateLimiter(5, 600))
+    feedback_kiosk_limiter: RateLimiter = field(default_factory=lambda: RateLimiter(30, 600))
     # Wrong checks per (receipt, address) and wrong cancel proofs per (booking code, address),
     # never per address alone: a shared kiosk's typos must not lock the next visitor out.
     lookup_limiter: BackoffLimiter = field(default_factory=BackoffLimiter)

@@ -26,7 +26,7 @@ from server.domain.model import Counter
 from server.params import MAX_COUNTER, whole_number
 from server.services.layout import public_halls
 
-FRONTS = ("kiosk", "counters", "displays", "dashboard", "visitor", "admin", "backoffice", "prereview")
+FRONTS = ("kiosk", "counters", "displays", "dashboard", "visitor", "admin", "backoffice", "prereview", "guide")
 HERE = Path(__file__).resolve().parent
 # The assets several fronts share (live.js, hall_model.js, base.css, the sounds, …). In the source
 # tree server/static is a link to the top-level static/; the wheel carries the files themselves

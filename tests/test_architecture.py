@@ -9,7 +9,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("server", "kiosk", "counters", "displays", "dashboard", "visitor", "admin", "backoffice", "prereview",
-            "devices")
+            "guide", "devices")
 EDGE_WIRING = {"server.app", "server.cli", "server.asgi"}
 
 
@@ -119,7 +119,8 @@ def test_each_room_imports_only_what_it_may() -> None:
 def test_the_fronts_own_their_pages_and_the_shared_folders_hold_only_shared_files() -> None:
     for front, page in (("kiosk", "kiosk"), ("counters", "counter"), ("displays", "display"),
                         ("dashboard", "dashboard"), ("visitor", "ticket"), ("admin", "admin"),
-                        ("backoffice", "backoffice"), ("prereview", "prereview")):
+                        ("backoffice", "backoffice"), ("prereview", "prereview"),
+                        ("guide", "guide")):
         assert (ROOT / front / "routes.py").is_file()
         assert (ROOT / front / "templates" / f"{page}.html").is_file()
         assert (ROOT / front / "static" / "js" / f"{page}.js").is_file()

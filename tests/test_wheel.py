@@ -34,7 +34,7 @@ from tests.servers import free_port, stop_process
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("server", "kiosk", "counters", "displays", "dashboard", "visitor", "admin", "backoffice", "prereview",
-            "devices")
+            "guide", "devices")
 NOT_SOURCES = shutil.ignore_patterns(".git", ".venv", "var", "build", "dist", "*.egg-info", "__pycache__",
                                      ".*_cache", ".hypothesis", "test-artifacts")
 PAGE_ASSETS = {"script": "src", "link": "href", "audio": "src", "img": "src", "source": "src"}

@@ -20,6 +20,7 @@ from server.domain.ratings import LEVELS, REASONS, UNHAPPY
 from server.domain.views import public_counter, public_ticket
 from server.services.appointments import booking_page_data
 from server.services.cases import case_by_token, department_name, has_receipt, notice_document, receipt_document
+from server.services.fees import fee_line
 from server.services.ratings import phone_ratable
 from server.services.tickets import locate_ticket
 from server.store import cases as case_store
@@ -27,6 +28,7 @@ from server.store import ratings as ratings_store
 from server.web import not_found, public_hall, render
 
 from . import apply as apply_pages
+from . import feedback as feedback_pages
 
 
 def _qr_svg(url: str) -> Response:
@@ -147,6 +149,7 @@ async def case_receipt_page(request: Request) -> Response:
     code = row["item_code"]
     item = await ctx(request).engine.read(lambda conn: case_store.item(conn, hall.config.code, code))
     document = receipt_document(hall, row, list(item["materials"]) if item else [], str(request.base_url))
+    document["fee"] = await fee_line(ctx(request), row)  # 收费: the standard and what was charged
     return render("case_receipt.html", doc=document, token=row["status_token"],
                   missing=list(row["materials_missing"]), status_label=label(row["status"]))
 
@@ -187,4 +190,5 @@ ROUTES = [
     Route("/c/{status_token}/notice", case_notice_page),
     Route("/c/{status_token}/qr.svg", case_qr),
     *apply_pages.ROUTES,  # 网上预审: /apply/{hall}, /apply/{hall}/s/{status_token}
+    *feedback_pages.ROUTES,  # 意见建议/投诉: /feedback/{hall}, /feedback/{hall}/s/{status_token}
 ]

@@ -130,6 +130,7 @@ class CaseReceipt:
     materials: tuple[str, ...]
     qr_url: str
     contact: str = ""  # "咨询电话：87711892", the hall's line; older servers send none
+    fee: str = ""  # 收费: "工本费10元；已登记 10.00元（窗口缴费）"; older servers send none
 
 
 @dataclass(frozen=True)
@@ -177,6 +178,8 @@ def case_receipt(r: CaseReceipt) -> bytes:
                          ("申 请 人", r.applicant_masked), ("接件时间", r.accepted_at),
                          ("承诺办结", r.due_at)):
         doc.wrapped(f"{label}：{value}", indent=10)
+    if r.fee:
+        doc.wrapped(f"收    费：{r.fee}", indent=10)
     doc.line("已收材料：", bold=True)
     _numbered(doc, r.materials)
     doc.rule()

@@ -21,7 +21,7 @@ from .model import CounterMode
 from .ratings import LEVELS
 
 KINDS = ("long_wait", "crowded", "long_pause", "device", "case_due", "prereview_due", "bad_rating",
-         "followup_overdue")
+         "followup_overdue", "feedback_overdue")
 DEFAULT_WAIT_TARGET_MIN = 20
 DEFAULT_CROWDED_PER_COUNTER = 10
 DEFAULT_PAUSE_MAX_MIN = 15
@@ -246,6 +246,21 @@ def followups_overdue(hall: Hall, now: datetime, followups: Iterable[Mapping[str
     return out
 
 
+def feedback_overdue(hall: Hall, feedback: Iterable[Mapping[str, Any]]) -> list[Alert]:
+    """``feedback``: open suggestions and complaints (意见建议/投诉) past their due day, {id, kind, due}."""
+    out = []
+    for f in feedback:
+        due = str(f.get("due") or "")[:10]
+        what = "投诉" if f.get("kind") == "complaint" else "意见建议"
+        out.append(Alert(f"feedback_overdue:{f['id']}", "feedback_overdue",
+                         "critical" if f.get("kind") == "complaint" else "warning",
+                         f"{what} #{f['id']} 已超过答复期限 {due}".rstrip(),
+                         "请在「意见建议」页尽快分类、答复并办结",
+                         _start_of(date.fromisoformat(due), hall) if due else None,
+                         subject={"feedback": f["id"]}))
+    return out
+
+
 SEVERITY_ORDER = {"critical": 0, "warning": 1}
 
 
@@ -262,12 +277,14 @@ def compute(hall: Hall, now: datetime, settings: AlertSettings, *,
             prereviews: Mapping[str, Iterable[Mapping[str, Any]]] | None = None,
             ratings: Iterable[Mapping[str, Any]] = (),
             followups: Iterable[Mapping[str, Any]] = (),
+            feedback: Iterable[Mapping[str, Any]] = (),
             problems: Mapping[str, tuple[str, datetime]] | None = None) -> list[Alert]:
     """Every alert standing now, the critical first, then the oldest first."""
     alerts = [*long_waits(hall, now, settings), *crowding(hall, settings), *long_pauses(hall, now, settings),
               *device_problems(hall, devices), *cases_due(hall, due or {}), *prereviews_due(hall, prereviews or {}),
               *bad_ratings(hall, now, ratings),
-              *followups_overdue(hall, now, followups), *system_problems(problems or {})]
+              *followups_overdue(hall, now, followups), *feedback_overdue(hall, feedback),
+              *system_problems(problems or {})]
     alerts.sort(key=lambda a: (SEVERITY_ORDER[a.severity], a.since.timestamp() if a.since else 0.0, a.id))
     return alerts
 

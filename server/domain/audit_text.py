@@ -29,6 +29,7 @@ ACTIONS = {
     "appointment.create": "代为预约", "appointment.cancel": "取消了预约",
     "case.create": "受理了办件", "case.events": "更新了办件状态", "case.pickup-ticket": "为办件领取了取证号",
     "case.print": "打印了办件文书",
+    "case.fees": "登记了办件收费",  # its detail: 收取了费用 10.00元（窗口缴费） (server/api/fees.py)
     # online pre-review (server/api/applications.py): staff on a visitor's behalf, and the decision
     "application.create": "代为提交了网上预审申请", "application.review": "预审了网上申请",
     "application.withdraw": "撤回了网上预审申请", "application.delivery": "登记了网上申请的结果送达方式",
@@ -36,6 +37,8 @@ ACTIONS = {
     "alert.ack": "确认了告警", "alert-settings.set": "修改了告警设置", "queue.move": "转移了等候中的号码",
     "system.clock": "调整了演示时钟", "reports.exports": "导出了报表", "followups.settings": "修改了整改期限设置",
     "followup.update": "处理了整改单",
+    "consultation.create": "登记了咨询", "consultation.update": "处理了咨询（答复、部门答复或办结）",
+    "assisted.create": "登记了代办事项", "assisted.steps": "记录了代办步骤", "assisted.update": "办结了代办事项",
     "user.add": "添加了账号", "token.add": "签发了访问令牌", "token.revoke": "吊销了访问令牌",
     "pii.purge": "按保存期限清除了已办结办件和过期预约中的姓名、电话",
     "user.update": "修改了账号", "user.disable": "停用了账号", "token.delete": "吊销了设备令牌",
@@ -59,6 +62,8 @@ ACTIONS = {
     # where a department's messages go (server/api/department_notices.py)
     "department.webhook": "设置了部门的消息推送地址", "department.webhook.delete": "取消了部门的消息推送地址",
     "item.set": "设置了事项", "item.delete": "删除了事项", "items.import": "导入了事项目录",
+    "feedback.create": "代办事人登记了意见建议或投诉", "feedback.update": "处理了意见建议或投诉",
+    "escalation.create": "上报了窗口无法办理的事项", "escalation.update": "处理了窗口上报的事项",
     "counter.card": "在窗口读取了身份证（查看既往办件）", "cases.by-card.pickup-ticket": "凭身份证为办件领取了取证号",
     "catalog.import": "用命令行导入了事项目录",
 }

@@ -519,8 +519,12 @@ class Hall:
     def _call(self, out: list[Event], counter: Counter, ticket: Ticket, now: datetime,
               out_of_turn: bool = False) -> None:
         streak = 0 if ticket.calling_class == WALK_IN_CLASS else counter.priority_streak + 1
+        kept = ticket.first_responder is not None  # 首问负责: the first clerk stays first through transfers
         called = replace(ticket, status=TicketStatus.CALLED, called_at=now, counter=counter.number,
-                         target_counter=None, called_out_of_turn=out_of_turn)
+                         target_counter=None, called_out_of_turn=out_of_turn,
+                         first_responder=ticket.first_responder if kept else counter.clerk,
+                         first_responder_name=ticket.first_responder_name if kept else counter.clerk_name,
+                         first_counter=ticket.first_counter if kept else counter.number)
         busy = replace(counter, ticket_id=ticket.id, priority_streak=streak, changed_at=now)
         self._emit(out, "ticket.called", now, called, busy)
 

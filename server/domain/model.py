@@ -167,6 +167,10 @@ class Ticket:
     visitor: str | None = None  # the card holder's masked name (张*三), for staff screens only
     case_receipt: str | None = None  # an L (查询发证) ticket taken to collect this case's result
     issue_key: str | None = None  # the issuer's Idempotency-Key (scoped by issuer): a retry gets this ticket
+    # 首问负责 (seed art. 25): the clerk who first called the ticket, their name and counter, kept through transfers
+    first_responder: str | None = None
+    first_responder_name: str | None = None
+    first_counter: int | None = None
 
     @property
     def calling_class(self) -> int:

@@ -65,6 +65,10 @@ def staff_ticket(hall: Hall, ticket: Ticket) -> dict[str, Any]:
     out = public_ticket(hall, ticket)
     if ticket.visitor:
         out["visitor"] = ticket.visitor
+    if ticket.transferred_from is not None and ticket.first_responder is not None:  # 首问负责人, after a transfer
+        out["first_responder"] = {"username": ticket.first_responder,
+                                  "name": ticket.first_responder_name or ticket.first_responder,
+                                  "counter": ticket.first_counter}
     return out
 
 

@@ -290,6 +290,10 @@ class CounterEndpoint(FeedEndpoint):
                 client.push(outgoing(dumps(message)))
 
 
+# suggestions, complaints and window escalations: to the hall's managers only, never a public feed
+FEEDBACK_MESSAGES = ("feedback.new", "feedback.changed", "escalation.new", "escalation.changed")
+
+
 class DashboardEndpoint(FeedEndpoint):
     """The dashboard feed also carries:
 
@@ -328,6 +332,8 @@ class DashboardEndpoint(FeedEndpoint):
     async def _forward(messages: BusSubscription, client: Client, wake: asyncio.Event) -> None:
         async for message in messages:
             if message.get("type") == "cases.due":
+                client.push(outgoing(dumps(message)))
+            if message.get("type") in FEEDBACK_MESSAGES:  # the managers' own (server/services/feedback.py)
                 client.push(outgoing(dumps(message)))
             if message.get("type") in ("cases.due", "alerts.changed"):
                 wake.set()

@@ -26,10 +26,9 @@ from server.store import calendar as calendar_store
 from server.store.catalog import department_list, department_names
 from server.store.tables_cases import case_events, case_parts, cases
 
-from .kpis import DECIDED, rate
+from .kpis import PART_DECIDED, Agg, art22, case_decision, rate
 from .rollup import HallInfo
 
-PART_DECIDED = frozenset({"approved", "rejected"})
 STILL_OPEN = frozenset({"accepted", "in_review", "supplement"})  # the time limit runs (or stands still)
 
 # The report's columns for ``by=department``: key, the export's header.
@@ -38,6 +37,9 @@ DEPARTMENT_COLUMNS: list[tuple[str, str]] = [
     ("overdue", "超期"), ("pending", "在办"), ("on_time_rate", "按时办结率"),
     ("avg_decide_days", "平均办结用时(工作日)"), ("prereviews", "网上预审数"),
     ("prereviews_on_time", "按时预审"), ("prereview_on_time_rate", "预审按时率"),
+    ("cases", "受理办件数"), ("immediate_rate", "即办率"), ("online_rate", "网上办理率"),
+    ("comprehensive_rate", "综合办理率"), ("joint_rate", "联合办理率"), ("paperless_rate", "无纸化率"),
+    ("standard_rate", "标准化率"),
 ]
 
 
@@ -79,13 +81,13 @@ class Tally:
         elif due is not None and overdue_from is not None and due < overdue_from:
             self.overdue += 1
 
-    def row(self, key: str, label: str, prereviews: Prereviews) -> dict[str, Any]:
+    def row(self, key: str, label: str, prereviews: Prereviews, rates: Agg) -> dict[str, Any]:
         return {
             "key": key, "label": label, "received": self.received, "decided": self.decided,
             "on_time": self.on_time, "overdue": self.overdue, "pending": self.received - self.decided,
             "on_time_rate": rate(self.on_time, self.on_time + self.overdue),
             "avg_decide_days": None if self.decided == 0 else round(self.days_sum / self.decided, 1),
-            **prereviews.figures(),
+            **prereviews.figures(), "cases": rates.cases, **art22(rates),
         }
 
 
@@ -108,13 +110,18 @@ def department_report(conn: Connection, info: HallInfo, first: date, last: date,
     _, end = info.day_bounds(last)
     rows = conn.execute(
         select(cases.c.id, cases.c.department, cases.c.departments, cases.c.status, cases.c.accepted_at,
-               cases.c.due_at, cases.c.paused_on, cases.c.updated_at)
+               cases.c.due_at, cases.c.paused_on, cases.c.updated_at, cases.c.channel, cases.c.paperless,
+               cases.c.standardized, cases.c.comprehensive)
         .where(cases.c.hall == info.code, cases.c.accepted_at.is_not(None), cases.c.accepted_at >= start,
                cases.c.accepted_at < end)).all()
     ids = [r.id for r in rows]
     parts, events = _parts(conn, ids), _events(conn, ids)
     by_department: dict[str, Tally] = defaultdict(Tally)
     hall = Tally()
+    # the art. 22 rates (docs/kpis.md): the case's facts, 即办 when the department decided its part the
+    # day the case was accepted (the hall: when the case was decided)
+    rates: dict[str, Agg] = defaultdict(Agg)
+    hall_rates = Agg()
     for r in rows:
         accepted_on = info.local_day(r.accepted_at)
         # an undecided case is late from the day after its due date, unless it waits for material
@@ -124,15 +131,20 @@ def department_report(conn: Connection, info: HallInfo, first: date, last: date,
         case_day = info.local_day(decided_at) if decided_at else None
         hall.add(r.due_at, case_day, accepted_on, overdue_from, calendar)
         mine = parts.get(r.id) or [(code, None, None) for code in _codes(r.department, r.departments)]
+        facts = (len(mine) > 1, r.paperless, r.standardized, r.channel == "online", r.comprehensive)
+        joint, paperless, standard, online, comprehensive = facts
+        hall_rates.add_case(case_day == accepted_on, joint, paperless, standard, online, comprehensive)
         for code, status, updated_at in mine:
             at = part_decision(code, status, updated_at, events.get(r.id, []), decided_at, len(mine) == 1)
-            by_department[code].add(r.due_at, info.local_day(at) if at else None, accepted_on, overdue_from, calendar)
+            part_day = info.local_day(at) if at else None
+            by_department[code].add(r.due_at, part_day, accepted_on, overdue_from, calendar)
+            rates[code].add_case(part_day == accepted_on, joint, paperless, standard, online, comprehensive)
     pre, pre_hall = prereviews_of(conn, info.code, first, last, today)
     order = [d["code"] for d in department_list(conn, info.code)]
     names = department_names(conn, info.code)
     keys = sorted({*by_department, *pre}, key=lambda k: (order.index(k) if k in order else len(order), k))
-    out = [by_department[k].row(k, names.get(k, k), pre.get(k, Prereviews())) for k in keys]
-    return out, hall.row(info.code, info.name, pre_hall)
+    out = [by_department[k].row(k, names.get(k, k), pre.get(k, Prereviews()), rates.get(k, Agg())) for k in keys]
+    return out, hall.row(info.code, info.name, pre_hall, hall_rates)
 
 
 def prereviews_of(conn: Connection, hall: str, first: date, last: date, today: date
@@ -181,24 +193,6 @@ def _events(conn: Connection, ids: list[int]) -> dict[int, list[tuple[str, str |
 def _chunks(ids: list[int], size: int = 500) -> Iterable[list[int]]:
     for i in range(0, len(ids), size):
         yield ids[i:i + size]
-
-
-def case_decision(status: str, events: list[tuple[str, str | None, Any]], updated_at: Any) -> Any:
-    """When the case was decided, or None while it is not: its own approval or rejection; else the
-    first department's rejection or the last approval (which decided it); else its first later step."""
-    if status not in DECIDED:
-        return None
-    own = [at for s, d, at in events if d is None and s in PART_DECIDED]
-    if own:
-        return own[0]
-    rejected = [at for s, d, at in events if d is not None and s == "rejected"]
-    if rejected:
-        return rejected[0]
-    approved = [at for s, d, at in events if d is not None and s == "approved"]
-    if approved:
-        return approved[-1]
-    later = [at for s, _, at in events if s in DECIDED]
-    return later[0] if later else updated_at
 
 
 def part_decision(code: str, status: str | None, updated_at: Any, events: list[tuple[str, str | None, Any]],

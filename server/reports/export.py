@@ -11,6 +11,7 @@ from server.domain.cases import PENDING, label
 from server.store.case_register import ExportLine
 
 from .departments import DEPARTMENT_COLUMNS
+from .fees import FEE_COLUMNS, FEE_SECTIONS
 
 COLUMNS: list[tuple[str, str]] = [
     ("key", "编号"), ("label", "名称"), ("tickets", "取号数"), ("served", "办结数"), ("no_shows", "过号数"),
@@ -43,6 +44,18 @@ def table(report: dict[str, Any]) -> list[list[Any]]:
     return lines
 
 
+def fee_tables(report: dict[str, Any]) -> list[tuple[str, list[list[Any]]]]:
+    """The daily fee summary (收费) per item and per counter, each its header and lines; none when the
+    period has no charge."""
+    fees = report.get("fees") or {}
+    out = []
+    for section, name in FEE_SECTIONS.items():
+        rows = fees.get(section) or []
+        if rows:
+            out.append((name, [[zh for _, zh in FEE_COLUMNS], *([r.get(k) for k, _ in FEE_COLUMNS] for r in rows)]))
+    return out
+
+
 def title(report: dict[str, Any]) -> str:
     return (f"{PERIOD_NAMES.get(report['period'], report['period'])} {report['from']}—{report['to']} "
             f"按{DIM_NAMES.get(report['by'], report['by'])}")
@@ -66,6 +79,11 @@ def to_csv(report: dict[str, Any]) -> bytes:
     writer = csv.writer(buf, lineterminator="\r\n")
     for line in table(report):
         writer.writerow(["" if v is None else neutral(v) for v in line])
+    for name, lines in fee_tables(report):  # after a blank line, each fee section under its name
+        writer.writerow([])
+        writer.writerow([name])
+        for line in lines:
+            writer.writerow(["" if v is None else neutral(v) for v in line])
     return ("\ufeff" + buf.getvalue()).encode("utf-8")
 
 
@@ -95,6 +113,13 @@ def to_xlsx(report: dict[str, Any]) -> bytes:
             ws.cell(r, c).number_format = "0.0%"
     ws.column_dimensions["B"].width = 28
     ws.freeze_panes = "C3"
+    for name, lines in fee_tables(report):  # one sheet per fee section (收费日汇总)
+        sheet = wb.create_sheet(name.replace("收费日汇总（按", "收费按").rstrip("）"))
+        sheet.append([name])
+        sheet["A1"].font = Font(bold=True)
+        for line in lines:
+            sheet.append([neutral(v) if isinstance(v, str) else v for v in line])
+        sheet.column_dimensions["C"].width = 28
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()

@@ -15,11 +15,16 @@ MAX_BUCKET = 24 * 360 - 1  # a whole day; longer waits land in the last bucket
 SATISFIED = frozenset({5, 4})  # 非常满意, 满意 (基本满意 counts toward good_rate only)
 GOOD = frozenset({5, 4, 3})
 DECIDED = frozenset({"approved", "rejected", "ready", "collected", "mailed"})
+PART_DECIDED = frozenset({"approved", "rejected"})  # a department's own decision on its part
 SL_15, SL_30 = 15 * 60, 30 * 60
 
 COUNTS = ("tickets", "served", "no_shows", "cancelled", "called", "abandoned", "within_15", "within_30",
           "wait_sum", "service_n", "service_sum", "served_comprehensive", "ratings", "satisfied", "good",
-          "applications", "online", "cases", "immediate", "joint", "paperless", "standard")
+          "applications", "online", "cases", "immediate", "joint", "paperless", "standard",
+          "facts", "paperless_known", "standard_known", "comprehensive", "comprehensive_known")
+# The art. 22 numerators as roll-ups written before issue 20 counted them (other definitions): such a
+# roll-up (no "facts" in it) gives them as unknown, not as 0 (docs/kpis.md).
+ART22_V1 = ("online", "immediate", "joint", "paperless", "standard")
 
 
 def bucket(seconds: float) -> int:
@@ -46,12 +51,18 @@ class Agg:
     satisfied: int = 0
     good: int = 0
     applications: int = 0  # cases received (any status)
-    online: int = 0  # of which from the online channel
     cases: int = 0  # cases accepted
-    immediate: int = 0
-    joint: int = 0
+    # the art. 22 rates (docs/kpis.md): each numerator with the accepted cases whose fact is known
+    facts: int = 0  # accepted cases with the facts of issue 20 (channel, departments, decision day)
+    online: int = 0  # of ``facts``: channel online (网上办理)
+    immediate: int = 0  # of ``facts``: decided on the day they were accepted (即办)
+    joint: int = 0  # of ``facts``: more than one deciding department (联合办理)
     paperless: int = 0
+    paperless_known: int = 0  # accepted cases whose paper question was answered (无纸化)
     standard: int = 0
+    standard_known: int = 0  # accepted cases whose item's standard was recorded at receipt (标准化)
+    comprehensive: int = 0
+    comprehensive_known: int = 0  # accepted cases taken at a window or online (综合办理)
     wait_hist: dict[int, int] = field(default_factory=dict)
     service_hist: dict[int, int] = field(default_factory=dict)
 
@@ -72,6 +83,9 @@ class Agg:
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Agg:
         agg = cls(**{name: data.get(name, 0) for name in COUNTS})
+        if "facts" not in data:  # a roll-up from before issue 20: its art. 22 counts meant something else
+            for name in ART22_V1:
+                setattr(agg, name, 0)
         agg.wait_hist = {int(k): int(v) for k, v in (data.get("wait_hist") or {}).items()}
         agg.service_hist = {int(k): int(v) for k, v in (data.get("service_hist") or {}).items()}
         return agg
@@ -111,16 +125,22 @@ class Agg:
         self.satisfied += level in SATISFIED
         self.good += level in GOOD
 
-    def add_application(self, online: bool) -> None:
+    def add_application(self) -> None:
         self.applications += 1
-        self.online += online
 
-    def add_case(self, immediate: bool, joint: bool, paperless: bool, standard: bool) -> None:
+    def add_case(self, immediate: bool, joint: bool, paperless: bool | None, standard: bool | None,
+                 online: bool = False, comprehensive: bool | None = None) -> None:
+        """One accepted case; a fact given as None is unknown (recorded neither way): it is left out
+        of its rate's denominator."""
         self.cases += 1
+        self.facts += 1
         self.immediate += immediate
         self.joint += joint
-        self.paperless += paperless
-        self.standard += standard
+        self.online += online
+        for name, fact in (("paperless", paperless), ("standard", standard), ("comprehensive", comprehensive)):
+            if fact is not None:
+                setattr(self, f"{name}_known", getattr(self, f"{name}_known") + 1)
+                setattr(self, name, getattr(self, name) + bool(fact))
 
 
 def percentile(hist: dict[int, int], q: float) -> float | None:
@@ -146,9 +166,10 @@ def _mean(total: float, n: int) -> float | None:
     return None if n == 0 else round(total / n, 1)
 
 
-def is_immediate(time_limit_days: int, accepted_day: Any, decided_days: Iterable[Any]) -> bool:
-    """即办: an item promised on the spot (time limit 0), or a decision on the acceptance day."""
-    return time_limit_days == 0 or any(d == accepted_day for d in decided_days)
+def is_immediate(accepted_day: Any, decided_days: Iterable[Any]) -> bool:
+    """即办 (art. 18, 22): decided on the hall-local day it was accepted — what was done, not what the
+    item promises (an item of time limit 0 left undecided that day is not 即办)."""
+    return any(d == accepted_day for d in decided_days)
 
 
 def row(key: str, label: str, agg: Agg) -> dict[str, Any]:
@@ -163,11 +184,35 @@ def row(key: str, label: str, agg: Agg) -> dict[str, Any]:
         "no_show_rate": rate(agg.no_shows, agg.served + agg.no_shows),
         "ratings": agg.ratings, "satisfaction_rate": rate(agg.satisfied, agg.ratings),
         "good_rate": rate(agg.good, agg.ratings),
-        "applications": agg.applications, "cases": agg.cases,
-        "immediate_rate": rate(agg.immediate, agg.cases),
-        "online_rate": rate(agg.online, agg.applications),
-        "comprehensive_rate": rate(agg.served_comprehensive, agg.served),
-        "joint_rate": rate(agg.joint, agg.cases),
-        "paperless_rate": rate(agg.paperless, agg.cases),
-        "standard_rate": rate(agg.standard, agg.cases),
+        "applications": agg.applications, "cases": agg.cases, **art22(agg),
     }
+
+
+def art22(agg: Agg) -> dict[str, float | None]:
+    """The six rates of art. 22 over the accepted cases whose fact is known (docs/kpis.md)."""
+    return {
+        "immediate_rate": rate(agg.immediate, agg.facts),
+        "online_rate": rate(agg.online, agg.facts),
+        "comprehensive_rate": rate(agg.comprehensive, agg.comprehensive_known),
+        "joint_rate": rate(agg.joint, agg.facts),
+        "paperless_rate": rate(agg.paperless, agg.paperless_known),
+        "standard_rate": rate(agg.standard, agg.standard_known),
+    }
+
+
+def case_decision(status: str, events: list[tuple[str, str | None, Any]], updated_at: Any) -> Any:
+    """When the case was decided, or None while it is not: its own approval or rejection; else the
+    first department's rejection or the last approval (which decided it); else its first later step."""
+    if status not in DECIDED:
+        return None
+    own = [at for s, d, at in events if d is None and s in PART_DECIDED]
+    if own:
+        return own[0]
+    rejected = [at for s, d, at in events if d is not None and s == "rejected"]
+    if rejected:
+        return rejected[0]
+    approved = [at for s, d, at in events if d is not None and s == "approved"]
+    if approved:
+        return approved[-1]
+    later = [at for s, _, at in events if s in DECIDED]
+    return later[0] if later else updated_at

@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from .departments import department_report
+from .fees import fee_summary
 from .kpis import Agg, row
 from .rollup import DIMS, DayResult, HallInfo, compute_day, ensure_days, hall_info, missing_days, read_days
 
@@ -47,9 +48,13 @@ def build_report(db: Any, hall: str, period: str, day: date, by: str, now: datet
     if by == "department":  # each department's cases as they stand now (art. 22): read live
         with db.reader.connect() as conn:
             rows, total = department_report(conn, info, first, last, now)
-        return {"period": period, "from": first.isoformat(), "to": last.isoformat(), "by": by, "rows": rows,
-                "total": total}
-    return shape(info, period, first, last, by, sum_range(db, info, first, last, by, now, progress))
+        built: dict[str, Any] = {"period": period, "from": first.isoformat(), "to": last.isoformat(), "by": by,
+                                   "rows": rows, "total": total}
+    else:
+        built = shape(info, period, first, last, by, sum_range(db, info, first, last, by, now, progress))
+    with db.reader.connect() as conn:  # the daily fee summary per item and counter (收费), whatever ``by``
+        built["fees"] = fee_summary(conn, info, first, last)
+    return built
 
 
 def sum_range(db: Any, info: HallInfo, first: date, last: date, by: str, now: datetime,

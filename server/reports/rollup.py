@@ -18,13 +18,15 @@ from sqlalchemy import Connection, and_, or_, select
 
 from server.store import reports as store
 from server.store import tables as t
+from server.store.catalog import department_names
 from server.store.tables_cases import case_events, cases
 
-from .kpis import DECIDED, Agg, is_immediate
+from .facts import comprehensive_counters
+from .kpis import Agg, case_decision, is_immediate
 
 DIMS = ("hall", "queue", "counter", "clerk", "item", "department")  # department: live, never rolled up (departments.py)
 UNKNOWN = "—"
-COMPREHENSIVE_DEPARTMENTS = ("综合窗口", "行政服务中心")
+ONLINE_COUNTER = "online"  # the counter key of a case accepted by the online hall, at no window
 
 
 @dataclass
@@ -52,6 +54,8 @@ class HallInfo:
         if dim == "queue":
             return f"{key} {self.queues[key]}" if key in self.queues else key
         if dim == "counter":
+            if key == ONLINE_COUNTER:
+                return "网上受理"
             return self.counters.get(int(key), f"{key}号窗口") if key.isdigit() else UNKNOWN
         if dim == "clerk":
             return self.clerks.get(key, key or UNKNOWN) if key else UNKNOWN
@@ -70,17 +74,7 @@ def hall_info(conn: Connection, code: str) -> HallInfo | None:
         return None
     config = row.config
     items = {r.code: dict(r._mapping) for r in conn.execute(select(t.items).where(t.items.c.hall == code))}
-    departments: dict[str, set[str]] = defaultdict(set)
-    for item in items.values():
-        departments[item["queue"]].add(item["department"])
-    comprehensive: set[int] = set()
-    for c in config.get("counters", []):
-        flag = c.get("comprehensive")
-        if flag is None:  # derived: the window accepts for several departments, or is the centre's own
-            depts = set().union(*(departments.get(q, set()) for q in c["queues"]))
-            flag = len(depts) > 1 or any(k in d for d in depts for k in COMPREHENSIVE_DEPARTMENTS)
-        if flag:
-            comprehensive.add(int(c["number"]))
+    comprehensive = comprehensive_counters(config, items.values(), department_names(conn, code))
     clerks = {r.username: r.display_name or r.username
               for r in conn.execute(select(t.users.c.username, t.users.c.display_name)
                                     .where(or_(t.users.c.hall == code, t.users.c.hall.is_(None))))}
@@ -112,25 +106,33 @@ def compute_day(conn: Connection, info: HallInfo, day: date) -> tuple[DayResult,
     case_rows = conn.execute(
         select(cases.c.id, cases.c.day, cases.c.item_code, cases.c.department, cases.c.time_limit_days,
                cases.c.accepted_at, cases.c.ticket_id, cases.c.counter, cases.c.received_by, cases.c.channel,
-               cases.c.departments, cases.c.paperless, cases.c.standardized)
+               cases.c.departments, cases.c.paperless, cases.c.standardized, cases.c.comprehensive,
+               cases.c.status, cases.c.updated_at)
         .where(cases.c.hall == info.code,
                or_(cases.c.day == day, and_(cases.c.accepted_at >= start, cases.c.accepted_at < end)))).all()
     ticket_items: dict[str, list[str]] = defaultdict(list)
     accepted = [r for r in case_rows if r.accepted_at is not None and start <= _utc(r.accepted_at) < end]
     decided: dict[int, list[date]] = defaultdict(list)
-    if accepted:
+    if accepted:  # when each was decided (a joint case: when its last department approved, 联审联办)
+
         ids = [r.id for r in accepted]
-        for ev in conn.execute(select(case_events.c.case_id, case_events.c.status, case_events.c.at)
-                               .where(case_events.c.case_id.in_(ids))):
-            if ev.status in DECIDED:
-                decided[ev.case_id].append(info.local_day(ev.at))
+        steps: dict[int, list[tuple[str, str | None, Any]]] = defaultdict(list)
+        for ev in conn.execute(select(case_events.c.case_id, case_events.c.status, case_events.c.department,
+                                      case_events.c.at).where(case_events.c.case_id.in_(ids))
+                               .order_by(case_events.c.id)):
+            steps[ev.case_id].append((ev.status, ev.department, ev.at))
+        for r in accepted:
+            at = case_decision(r.status, steps.get(r.id, []), r.updated_at)
+            if at is not None:
+                decided[r.id].append(info.local_day(at))
 
     def case_keys(r: Any) -> list[tuple[str, str]]:
         item = info.items.get(r.item_code)
         keys = [("hall", info.code), ("item", r.item_code)]
         if item is not None:
             keys.append(("queue", item["queue"]))
-        keys.append(("counter", str(r.counter) if r.counter is not None else ""))
+        online = r.counter is None and r.channel == "online"
+        keys.append(("counter", str(r.counter) if r.counter is not None else ONLINE_COUNTER if online else ""))
         keys.append(("clerk", r.received_by or ""))
         return keys
 
@@ -139,14 +141,13 @@ def compute_day(conn: Connection, info: HallInfo, day: date) -> tuple[DayResult,
             ticket_items[r.ticket_id].append(r.item_code)
         if r.day == day:
             for key in case_keys(r):
-                out[key].add_application((r.channel or "counter") == "online")
-    for r in accepted:
-        item = info.items.get(r.item_code) or {}
+                out[key].add_application()
+    for r in accepted:  # the facts recorded at receipt (docs/kpis.md); None: unknown
         joint = bool([d for d in (r.departments or []) if d and d != r.department])
-        standard = r.standardized if r.standardized is not None else bool(item.get("materials"))
-        immediate = is_immediate(int(r.time_limit_days), info.local_day(r.accepted_at), decided.get(r.id, []))
+        immediate = is_immediate(info.local_day(r.accepted_at), decided.get(r.id, []))
         for key in case_keys(r):
-            out[key].add_case(immediate, joint, bool(r.paperless), standard)
+            out[key].add_case(immediate, joint, r.paperless, r.standardized, (r.channel or "counter") == "online",
+                              r.comprehensive)
 
     # tickets of the day
     tickets: dict[str, tuple[str, str, str]] = {}  # id -> queue, counter, clerk (for ratings)

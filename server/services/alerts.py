@@ -17,6 +17,7 @@ from server.domain.hall import Hall
 from server.domain.views import iso
 from server.store import alerts as store
 from server.store import devices as store_devices
+from server.store import feedback as feedback_store
 
 from .applications import prereviews_due
 from .cases import cases_due
@@ -60,11 +61,11 @@ async def current_alerts(context: AppContext, code: str) -> tuple[Hall, list[rul
     def read(conn: Any) -> tuple[Any, ...]:
         return (store.get_settings(conn, code), store_devices.states(conn, code),
                 store.bad_ratings_since(conn, code, day_start), store.acks(conn, code),
-                store.overdue_followups(conn, code, today))
+                store.overdue_followups(conn, code, today), feedback_store.overdue(conn, code, today))
 
-    settings, devices, ratings, acks, followups = await context.engine.read(read)
+    settings, devices, ratings, acks, followups, feedback = await context.engine.read(read)
     alerts = rules.compute(hall, now, rules.AlertSettings.from_json(settings), devices=devices, due=due,
-                           prereviews=prereviews, ratings=ratings, followups=followups,
+                           prereviews=prereviews, ratings=ratings, followups=followups, feedback=feedback,
                            problems=context.problems.get(code))
     standing = {a.id for a in alerts}
     stale = [key for key in acks if key not in standing]

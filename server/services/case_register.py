@@ -119,6 +119,7 @@ def staff_case(hall: Hall, row: dict[str, Any], today: date) -> dict[str, Any]:
     out["applicant"] = {**out["applicant"], "name": row["applicant_name"], "phone": row["phone"],
                         "id_last4": row["id_last4"]}
     out["overdue"] = overdue(row, today)
+    out["first_responder"] = row["received_by"]  # 首问负责 (art. 25): the staff member who received it
     return out
 
 

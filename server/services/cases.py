@@ -34,10 +34,12 @@ from server.domain.identity import id_hash, mask_name
 from server.domain.model import Channel, Event
 from server.domain.views import iso, public_ticket
 from server.params import same_secret
+from server.reports.facts import case_facts
 from server.store import cases as store
 from server.store import catalog as catalog_store
 
 from .calendar import work_calendar
+from .fees import fee_line
 from .printing import send_to_counter_printer
 from .tickets import print_for_kiosk
 
@@ -300,12 +302,15 @@ async def _receive(context: AppContext, principal: Principal, hall: Hall, given:
         "channel": given.channel or "counter", "paperless": given.paperless,
     }
     note = "一次性告知：缺 " + "、".join(missing) if missing else (accepted_note or "材料齐全，予以受理")
+    # 首问负责 (seed art. 25): whoever took the matter first answers for it to the end
+    note += f"（首问负责：{principal.display_name or principal.name}）"
     prefix = RECEIPT_PREFIXES.get(hall_code, hall_code[:2].upper())
 
     def insert(conn: Any) -> str:
         values["receipt_no"] = store.next_receipt_no(conn, prefix, day)
         # every department that must decide (联审联办): the item's, then any the clerk adds
         values["departments"] = deciders(conn, hall_code, item, given.departments)
+        values.update(case_facts(conn, hall_code, item, counter, values["channel"]))  # art. 22 (docs/kpis.md)
         case_id = store.insert_case(conn, values, note, principal.name)
         store.add_parts(conn, case_id, values["departments"], now.astimezone(UTC))
         return str(values["receipt_no"])
@@ -560,6 +565,7 @@ async def print_paper(context: AppContext, principal: Principal, receipt_no: str
                               "not accepted yet: an incomplete application gets the one-time notice, not a receipt")
         item = await context.engine.read(lambda conn: store.item(conn, row["hall"], row["item_code"]))
         document = receipt_document(hall, row, list(item["materials"]) if item else [], base_url)
+        document["fee"] = await fee_line(context, row)  # 收费 (server/services/fees.py)
     job = f"{row['receipt_no']}-{what}-{context.new_token(6)}"
     await send_to_counter_printer(context.bus, row["hall"], counter, what, document, job)
     return {"job": job, "kind": what, "counter": counter, "document": document}

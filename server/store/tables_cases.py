@@ -49,6 +49,8 @@ cases = Table(
     Column("departments", JSON),  # further departments involved besides the item's own: 联合办理率
     Column("paperless", Boolean),  # 无纸化率
     Column("standardized", Boolean),  # the item had a published standard when received: 标准化率
+    # accepted at a comprehensive window (or by the online hall), as the hall was set up then: 综合办理率
+    Column("comprehensive", Boolean),  # (migration 0025; null on older cases: unknown)
     # 补正 (a department asked for more material): the time limit stands still from this hall-local day
     # until the material arrives, then the due date moves on by the working days it stood still
     Column("paused_on", Date),

@@ -284,7 +284,8 @@ def test_print_sends_the_receipt_and_the_notice(app: TestClient, clerk: dict[str
     assert move(app, clerk, case["receipt_no"], "accepted", note="材料已补齐").status_code == 200
     receipt = app.post(url, json={"what": "receipt", "counter": 4}, headers=clerk).json()["document"]
     assert set(receipt) == {"hall_name", "receipt_no", "item_name", "department", "applicant_masked",
-                            "accepted_at", "due_at", "materials", "qr_url", "contact"}
+                            "accepted_at", "due_at", "materials", "qr_url", "contact", "fee"}
+    assert receipt["fee"] == ""  # B02 has no fee standard and no charge was recorded
     # all received now
     assert set(receipt["materials"]) == {"股东身份证明", "住所使用证明", "公司章程", "设立登记申请书"}
     assert receipt["contact"] == "咨询电话：87711892"

@@ -126,3 +126,10 @@ def test_the_clerk_decides_every_part_at_once_for_an_immediate_case(app: TestCli
     approved = move(app, clerk, receipt, "approved", note="即办")
     assert approved.status_code == 200 and approved.json()["status"] == "approved"
     assert set(parts(approved.json()).values()) == {"approved"}
+
+
+def test_the_clerk_who_received_the_case_answers_for_it(app: TestClient, clerk: dict[str, str]) -> None:
+    case = receive(app, clerk, item="B04")
+    assert "首问负责：郑伟" in case["timeline"][0]["note"]  # clerk04's name, in the first step
+    found = app.get(f"{HALL}/cases?q={case['receipt_no']}", headers=login_as(app, "manager")).json()["cases"]
+    assert found[0]["first_responder"] == "clerk04"

@@ -73,8 +73,9 @@ def test_report_totals_for_a_seeded_day_and_the_rollup_equals_live(app: TestClie
     assert total["within_15"] == round(2 / 3, 4)  # A003, never called, counts against
     assert total["no_show_rate"] == 0.5
     assert (total["ratings"], total["satisfaction_rate"]) == (1, 1.0)
-    assert total["cases"] == 2 and total["immediate_rate"] == 0.5  # A01 has time limit 0, A05 30 days
-    assert (total["online_rate"], total["joint_rate"], total["paperless_rate"]) == (0.5, 0.5, 0.5)
+    assert total["cases"] == 2 and total["immediate_rate"] == 0.0  # neither decided the day it was accepted
+    # A05's paper question was not answered: 无纸化率 counts A01 only (docs/kpis.md)
+    assert (total["online_rate"], total["joint_rate"], total["paperless_rate"]) == (0.5, 0.5, 1.0)
     assert total["comprehensive_rate"] == 1.0  # counter 1 accepts for several departments
     assert [r["key"] for r in body["rows"]] == ["A"]
     items = app.get(f"{H}/reports?date=2026-11-25&by=item", headers=manager).json()

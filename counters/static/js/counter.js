@@ -115,6 +115,9 @@ function renderTicket(ticket, status) {
   $("ticket-state").textContent = ticket ? TICKET_STATE[ticket.status] ?? ticket.status : "—";
   $("visitor-row").hidden = !ticket?.visitor; // the masked name of the ID card read at the kiosk
   $("visitor").textContent = ticket?.visitor ?? "—";
+  const first = ticket?.first_responder; // 首问负责: shown once the ticket came here by transfer
+  $("first-row").hidden = !first;
+  $("first-responder").textContent = first ? `${first.name}${first.counter ? `（${first.counter}号窗口）` : ""}` : "—";
   $("recalls").textContent = ticket?.recalls ? `（已重呼 ${ticket.recalls} 次）` : "";
   const hints = { closed: "请先签到", paused: "暂停中，按“恢复”继续叫号", idle: "按“呼叫下一位”开始" };
   $("hint").textContent = ticket ? "" : hints[status] ?? "";
@@ -522,6 +525,7 @@ function renderItems() {
 
 function pickItem(item) {
   receiving.item = item;
+  $("case-dialog").dispatchEvent(new CustomEvent("case:item", { detail: item })); // counter_fees.js
   $("item-chosen").textContent = `已选：${item.code} ${item.name}（${item.department_name}）`;
   $("item-chosen").classList.add("set");
   const boxes = (item.materials ?? []).map((m) => {
@@ -545,6 +549,7 @@ function showCaseForm(keepApplicant) {
   problem($("case-problem"), "");
   receiving.item = null;
   receiving.result = null;
+  $("case-dialog").dispatchEvent(new CustomEvent("case:item", { detail: null }));
   $("item-search").value = "";
   $("item-chosen").textContent = "尚未选择事项";
   $("item-chosen").classList.remove("set");
@@ -594,6 +599,17 @@ $("item-search").addEventListener("keydown", (event) => {
   if (first) pickItem(first);
 });
 
+/** Channel, paper and any department the clerk added, as recorded for the art. 22 rates (docs/kpis.md). */
+function caseFacts() {
+  const box = $("case-facts");
+  if (!box) return {};
+  return {
+    channel: box.querySelector("[name=channel]:checked")?.value ?? "counter",
+    paperless: box.querySelector("[name=paperless]:checked")?.value === "true",
+    departments: JSON.parse(box.dataset.added || "[]"),
+  };
+}
+
 function casePayload() {
   const item = receiving.item;
   if (!item) return { fault: "请先选择要受理的事项。" };
@@ -612,6 +628,7 @@ function casePayload() {
   const payload = { item: item.code, applicant, materials_missing: missing, counter: data.counter };
   const ticketId = state.counter?.ticket?.id;
   if (ticketId) payload.ticket_id = ticketId;
+  Object.assign(payload, caseFacts()); // 受理方式 (counter_facts.js): the art. 22 facts
   return { payload };
 }
 
@@ -647,6 +664,7 @@ caseForm.addEventListener("submit", async (event) => {
 
 function showResult(result) {
   receiving.result = result;
+  $("case-dialog").dispatchEvent(new CustomEvent("case:received", { detail: result })); // its fee
   caseForm.hidden = true;
   $("case-result").hidden = false;
   const incomplete = result.status === "incomplete";

@@ -312,6 +312,9 @@ function onMessage(msg) {
   } else if (msg.type === "cases.due") {
     state.due = { soon: msg.soon ?? [], overdue: msg.overdue ?? [] };
     renderDue();
+  } else {
+    // the managers' own messages (feedback.new, escalation.new …) for the tabs that want them
+    document.dispatchEvent(new CustomEvent("dashboard:message", { detail: msg }));
   }
 }
 

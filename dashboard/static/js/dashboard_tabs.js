@@ -5,6 +5,8 @@ import {
   $, api, confirmThen, counterNames, duration, element, HALL, hallPath, percent, refusal, runDialog, stamp,
 } from "./dashboard_common.js";
 import { mountRegister } from "./dashboard_register.js";
+import { mountConsultations } from "./dashboard_consultations.js";
+import { mountFeedback } from "./dashboard_feedback.js";
 
 const LEVELS = { 5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "非常不满意" };
 const FOLLOWUP_STATUS = { open: "待整改", overdue: "已超期", closed: "已办结" };
@@ -195,9 +197,25 @@ function departmentTable() {
   $("report-empty").before(part, wrap);
 }
 
-// by=department shows the departments' table alone; any other dimension the two usual ones.
+// The art. 22 rates as docs/kpis.md defines them, on each column's heading (a tooltip).
+const RATE_DEFINITIONS = {
+  immediate_rate: "即办率（第十八、二十二条）：受理当日即作出决定的办件 ÷ 受理办件",
+  online_rate: "网上办理率（第四、十五条）：经网上办事大厅申报受理的办件 ÷ 受理办件",
+  comprehensive_rate: "综合办理率（第三、五条）：在综合窗口或网上综合受理的办件 ÷ 已记录受理窗口的办件（专窗受理的不计入分子）",
+  joint_rate: "联合办理率（第六条）：须两个及以上部门审批决定的办件 ÷ 受理办件",
+  paperless_rate: "无纸化率（第四条（三））：以电子材料受理、不收纸质材料的办件 ÷ 已记录是否无纸化的办件",
+  standard_rate: "标准化率（第八条）：事项办事标准完整（材料、时限、设定依据、受理标准、收费）的办件 ÷ 已记录的办件",
+};
+
+function explainRates() {
+  const heads = $("case-table").querySelectorAll("thead th");
+  CASE_COLUMNS.forEach(([key], i) => { if (heads[i + 1] && RATE_DEFINITIONS[key]) heads[i + 1].title = RATE_DEFINITIONS[key]; });
+}
+explainRates();
+
+// by=department shows the departments' table and the art. 22 rates; any other dimension the two usual ones.
 function showReportTables(byDepartment) {
-  for (const id of ["report-table", "case-table"]) {
+  for (const id of ["report-table"]) {
     const wrap = $(id).closest(".table-wrap");
     wrap.hidden = byDepartment;
     if (wrap.previousElementSibling?.classList.contains("report-part")) wrap.previousElementSibling.hidden = byDepartment;
@@ -232,7 +250,7 @@ export async function loadReport() {
   const byDepartment = (body.by ?? q.by) === "department";
   showReportTables(byDepartment);
   fillReport("report-rows", "report-total", QUEUE_COLUMNS, byDepartment ? [] : rows, byDepartment ? null : body.total);
-  fillReport("case-rows", "case-total", CASE_COLUMNS, byDepartment ? [] : rows, byDepartment ? null : body.total);
+  fillReport("case-rows", "case-total", CASE_COLUMNS, rows, body.total);
   fillReport("department-rows", "department-total", DEPARTMENT_COLUMNS, byDepartment ? rows : [],
     byDepartment ? body.total : null);
   $("report-range").textContent = `${PERIODS[body.period ?? q.period] ?? ""} ${body.from ?? q.date}${body.to && body.to !== body.from ? ` 至 ${body.to}` : ""}`;
@@ -335,4 +353,9 @@ $("audit-form").addEventListener("submit", (event) => {
 // 办件台账: the case register (dashboard_register.js); managers export it
 const register = mountRegister($("tab-register").querySelector("[data-register]"), { canExport: true });
 
+// 咨询登记: the hall's consultations (dashboard_consultations.js)
+const consultations = mountConsultations($("tab-consultations"));
 export const TAB_LOADERS = { followups: loadFollowups, audit: loadAudit, reports: () => {}, register: register.open };
+TAB_LOADERS.consultations = consultations.open;
+// 意见建议: suggestions, complaints and the windows' escalations (dashboard_feedback.js)
+TAB_LOADERS.feedback = mountFeedback($("tab-feedback")).open;

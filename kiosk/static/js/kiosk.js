@@ -7,6 +7,7 @@
 // 当前非办理时间 and when numbers start again instead of offering the themes.
 import { HallModel, pageData } from "./hall_model.js";
 import { showHours } from "./opening_hours.js";
+import { setupFeedback } from "./kiosk_feedback.js";
 
 const TEXT = {
   zh: {
@@ -67,7 +68,7 @@ const TEXT = {
     closedTitle: "当前非办理时间",
     closedNext: (day, time) => `${day === "today" ? "今天" : day === "tomorrow" ? "明天" : day} ${time} 开始取号`,
     closedNone: "暂停自助取号，请到导办台咨询",
-    closedNote: "已预约的群众请点击“预约签到”；办件查询、服务评价照常办理",
+    closedNote: "已预约的群众请点击“预约签到”；办件查询、服务评价、意见建议照常办理",
     dayFormat: { month: "long", day: "numeric", weekday: "short" },
   },
   en: {
@@ -134,7 +135,7 @@ const TEXT = {
     closedNext: (day, time) => `Numbers again from ${time} ${day === "today" ? "today" : day === "tomorrow"
       ? "tomorrow" : `on ${day}`}`,
     closedNone: "Self-service numbers are paused: please ask at the guide desk",
-    closedNote: "Booked? Tap \"Appointment check-in\". Case status and ratings work as usual.",
+    closedNote: "Booked? Tap \"Appointment check-in\". Case status, ratings and suggestions work as usual.",
     dayFormat: { weekday: "short", day: "numeric", month: "short" },
   },
 };
@@ -186,7 +187,8 @@ function queueName(code) {
 
 // ------------------------------------------------------------------ screens
 function show(screen) {
-  for (const id of ["home", "priority", "ticket", "checkin-screen", "case-screen", "rate-screen"]) {
+  for (const id of ["home", "priority", "ticket", "checkin-screen", "case-screen", "rate-screen",
+    "feedback-screen"]) {
     $(id).hidden = id !== screen;
   }
   $("kiosk").dataset.screen = screen;
@@ -856,6 +858,7 @@ function start() {
   keypad("case-keys", CASE_KEYS);
   followLayout(); // the themes and number keys of the layout the page came with
   $("rate").addEventListener("click", openRating);
+  setupFeedback({ hall: hall.code, api, show, home, lang: () => lang }); // 意见建议 (kiosk_feedback.js)
   $("rate-go").addEventListener("click", sendRating);
   $("rate-back").addEventListener("click", home);
   for (const el of document.querySelectorAll(".rate-level")) {
