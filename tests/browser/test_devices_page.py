@@ -44,6 +44,7 @@ def manager(browser: Browser, live_server: ServerProcess) -> Iterator[Page]:
     page.fill("input[name=password]", DEMO_PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_url("**/admin/jinan**")
+    expect(page.locator("html")).to_have_attribute("data-loaded", "layout")  # its tabs are wired
     page.get_by_role("tab", name="设备").click()
     expect(page.locator("html")).to_have_attribute("data-loaded", "devices")
     yield page

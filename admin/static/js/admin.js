@@ -28,7 +28,8 @@ async function show(name) {
     console.error(error);
     message("页面加载失败，请刷新后重试");
   }
-  document.documentElement.dataset.loaded = name;
+  // a tab left before its answer came is not the one shown: only the tab still chosen says it is ready
+  if (document.documentElement.dataset.tab === name) document.documentElement.dataset.loaded = name;
 }
 
 for (const tab of tabs) tab.addEventListener("click", () => show(tab.dataset.tab));
