@@ -49,6 +49,15 @@ def browser() -> Iterator[Browser]:
         browser.close()
 
 
+# An init script that keeps every Content-Security-Policy refusal of the page in window.__violations,
+# so a test can assert that nothing a page does is refused by its policy.
+WATCH_VIOLATIONS = """
+window.__violations = [];
+document.addEventListener("securitypolicyviolation",
+  (e) => window.__violations.push(e.violatedDirective + " " + e.blockedURI));
+"""
+
+
 @pytest.fixture
 def live_server(sqlite_url: str, tmp_path: Path) -> Iterator[ServerProcess]:
     server = ServerProcess(seeded(sqlite_url), tmp_path).start()

@@ -16,18 +16,13 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from server.demo import DEMO_PASSWORD
-from tests.browser.conftest import DESK, read_qr
+from tests.browser.conftest import DESK, WATCH_VIOLATIONS, read_qr
 from tests.servers import ServerProcess
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser
 
 SHOTS = Path("/tmp/shots")
-WATCH_VIOLATIONS = """
-window.__violations = [];
-document.addEventListener("securitypolicyviolation",
-  (e) => window.__violations.push(e.violatedDirective + " " + e.blockedURI));
-"""
 
 
 @pytest.fixture

@@ -16,8 +16,7 @@ from playwright.sync_api import Locator, Page, expect
 from server.demo import DEMO_PASSWORD
 from tests.api.conftest import KIOSK, counter_tablet
 from tests.api.test_district import GULOU_KIOSK, seed_two_halls
-from tests.browser.conftest import wait_until
-from tests.browser.test_page_policy import WATCH_VIOLATIONS
+from tests.browser.conftest import WATCH_VIOLATIONS, wait_until
 from tests.servers import ServerProcess
 
 if TYPE_CHECKING:

@@ -23,7 +23,7 @@ from server.services.layout import create_hall
 from server.store import accounts
 from server.store.db import open_database
 from tests.api.conftest import SECRET
-from tests.browser.conftest import DESK
+from tests.browser.conftest import DESK, WATCH_VIOLATIONS
 from tests.servers import ServerProcess, seeded
 
 if TYPE_CHECKING:
@@ -32,11 +32,6 @@ if TYPE_CHECKING:
 HALL = "xinhall"
 SHOTS = Path("/tmp/shots")
 KIOSK = {"Authorization": f"Bearer {demo_token(SECRET, 'kiosk', 'xin-kiosk')}"}
-WATCH_VIOLATIONS = """
-window.__violations = [];
-document.addEventListener("securitypolicyviolation",
-  (e) => window.__violations.push(e.violatedDirective + " " + e.blockedURI));
-"""
 
 
 @pytest.fixture

@@ -13,18 +13,13 @@ from playwright.sync_api import BrowserContext, Page, expect
 
 from server.demo import DEMO_PASSWORD
 from tests.api.conftest import KIOSK, counter_tablet
-from tests.browser.conftest import HallClient
+from tests.browser.conftest import WATCH_VIOLATIONS, HallClient
 from tests.servers import ServerProcess
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser
 
 # The page's own report of a refusal, gathered before any of its scripts run.
-WATCH_VIOLATIONS = """
-window.__violations = [];
-document.addEventListener("securitypolicyviolation",
-  (e) => window.__violations.push(e.violatedDirective + " " + e.blockedURI));
-"""
 
 
 @pytest.fixture

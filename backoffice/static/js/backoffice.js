@@ -3,6 +3,7 @@
 // department's decisions on them through POST /api/v1/cases/{receipt}/events. A new case rings the
 // chime (once the 开启提示音 button has been pressed: browsers play sound only after a click) and
 // counts on the 新收件 tab and in the window's title.
+import { runDialog } from "./dashboard_common.js";
 import { feedMark, pageData } from "./hall_model.js";
 
 const data = pageData();
@@ -329,32 +330,6 @@ async function post(c, body, done) {
   return null;
 }
 
-/** Opens a dialog with a form; `submit(form)` returns null when done, else the refusal to show. */
-function runDialog(dialog, prepare, submit) {
-  const form = dialog.querySelector("form");
-  const problem = form.querySelector(".problem");
-  const ok = form.querySelector("button[value=ok]");
-  form.reset();
-  problem.hidden = true;
-  ok.disabled = false;
-  prepare(form);
-  dialog.showModal();
-  form.onsubmit = async (event) => {
-    if (event.submitter?.value !== "ok") return; // 取消 closes the dialog
-    event.preventDefault();
-    if (!form.reportValidity()) return;
-    ok.disabled = true;
-    const error = await submit(form);
-    ok.disabled = false;
-    if (error) {
-      problem.textContent = error;
-      problem.hidden = false;
-      return;
-    }
-    dialog.close();
-  };
-}
-
 const DECISIONS = {
   approved: { title: "同意", label: "审查意见（可选）", required: false, done: "已同意" },
   rejected: { title: "不同意", label: "不同意的理由（必填，将告知申请人）", required: true, done: "已作出不同意决定" },
@@ -363,20 +338,20 @@ const DECISIONS = {
 
 function decide(c, act) {
   const how = DECISIONS[act];
-  runDialog($("decide-dialog"), (form) => {
+  runDialog($("decide-dialog"), { prepare: (form) => {
     $("decide-title").textContent = how.title;
     $("decide-label").textContent = how.label;
     $("decide-case").textContent = `${c.receipt_no} · ${c.item?.name ?? ""} · ${c.applicant?.name ?? ""}`;
     form.elements.note.required = how.required;
-  }, (form) => {
+  }, submit: (form) => {
     const note = form.elements.note.value.trim();
     if (how.required && !note) return "请填写不同意的理由";
     return post(c, { status: act, ...(note ? { note } : {}) }, how.done);
-  });
+  } });
 }
 
 function askForMaterial(c) {
-  runDialog($("supplement-dialog"), () => {
+  runDialog($("supplement-dialog"), { prepare: () => {
     $("supplement-case").textContent = `${c.receipt_no} · ${c.item?.name ?? ""} · ${c.applicant?.name ?? ""}`;
     const picks = $("missing-picks");
     picks.replaceChildren(element("legend", "", "须补交的材料（勾选）"), ...(c.materials ?? []).map((m) => {
@@ -388,14 +363,14 @@ function askForMaterial(c) {
       label.append(box, element("span", "", m.name));
       return label;
     }));
-  }, (form) => {
+  }, submit: (form) => {
     const picked = [...form.querySelectorAll("input[name=missing]:checked")].map((box) => box.value);
     const other = form.elements.other.value.split("\n").map((line) => line.trim()).filter(Boolean);
     const missing = [...new Set([...picked, ...other])];
     if (!missing.length) return "请勾选或填写须补交的材料";
     const note = form.elements.note.value.trim();
     return post(c, { status: "supplement", missing, ...(note ? { note } : {}) }, "已发出补正告知");
-  });
+  } });
 }
 
 for (const button of document.querySelectorAll("#actions [data-act]")) {
