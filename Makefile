@@ -12,7 +12,7 @@ $(BIN)/python:
 	$(BIN)/pip install -q --upgrade pip
 
 $(STAMP): pyproject.toml | $(BIN)/python
-	bash scripts/devices.sh gcc swig libpcsclite-dev
+	bash scripts/debian.sh devices gcc swig libpcsclite-dev
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $(STAMP)
 
@@ -41,11 +41,13 @@ devices: $(STAMP)
 	$(BIN)/onewindow emulate all --link var/dev
 
 # System packages the tests use (as root on Debian): PostgreSQL, Redis, Chromium and CJK fonts,
-# pcscd with the virtual reader vpcd, socat.
+# pcscd with the virtual reader vpcd, socat; nginx, openssl, iproute2 and the PostgreSQL client
+# for the deployment and backup tests.
 system:
 	bash scripts/services.sh
 	bash scripts/browser.sh
-	bash scripts/devices.sh pcscd vsmartcard-vpcd socat
+	bash scripts/debian.sh devices pcscd vsmartcard-vpcd socat
+	bash scripts/debian.sh deploy nginx-light openssl iproute2 postgresql-client
 
 test: $(STAMP) system
 	$(BIN)/ruff check server kiosk counters displays dashboard visitor admin backoffice prereview guide devices tests bench

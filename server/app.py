@@ -47,6 +47,7 @@ from server.api import (
     layout,
     manage,
     notifications,
+    rating_exports,
     ratings,
     reports,
     system,
@@ -61,6 +62,8 @@ from server.domain.clock import Clock, SystemClock
 from server.engine import HallEngine
 from server.hub import Hub
 from server.hub import routes as live
+from server.jobs import rating_export
+from server.jobs.backups import backup_daily
 from server.jobs.department_notify import DepartmentNotifier
 from server.jobs.triggers import HallNotifier
 from server.limits import RequestLimits
@@ -94,8 +97,10 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
         context = AppContext(settings, db, bus, engine, clock, hub)
         context.rating_hooks.append(followups_service.open_for_rating)  # an unhappy rating opens 整改
         context.case_hooks.append(backoffice_service.tell_departments)  # the departments' workbenches, live
+        context.day_hooks.append(rating_export.after_day_end)  # the closed day's 好差评 to the province
         roller = asyncio.create_task(days.close_days(context), name="day-close")
         purger = asyncio.create_task(retention.purge_daily(context), name="pii-purge")  # PIPL retention
+        backups = asyncio.create_task(backup_daily(context), name="backup-daily")  # ONEWINDOW_BACKUP_DIR
         # what the other processes ended (sign-outs, revoked tokens, disabled users) stops here at once
         revocations = asyncio.create_task(credentials.follow_revocations(context), name="auth-revocations")
         # when each device was last seen (最近在线), written in batches off the requests' path
@@ -114,6 +119,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
             await departments.close()
             roller.cancel()
             purger.cancel()
+            backups.cancel()
             revocations.cancel()
             await hub.close()
             await engine.close()
@@ -124,7 +130,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
               *halls.ROUTES, *layout.ROUTES, *catalog.ROUTES, *kiosks.ROUTES, *counters.ROUTES, *ratings.ROUTES,
               *devices.ROUTES, *district.ROUTES,
               *calendar.ROUTES, *appointments.ROUTES, *applications.ROUTES, *case_register.ROUTES,
-              *cases.ROUTES, *fees.ROUTES, *notifications.ROUTES,
+              *cases.ROUTES, *fees.ROUTES, *notifications.ROUTES, *rating_exports.ROUTES,
               *department_notices.ROUTES, *consultations.ROUTES, *feedback.ROUTES,
               *alerts.ROUTES, *hall_settings.ROUTES, *manage.ROUTES, *reports.ROUTES, *followups.ROUTES,
               *audit.ROUTES, *backoffice.ROUTES, *live.ROUTES,

@@ -357,6 +357,32 @@ def cmd_catalog_export(args: argparse.Namespace) -> None:
     print(f"catalog of {args.hall}: {len(items)} items written to {path}")
 
 
+def cmd_ratings_export(args: argparse.Namespace) -> None:
+    """The day's 好差评 in the national layout: the file (--file, else ONEWINDOW_HCP_DIR), and with
+    ONEWINDOW_HCP_URL each rating not sent yet, POSTed now (docs/kpis.md "好差评 to the province")."""
+    from server.domain.errors import InvalidInput
+    from server.jobs.rating_export import export_day
+    from server.params import day
+
+    try:
+        when = day(args.date, "--date")
+    except InvalidInput as error:
+        raise CliError(error.message) from None
+    settings = _settings()
+    hcp = settings.hcp
+    try:
+        done = export_day(args.hall, when.isoformat(), settings.database_url, url=hcp.url, secret=hcp.secret,
+                          region=hcp.region, folder=hcp.folder or "var/hcp", file=args.file,
+                          base_delay=hcp.retry_s)
+    except ValueError as error:
+        raise CliError(str(error)) from None
+    except OSError as error:
+        raise CliError(f"cannot write the file: {error.strerror}") from None
+    print(f"好差评 of {args.hall} on {when}: {done.ratings} ratings written to {', '.join(done.files)}")
+    if hcp.url:
+        print(f"sent {done.sent}, refused {done.failed}, still to send {done.pending}")
+
+
 def cmd_user_disable(args: argparse.Namespace) -> None:
     """Disables the user and ends every token and session of theirs, in every running server by the
     time the command returns."""
@@ -413,6 +439,106 @@ def cmd_token_revoke(args: argparse.Namespace) -> None:
     print(f"device token {args.id} of hall {args.hall} revoked")
 
 
+def _shown(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def _backup_error(error: Exception) -> str:
+    """One line for the manager: ours as they are, the database's first line (unreachable, refused)."""
+    from sqlalchemy.exc import DBAPIError
+
+    from server.services.backups import BackupError
+
+    if isinstance(error, BackupError):
+        return str(error)
+    if isinstance(error, OSError):  # a full disk, a folder we may not write
+        return f"{error.strerror or error}: {error.filename}" if error.filename else str(error)
+    if isinstance(error, DBAPIError):
+        first = str(error.orig).strip().splitlines()[0] if error.orig is not None else type(error).__name__
+        return f"the database answered: {first}"
+    raise error
+
+
+def cmd_backup(args: argparse.Namespace) -> None:
+    """A consistent copy of the whole database, while the server runs (docs/operations.md)."""
+    from server.services.backups import backup
+
+    settings = _settings()
+    try:
+        made = backup(settings.database_url, Path(args.file))
+    except Exception as error:
+        raise CliError(_backup_error(error)) from None
+    print(f"backup of {_shown(settings.database_url)} written to {made.path}: {made.kind}, {made.size:,} bytes "
+          f"in {made.took_s:.2f} s (onewindow restore {made.path} puts it back)")
+
+
+def cmd_restore(args: argparse.Namespace) -> None:
+    """The backup into an empty database (or any with --force); then says where the copy ends."""
+    import getpass
+    from datetime import UTC, datetime
+
+    from server.services.backups import restore
+
+    settings = _settings()
+    if args.skip_numbers is not None and not 0 <= args.skip_numbers <= 9000:
+        raise CliError("--skip-numbers must be 0 to 9000")
+    try:
+        who = getpass.getuser()
+    except Exception:
+        who = "?"
+    try:
+        restored = restore(settings.database_url, Path(args.file), datetime.now(UTC), force=args.force,
+                           skip_numbers=args.skip_numbers, actor=f"cli:{who}")
+    except Exception as error:
+        raise CliError(_backup_error(error)) from None
+    print(f"restored {args.file} ({restored.kind}) into {_shown(settings.database_url)}")
+    for end in restored.halls:
+        for line in _copy_end(end):
+            print(line)
+    if not restored.halls:
+        print("the copy holds no hall")
+
+
+def _copy_end(end: object) -> list[str]:
+    """Where the copy ends for one hall, for the manager: which paper tickets it never saw."""
+    from server.services.backups import HallEnd
+
+    assert isinstance(end, HallEnd)
+    ended = f"at {end.last_change.astimezone(end.tz):%Y-%m-%d %H:%M:%S %z}" if end.last_change else "before any event"
+    lines = [f"hall {end.code} ({end.name}): the copy ends {ended}, seq {end.copy_seq}"]
+    if end.last_day is not None:
+        numbers = " ".join(f"{q}{n:03d}" for q, n in sorted(end.last_numbers.items()))
+        lines.append(f"  last numbers of {end.last_day}: {numbers}")
+    else:
+        lines.append("  no ticket in the copy")
+    if end.open_tickets:
+        counts = ", ".join(f"{q} {n}" for q, n in sorted(end.open_tickets.items()))
+        lines.append(f"  still open in the copy: {sum(end.open_tickets.values())} tickets ({counts}); they may have "
+                     "been served since: clerks mark those who do not come as 过号")
+    floors = " ".join(f"{q}{n + 1:03d}" for q, n in sorted(end.floors.items()))
+    lines.append(f"  new history: seq continues from {end.new_seq} (screens get a fresh snapshot); "
+                 f"numbers of {end.today} continue from {floors}")
+    return lines
+
+
+def cmd_copy_database(args: argparse.Namespace) -> None:
+    """Every row of DATABASE_URL's database into the empty one at --to (moving SQLite to PostgreSQL)."""
+    from server.services.backups import copy_database
+
+    settings = _settings()
+    if not args.to.startswith(("sqlite", "postgresql", "postgres")):
+        raise CliError(f"--to must be sqlite:///path or postgresql://user@host/db, not {args.to!r}")
+    try:
+        counts = copy_database(settings.database_url, args.to)
+    except Exception as error:
+        raise CliError(_backup_error(error)) from None
+    print(f"copied {sum(counts.values()):,} rows of {len(counts)} tables from {_shown(settings.database_url)} "
+          f"to {_shown(args.to)} (halls: {counts.get('halls', 0)}, tickets: {counts.get('tickets', 0)}, "
+          f"events: {counts.get('events', 0)}); now set DATABASE_URL to it")
+
+
 def cmd_serve(args: argparse.Namespace) -> None:
     import uvicorn
 
@@ -442,6 +568,16 @@ def cmd_serve(args: argparse.Namespace) -> None:
                 # what one client may hold (server/serving.py: the head's time and size, the connections)
                 http=GuardedHttpToolsProtocol, timeout_keep_alive=limits.keep_alive_s,
                 h11_max_incomplete_event_size=limits.max_header_bytes)
+
+
+def cmd_static(args: argparse.Namespace) -> None:
+    from server.web import collect_static
+
+    target = Path(args.folder)
+    if target.exists() and not target.is_dir():
+        raise CliError(f"{target} is not a folder")
+    count = collect_static(target)
+    print(f"{count} static files in {target}")
 
 
 def cmd_agent(args: argparse.Namespace) -> None:
@@ -475,6 +611,20 @@ def build_parser() -> Parser:
     serve.add_argument("--workers", type=int, default=1)
     serve.set_defaults(func=cmd_serve)
 
+    backup = sub.add_parser("backup", help="a consistent copy of the whole database, while the server runs")
+    backup.add_argument("file", help="the backup file to write, e.g. /srv/backups/onewindow-20261125.backup")
+    backup.set_defaults(func=cmd_backup)
+    restore = sub.add_parser("restore", help="a backup into an empty database (stop the servers first)")
+    restore.add_argument("file")
+    restore.add_argument("--force", action="store_true", help="replace everything in a database that is not empty")
+    restore.add_argument("--skip-numbers", type=int, metavar="N",
+                         help="today's numbers continue N past the copy's, rounded up to a hundred "
+                              "(default: a busy day's issuing, at least 100; 0: straight on)")
+    restore.set_defaults(func=cmd_restore)
+    copy = sub.add_parser("copy-database", help="copy every row into another, empty database (SQLite to PostgreSQL)")
+    copy.add_argument("--to", required=True, metavar="URL", help="e.g. postgresql://onewindow@db-host/onewindow")
+    copy.set_defaults(func=cmd_copy_database)
+
     hall = sub.add_parser("hall", help="halls").add_subparsers(dest="action", required=True, parser_class=Parser)
     create = hall.add_parser("create", help="create an empty hall, or rename one")
     create.add_argument("code", help="e.g. jinan: 2-32 lower-case letters, digits or hyphens")
@@ -491,6 +641,16 @@ def build_parser() -> Parser:
     cexport.add_argument("--hall", required=True)
     cexport.add_argument("file")
     cexport.set_defaults(func=cmd_catalog_export)
+
+    rated = sub.add_parser("ratings", help="好差评 (ratings)").add_subparsers(dest="action", required=True,
+                                                                          parser_class=Parser)
+    rexport = rated.add_parser("export", help="write a day's 好差评 in the national layout and, with "
+                                              "ONEWINDOW_HCP_URL, send the ratings not sent yet")
+    rexport.add_argument("--hall", required=True)
+    rexport.add_argument("--date", required=True, help="the hall-local day, YYYY-MM-DD")
+    rexport.add_argument("--file", help="write this file (.csv, or .jsonl for JSON lines) instead of both "
+                                        "in ONEWINDOW_HCP_DIR")
+    rexport.set_defaults(func=cmd_ratings_export)
 
     user = sub.add_parser("user", help="staff accounts").add_subparsers(dest="action", required=True,
                                                                           parser_class=Parser)
@@ -533,6 +693,10 @@ def build_parser() -> Parser:
     drives.add_argument("counters", nargs="*", type=int, metavar="COUNTER")
     drives.add_argument("--clear", action="store_true", help="it drives no counter")
     drives.set_defaults(func=cmd_agent_counters)
+
+    static = sub.add_parser("static", help="copy every /static file into a folder for nginx to serve (deploy/)")
+    static.add_argument("folder")
+    static.set_defaults(func=cmd_static)
 
     agent = sub.add_parser("agent", help="run the device agent")
     agent.add_argument("--config", required=True)

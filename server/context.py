@@ -13,7 +13,7 @@ import secrets
 import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import HTTPConnection
@@ -112,6 +112,8 @@ class AppContext:
     # stored (follow-ups open for unhappy ones), after a case changes (the visitor's messages).
     rating_hooks: list[Callable[[AppContext, Any], Awaitable[None]]] = field(default_factory=list)
     case_hooks: list[Callable[[AppContext, dict[str, Any]], Awaitable[None]]] = field(default_factory=list)
+    # after a hall's day is closed (server/services/days.py): the hall's code and the day that ended
+    day_hooks: list[Callable[[AppContext, str, date], Awaitable[None]]] = field(default_factory=list)
     caches: dict[str, tuple[float, Any]] = field(default_factory=dict)  # name → (expires, value)
     # Work the server does by itself that failed, by hall: task → (title, since); an alert stands
     # on the hall's dashboard while it does (server/services/alerts.py).

@@ -6,7 +6,7 @@ import os
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time
 from pathlib import Path
 
 from starlette.config import Config
@@ -34,6 +34,27 @@ class Limits:
 
 
 @dataclass(frozen=True)
+class Hcp:
+    """好差评 to the province (docs/kpis.md): where each day's ratings go. No URL: the file only;
+    no folder either (settings built in code, tests): the day's end sends and writes nothing."""
+
+    url: str | None = None  # ONEWINDOW_HCP_URL: the provincial platform's receiving address
+    secret: str | None = None  # ONEWINDOW_HCP_SECRET: HMAC-SHA256 key of X-OneWindow-Signature
+    region: str = ""  # ONEWINDOW_HCP_REGION: the hall's 行政区划代码 (areaCode), 6 to 12 digits
+    folder: str | None = None  # ONEWINDOW_HCP_DIR: the day's files, a folder per hall (var/hcp)
+    retry_s: float = 2.0  # ONEWINDOW_HCP_RETRY_S: the first pause between attempts, doubling
+
+
+@dataclass(frozen=True)
+class Backups:
+    """The daily backup (server/jobs/backups.py, docs/operations.md)."""
+
+    folder: str | None = None  # ONEWINDOW_BACKUP_DIR; unset: no scheduled backups
+    keep: int = 7  # ONEWINDOW_BACKUP_KEEP: the newest kept
+    at: time = time(2, 0)  # ONEWINDOW_BACKUP_AT: in the halls' local time
+
+
+@dataclass(frozen=True)
 class Settings:
     database_url: str
     redis_url: str | None
@@ -58,6 +79,8 @@ class Settings:
     # under static/; ONEWINDOW_UPLOAD_DIR
     upload_dir: str = DEFAULT_UPLOAD_DIR
     limits: Limits = Limits()
+    hcp: Hcp = Hcp()
+    backups: Backups = Backups()
 
     @property
     def embedded(self) -> bool:
@@ -137,7 +160,47 @@ def load_settings(environ: os._Environ[str] | dict[str, str] | None = None) -> S
                     ping, backlog, webhook_url, webhook_secret, ahead, clock_at, kiosk_limit, db_pool,
                     _session_hours(config), **_retention(config),
                     upload_dir=config("ONEWINDOW_UPLOAD_DIR", default=DEFAULT_UPLOAD_DIR) or DEFAULT_UPLOAD_DIR,
-                    limits=load_limits(environ))
+                    limits=load_limits(environ), hcp=_hcp(config), backups=_backups(config))
+
+
+def _hcp(config: Config) -> Hcp:
+    """ONEWINDOW_HCP_URL, _SECRET, _REGION, _DIR and _RETRY_S (docs/kpis.md "好差评 to the province")."""
+    url = config("ONEWINDOW_HCP_URL", default=None) or None
+    secret = config("ONEWINDOW_HCP_SECRET", default=None) or None
+    if url and not url.startswith(("http://", "https://")):
+        raise SettingsError(f"ONEWINDOW_HCP_URL must be http(s)://host/path, not {url!r}")
+    if url and not secret:
+        raise SettingsError("ONEWINDOW_HCP_SECRET is required with ONEWINDOW_HCP_URL")
+    region = (config("ONEWINDOW_HCP_REGION", default="") or "").strip()
+    if region and not (region.isascii() and region.isdigit() and 6 <= len(region) <= 12):
+        raise SettingsError(f"ONEWINDOW_HCP_REGION must be the 行政区划代码, 6 to 12 digits, not {region!r}")
+    try:
+        retry = config("ONEWINDOW_HCP_RETRY_S", cast=float, default=2.0)
+    except ValueError:
+        raise SettingsError("ONEWINDOW_HCP_RETRY_S must be seconds") from None
+    if not 0 <= retry <= 600:
+        raise SettingsError("ONEWINDOW_HCP_RETRY_S must be 0 to 600 seconds")
+    return Hcp(url, secret, region, config("ONEWINDOW_HCP_DIR", default="var/hcp") or "var/hcp", retry)
+
+
+def _backups(config: Config) -> Backups:
+    """ONEWINDOW_BACKUP_DIR (a folder; unset: no scheduled backups), ONEWINDOW_BACKUP_KEEP (1 to 365
+    files) and ONEWINDOW_BACKUP_AT (HH:MM, the halls' local time)."""
+    folder = config("ONEWINDOW_BACKUP_DIR", default=None) or None
+    try:
+        keep = config("ONEWINDOW_BACKUP_KEEP", cast=int, default=7)
+    except ValueError:
+        raise SettingsError("ONEWINDOW_BACKUP_KEEP must be a whole number of backups to keep") from None
+    if not 1 <= keep <= 365:
+        raise SettingsError("ONEWINDOW_BACKUP_KEEP must be 1 to 365")
+    raw = str(config("ONEWINDOW_BACKUP_AT", default="02:00")).strip()
+    try:
+        at = time.fromisoformat(raw) if len(raw) == 5 else None
+    except ValueError:
+        at = None
+    if at is None:
+        raise SettingsError(f"ONEWINDOW_BACKUP_AT must be a time of day as HH:MM, e.g. 02:00, not {raw!r}")
+    return Backups(folder, keep, at)
 
 
 def _session_hours(config: Config) -> float:

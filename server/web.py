@@ -8,7 +8,7 @@ it never imports them."""
 from __future__ import annotations
 
 from pathlib import Path
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, select_autoescape
 from starlette.requests import Request
@@ -62,6 +62,36 @@ def static_files() -> ASGIApp:
     ``js/``, ``css/`` layout, so ``/static/js/kiosk.js`` and ``/static/js/hall_model.js`` are
     neighbours for the browser (module imports such as ``./hall_model.js`` resolve)."""
     return NoSniff(StaticFiles(directory=SHARED_STATIC, packages=[(front, "static") for front in FRONTS]))
+
+
+def static_sources() -> list[Path]:
+    """The folders ``/static`` is served from, in the order a name is looked up (the first wins)."""
+    import importlib
+
+    fronts = [Path(importlib.import_module(front).__file__ or "").resolve().parent / "static" for front in FRONTS]
+    return [SHARED_STATIC, *(folder for folder in fronts if folder.is_dir())]
+
+
+def collect_static(target: Path) -> int:
+    """Copies every file ``/static`` serves into ``target`` under the same URL path, so a proxy in
+    front (nginx, deploy/nginx/onewindow.conf) can serve them itself; returns how many. A file
+    that left the sources since the last collection is removed, so a release never serves an old
+    script beside the new ones."""
+    import shutil
+
+    chosen: dict[Path, Path] = {}
+    for source in static_sources():
+        for path in sorted(source.rglob("*")):
+            if path.is_file() and not path.name.startswith("."):
+                chosen.setdefault(path.relative_to(source), path)
+    target.mkdir(parents=True, exist_ok=True)
+    for relative, path in chosen.items():
+        destination = target / relative
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, destination)
+    for stale in [path for path in target.rglob("*") if path.is_file() and path.relative_to(target) not in chosen]:
+        stale.unlink()
+    return len(chosen)
 
 
 class NoSniff:
@@ -137,8 +167,11 @@ async def staff_and_hall(request: Request) -> tuple[Principal, Hall] | Response:
 
 
 def to_login(request: Request) -> Response:
-    """Off to the login page, which comes back here once signed in."""
-    return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+    """Off to the login page, which comes back here once signed in, with the page's own query
+    (a guide's ``?desk=``, a counter screen's options) kept."""
+    query = request.url.query
+    back = request.url.path + (f"?{query}" if query else "")
+    return RedirectResponse("/login?next=" + quote(back, safe="/"), status_code=303)
 
 
 def same_site_path(raw: str | None) -> str:

@@ -76,3 +76,15 @@ def test_a_missing_secret_is_refused_outside_demo_mode(env: dict[str, str]) -> N
     env = {k: v for k, v in env.items() if k != "SECRET_KEY"}
     result = run(["migrate"], env)
     assert result.returncode == 1 and "SECRET_KEY" in result.stderr
+
+
+def test_hosts_started_together_migrate_one_after_the_other(env: dict[str, str], postgres_url: str) -> None:
+    """Three hosts' `serve` each migrate a fresh PostgreSQL at the same moment (deploy/): every one
+    succeeds; without the advisory lock the later ones fail on tables the first just created."""
+    env = {**env, "DATABASE_URL": postgres_url}
+    command = [sys.executable, "-m", "server.cli", "migrate"]
+    hosts = [subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for _ in range(3)]
+    results = [(host.wait(timeout=120), host.communicate()[1]) for host in hosts]
+    assert [code for code, _ in results] == [0, 0, 0], [err[-500:] for _, err in results]
+    assert run(["hall", "create", "hq", "--name", "总部大厅"], env).returncode == 0

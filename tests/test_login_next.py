@@ -30,3 +30,14 @@ def test_the_login_page_writes_only_a_safe_next(sqlite_url: str) -> None:
         assert page.status_code == 200 and 'data-next="/"' in page.text and "example.invalid" not in page.text
         kept = client.get("/login", params={"next": "/dashboard/jinan"})
         assert 'data-next="/dashboard/jinan"' in kept.text
+
+
+def test_a_staff_page_sends_to_login_and_back_with_its_query(sqlite_url: str) -> None:
+    """A guide who opens /guide/jinan?desk=desk1 before signing in comes back to that desk."""
+    client: TestClient
+    for client in serve(sqlite_url):
+        away = client.get("/guide/jinan", params={"desk": "desk1"}, follow_redirects=False)
+        assert away.status_code == 303
+        assert away.headers["location"] == "/login?next=/guide/jinan%3Fdesk%3Ddesk1"
+        page = client.get(away.headers["location"])
+        assert 'data-next="/guide/jinan?desk=desk1"' in page.text

@@ -15,7 +15,7 @@ from server.domain import assisted as domain
 from server.params import INTEGER
 from server.services import assisted
 
-from .declare import choice, endpoint, whole
+from .declare import choice, day, endpoint, whole
 from .errors import JSONResponse
 from .schemas import Body
 
@@ -77,13 +77,17 @@ async def close_matter(request: Request, body: CloseAssisted) -> Response:
                                              request.path_params["id"], body.result))
 
 
-@endpoint("GET", "/halls/{hall}/assisted", "The hall's 代办 matters: ?status=open|closed", tag="assisted",
-          query={"status": choice("which (all)", "open", "closed")},
-          responses={200: "{assisted: [matter, the visitor masked]}", 403: "not staff of this hall who assist"})
+@endpoint("GET", "/halls/{hall}/assisted", "The hall's 代办 matters: ?status=open|closed&from=&to=", tag="assisted",
+          query={"status": choice("which (all)", "open", "closed"),
+                 "from": day("opened on or after this hall-local day"), "to": day("opened on or before this day")},
+          responses={200: "{assisted: [matter, the visitor masked]}", 403: "not staff of this hall who assist",
+                     422: "a bad status or day"})
 async def list_matters(request: Request) -> Response:
     principal = await require_principal(request)
+    given = request.query_params
     return JSONResponse(await assisted.for_hall(ctx(request), principal, request.path_params["hall"],
-                                                request.query_params.get("status") or None))
+                                                given.get("status") or None, given.get("from") or None,
+                                                given.get("to") or None))
 
 
 ROUTES: list[BaseRoute] = [list_matters, open_matter, add_step, close_matter]

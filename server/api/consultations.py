@@ -40,6 +40,12 @@ class ConsultationChange(Body):
     escalation_answer: Answer | None = Field(default=None, description="the department's answer (that department "
                                                                        "or a manager)")
     closed: bool | None = Field(default=None, description="true closes it (a manager or the first responder)")
+    escalated: bool | None = Field(default=None, description="true: send it to a department now (a manager or the "
+                                                             "first responder; not once escalated)")
+    department: Code | None = Field(default=None, description="escalated: the department's code (the item's own "
+                                                               "by default)")
+    due_days: Annotated[int, Field(ge=1, le=consultations.MAX_DUE_DAYS)] | None = Field(
+        default=None, description="escalated: working days from today the department has to answer (2)")
 
 
 @endpoint("POST", "/halls/{hall}/consultations", "Record a consultation (咨询登记; clerks, guides, managers)",
@@ -61,6 +67,8 @@ async def create_consultation(request: Request, body: NewConsultation) -> Respon
                  "channel": choice("onsite or phone", "onsite", "phone"),
                  "escalated": choice("sent to a department, or not", "true", "false"),
                  "q": Param("part of the topic or an answer", {"type": "string", "maxLength": consultations.MAX_TEXT}),
+                 "status": choice("open (not closed), waiting (for the department's answer), overdue (waiting past "
+                                  "its due date), closed", *consultations.STATUSES),
                  "limit": whole("per page (50)", 1, consultations.MAX_LIMIT),
                  "offset": whole("to skip (0)", 0, consultations.MAX_OFFSET)},
           responses={200: "{total, consultations: [...]}", 403: "not staff of this hall"})
@@ -69,21 +77,37 @@ async def list_consultations(request: Request) -> Response:
     given = request.query_params
     principal = await require_principal(request)
     query = consultations.criteria(request.path_params["hall"], first=given.get("from"), last=given.get("to"),
-                                   channel=given.get("channel"), escalated=given.get("escalated"), q=given.get("q"))
+                                   channel=given.get("channel"), escalated=given.get("escalated"), q=given.get("q"),
+                                   status=given.get("status"))
     limit = query_number(given.get("limit"), "limit", 1, consultations.MAX_LIMIT, consultations.DEFAULT_LIMIT)
     offset = query_number(given.get("offset"), "offset", 0, consultations.MAX_OFFSET, 0)
     return JSONResponse(await consultations.search(ctx(request), principal, query, limit, offset))
 
 
-@endpoint("PATCH", "/halls/{hall}/consultations/{id}", "Answer, give the department's answer, close (staff)",
-          body=ConsultationChange, tag="registers", path_params=CONSULTATION_ID,
-          responses={200: "the consultation as now", 403: "not the first responder, the department or a manager",
-                     404: "no such consultation in this hall", 409: "already closed"})
-async def change_consultation(request: Request, body: ConsultationChange) -> Response:
+@endpoint("GET", "/halls/{hall}/consultations/summary", "The 咨询登记 counts: a day's, and those waiting now (staff)",
+          tag="registers", query={"day": day("the hall-local day (today)")},
+          responses={200: "{day, onsite, phone, escalated, waiting, overdue}", 403: "not staff of this hall"})
+async def consultation_summary(request: Request) -> Response:
+    """``onsite``, ``phone``, ``escalated``: asked that day; ``waiting``: sent to a department and
+    not yet answered by it, ``overdue`` of them past their due date, whenever asked. A department
+    account counts those sent to its department."""
     principal = await require_principal(request)
-    given = consultations.Change(body.answer, body.escalation_answer, body.closed)
+    return JSONResponse(await consultations.summary(ctx(request), principal, request.path_params["hall"],
+                                                    request.query_params.get("day")))
+
+
+@endpoint("PATCH", "/halls/{hall}/consultations/{id}", "Answer, escalate, give the department's answer, close (staff)",
+          body=ConsultationChange, tag="registers", path_params=CONSULTATION_ID,
+          responses={200: "the consultation as now", 403: "not the first responder, its department or a manager",
+                     404: "no such consultation in this hall", 409: "already closed, or already escalated",
+                     422: "a bad field, an unknown department"})
+async def change_consultation(request: Request, body: ConsultationChange) -> Response:
+    """A department account may answer only those sent to its department (403 for any other)."""
+    principal = await require_principal(request)
+    given = consultations.Change(body.answer, body.escalation_answer, body.closed, body.escalated, body.department,
+                                 body.due_days)
     return JSONResponse(await consultations.change(ctx(request), principal, request.path_params["hall"],
                                                    request.path_params["id"], given))
 
 
-ROUTES = [create_consultation, list_consultations, change_consultation]
+ROUTES = [create_consultation, list_consultations, consultation_summary, change_consultation]

@@ -21,7 +21,7 @@ from .model import CounterMode
 from .ratings import LEVELS
 
 KINDS = ("long_wait", "crowded", "long_pause", "device", "case_due", "prereview_due", "bad_rating",
-         "followup_overdue", "feedback_overdue")
+         "followup_overdue", "feedback_overdue", "backup_failed")
 DEFAULT_WAIT_TARGET_MIN = 20
 DEFAULT_CROWDED_PER_COUNTER = 10
 DEFAULT_PAUSE_MAX_MIN = 15
@@ -271,6 +271,33 @@ def system_problems(problems: Mapping[str, tuple[str, datetime]]) -> list[Alert]
             for key, (title, since) in sorted(problems.items())]
 
 
+BACKUP_GRACE = timedelta(hours=2)  # a scheduled backup with no outcome this long after its time was lost
+BACKUP_ACTION = ("请检查备份目录（ONEWINDOW_BACKUP_DIR）是否存在、可写、磁盘空间是否足够，并用 onewindow backup "
+                 "手动备份一次；下次备份成功后提醒自动解除")
+
+
+def backup_problems(hall: Hall, now: datetime, backup: Mapping[str, Any] | None) -> list[Alert]:
+    """``backup``: when scheduled backups are set up, ``{slot, last}``: the latest scheduled time and the
+    latest outcome since then (``{ok, at, detail}``, server/store/backup.py) or None. A failure stands
+    until a later backup succeeds; no outcome at all two hours after the time is a failure too."""
+    if backup is None or (backup.get("last") or {}).get("ok"):
+        return []
+    slot: datetime = backup["slot"]
+    last = backup.get("last")
+    local = slot.astimezone(hall.tz)
+    key, when = f"backup_failed:{local:%Y%m%d}", f"{local:%m月%d日 %H:%M}"
+    if last is not None:
+        error = str(last["detail"].get("error") or "原因见服务器日志")
+        return [Alert(key, "backup_failed", "critical", f"{when} 的自动备份失败：{error}", BACKUP_ACTION,
+                      last["at"], subject={"slot": local.isoformat(), "error": error})]
+    if now < slot + BACKUP_GRACE:
+        return []
+    return [Alert(key, "backup_failed", "critical",
+                  f"{when} 的自动备份没有完成（{BACKUP_GRACE.seconds // 3600} 小时内没有结果）",
+                  BACKUP_ACTION + "（使用 Redis 时请确认 rq worker 正在运行）", slot + BACKUP_GRACE,
+                  subject={"slot": local.isoformat()})]
+
+
 def compute(hall: Hall, now: datetime, settings: AlertSettings, *,
             devices: Iterable[Mapping[str, Any]] = (),
             due: Mapping[str, Iterable[Mapping[str, Any]]] | None = None,
@@ -278,13 +305,14 @@ def compute(hall: Hall, now: datetime, settings: AlertSettings, *,
             ratings: Iterable[Mapping[str, Any]] = (),
             followups: Iterable[Mapping[str, Any]] = (),
             feedback: Iterable[Mapping[str, Any]] = (),
-            problems: Mapping[str, tuple[str, datetime]] | None = None) -> list[Alert]:
+            problems: Mapping[str, tuple[str, datetime]] | None = None,
+            backup: Mapping[str, Any] | None = None) -> list[Alert]:
     """Every alert standing now, the critical first, then the oldest first."""
     alerts = [*long_waits(hall, now, settings), *crowding(hall, settings), *long_pauses(hall, now, settings),
               *device_problems(hall, devices), *cases_due(hall, due or {}), *prereviews_due(hall, prereviews or {}),
               *bad_ratings(hall, now, ratings),
               *followups_overdue(hall, now, followups), *feedback_overdue(hall, feedback),
-              *system_problems(problems or {})]
+              *system_problems(problems or {}), *backup_problems(hall, now, backup)]
     alerts.sort(key=lambda a: (SEVERITY_ORDER[a.severity], a.since.timestamp() if a.since else 0.0, a.id))
     return alerts
 

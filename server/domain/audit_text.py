@@ -41,6 +41,9 @@ ACTIONS = {
     "assisted.create": "登记了代办事项", "assisted.steps": "记录了代办步骤", "assisted.update": "办结了代办事项",
     "user.add": "添加了账号", "token.add": "签发了访问令牌", "token.revoke": "吊销了访问令牌",
     "pii.purge": "按保存期限清除了已办结办件和过期预约中的姓名、电话",
+    # backups (server/services/backups.py, docs/operations.md)
+    "backup.scheduled": "完成了每日自动备份", "backup.failed": "每日自动备份失败",
+    "backup.restore": "从备份恢复了数据库（新的历史：序号和今天的号码跳过备份之后丢失的部分）",
     "user.update": "修改了账号", "user.disable": "停用了账号", "token.delete": "吊销了设备令牌",
     # staff set up from the browser (server/api/accounts.py); a route names its change (audit_action)
     "user.create": "添加了账号", "user.enable": "启用了账号",
@@ -93,6 +96,8 @@ FIELDS = {
     "applications": "网上申请数",
     "active": "启用", "role": "角色", "hall": "大厅", "department": "部门", "days": "有效天数",
     "tokens_ended": "结束的令牌数", "must_change": "须在下次登录时修改密码",
+    "copy_seq": "备份末尾序号", "new_seq": "新序号起点", "numbers_from": "今天号码接续自", "folder": "备份目录",
+    "file": "文件", "bytes": "字节数", "pruned": "删除的旧备份", "error": "原因",
     "username": "用户名", "display_name": "姓名", "staff_no": "工号", "old_password": "原密码",
     "new_password": "新密码",
     "via": "经由设备代理", "ticket": "号码", "to_counter": "转去窗口", "event": "事件", "key": "按键",

@@ -92,6 +92,15 @@ class Hall:
         if event.type == "ticket.done" and event.ticket and event.ticket.called_at:
             span = (event.at - event.ticket.called_at).total_seconds()
             self.services[event.ticket.queue].append(span)
+        if event.type == "hall.restored":  # a restore's new history (server/domain/backups.py)
+            self.raise_serials(date.fromisoformat(event.extra["day"]), event.extra.get("serials") or {})
+
+    def raise_serials(self, day: date, floors: Mapping[str, int]) -> None:
+        """``day``'s numbers continue after these serials at least (after a restore: past the paper
+        tickets of the lost part)."""
+        for queue, serial in floors.items():
+            if serial > self.serials.get((day, queue), 0):
+                self.serials[(day, queue)] = int(serial)
 
     def _put_ticket(self, ticket: Ticket) -> None:
         old = self.tickets.get(ticket.id)

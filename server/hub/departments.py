@@ -18,35 +18,24 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any
 
-import orjson
 from starlette.requests import HTTPConnection
 from starlette.types import Receive, Scope, Send
 
-from server.auth import Principal
 from server.bus.base import Subscription
 from server.channels import department_channel
 from server.context import AppContext
 from server.domain.errors import DomainError
 from server.services import backoffice
-from server.sockets import UNSUPPORTED, Refused, SocketEndpoint
-from server.tasks import cancel_and_wait
+from server.sockets import Refused, SocketEndpoint
+
+from .staff_feed import Push, Who, follow, reason
 
 log = logging.getLogger("onewindow.hub")
 
-Push = Callable[[dict[str, Any]], Awaitable[None]]
-Who = Callable[[HTTPConnection, AppContext], Awaitable[Principal | None]]
-CLOSE_REASON_BYTES = 123  # what a close frame can carry
 NOTICE = "department.notice"  # a message to the department (its notifications), published on its channel
-
-
-def reason(text: str) -> str:
-    """A close reason within the frame's 123 bytes, cut at a character."""
-    while len(text.encode()) > CLOSE_REASON_BYTES:
-        text = text[:-1]
-    return text
 
 
 class DepartmentFeedEndpoint(SocketEndpoint):
@@ -67,30 +56,9 @@ class DepartmentFeedEndpoint(SocketEndpoint):
 
     async def serve(self, context: AppContext, opened: Any, scope: Scope, receive: Receive, send: Send) -> None:
         department: backoffice.Department = opened
-        lock = asyncio.Lock()
-
-        async def push(message: dict[str, Any]) -> None:
-            async with lock:
-                await send({"type": "websocket.send", "text": orjson.dumps(message).decode()})
-
-        async with context.bus.subscribe(department_channel(department.hall, department.code)) as messages:
-            await push(await backoffice.snapshot(context, department))  # after subscribing: nothing falls between
-            tasks = [asyncio.create_task(self._forward(context, department, messages, push)),
-                     asyncio.create_task(self._refresh(context, department, push))]
-            try:
-                while True:
-                    message = await receive()
-                    if message["type"] == "websocket.disconnect":
-                        return
-                    if not _is_resync(message):
-                        async with lock:
-                            await send({"type": "websocket.close", "code": UNSUPPORTED,
-                                        "reason": "只接受 resync (only resync is accepted)"})
-                        return
-                    await push(await backoffice.snapshot(context, department))
-            finally:
-                for task in tasks:
-                    await cancel_and_wait(task)
+        await follow(context, department_channel(department.hall, department.code), receive, send,
+                     partial(backoffice.snapshot, context, department),
+                     partial(self._forward, context, department), partial(self._refresh, context, department))
 
     @staticmethod
     async def _forward(context: AppContext, department: backoffice.Department, messages: Subscription,
@@ -119,11 +87,3 @@ class DepartmentFeedEndpoint(SocketEndpoint):
             await asyncio.sleep(self.REFRESH_S)
             with contextlib.suppress(Exception):
                 await push(await backoffice.snapshot(context, department))
-
-
-def _is_resync(message: Any) -> bool:
-    try:
-        data = orjson.loads(message.get("text") or "")
-    except orjson.JSONDecodeError:
-        return False
-    return isinstance(data, dict) and data.get("type") == "resync"

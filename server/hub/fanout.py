@@ -245,6 +245,8 @@ class HallFanout:
             repo.current_seq(conn, self.code), list(repo.events_since(conn, self.code, since, MAX_REPLAY))))
         if current is None or since > current or len(rows) >= MAX_REPLAY or (rows and rows[0].seq != since + 1):
             return False
+        if rows and rows[-1].seq - rows[0].seq != len(rows) - 1:  # a restore's jump: another history before it
+            return False
         client.seq = since
         last = since
         for row in rows:

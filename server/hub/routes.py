@@ -42,6 +42,7 @@ from .cases import CaseFeedEndpoint
 from .client import Client, dumps, outgoing
 from .departments import DepartmentFeedEndpoint
 from .feeds import Feed
+from .guide import GuideDeskEndpoint
 
 log = logging.getLogger("onewindow.hub")
 
@@ -404,4 +405,5 @@ ROUTES = [
     WebSocketRoute("/ws/agent", AgentEndpoint()),
     WebSocketRoute("/ws/cases/{status_token}", CaseFeedEndpoint()),
     WebSocketRoute("/ws/halls/{hall}/departments/{code}", DepartmentFeedEndpoint(_principal)),
+    WebSocketRoute("/ws/halls/{hall}/guide/{desk}", GuideDeskEndpoint(_principal)),
 ]

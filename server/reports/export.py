@@ -10,6 +10,7 @@ from typing import Any
 from server.domain.cases import PENDING, label
 from server.store.case_register import ExportLine
 
+from .consultations import DAY_COLUMNS, KEY_COLUMNS
 from .departments import DEPARTMENT_COLUMNS
 from .fees import FEE_COLUMNS, FEE_SECTIONS
 
@@ -44,6 +45,10 @@ def table(report: dict[str, Any]) -> list[list[Any]]:
     return lines
 
 
+def _lines(shown: list[tuple[str, str]], rows: list[dict[str, Any]]) -> list[list[Any]]:
+    return [[zh for _, zh in shown], *([r.get(k) for k, _ in shown] for r in rows)]
+
+
 def fee_tables(report: dict[str, Any]) -> list[tuple[str, list[list[Any]]]]:
     """The daily fee summary (收费) per item and per counter, each its header and lines; none when the
     period has no charge."""
@@ -52,8 +57,32 @@ def fee_tables(report: dict[str, Any]) -> list[tuple[str, list[list[Any]]]]:
     for section, name in FEE_SECTIONS.items():
         rows = fees.get(section) or []
         if rows:
-            out.append((name, [[zh for _, zh in FEE_COLUMNS], *([r.get(k) for k, _ in FEE_COLUMNS] for r in rows)]))
+            out.append((name, _lines(FEE_COLUMNS, rows)))
     return out
+
+
+def consultation_tables(report: dict[str, Any]) -> list[tuple[str, list[list[Any]]]]:
+    """The consultations (咨询) per day, then per key of the report's dimension with the 合计 line; none
+    when the period has none."""
+    asked = report.get("consultations") or {}
+    total = asked.get("total") or {}
+    if not total.get("total"):
+        return []
+    out = [("咨询日汇总", _lines(DAY_COLUMNS, [*asked.get("days", []), dict(total, day=TOTAL)]))]
+    if report["by"] != "hall":
+        name = f"咨询（按{DIM_NAMES.get(report['by'], report['by'])}）"
+        out.append((name, _lines(KEY_COLUMNS, [*asked.get("rows", []), dict(total, key=TOTAL, label="")])))
+    return out
+
+
+def extra_tables(report: dict[str, Any]) -> list[tuple[str, list[list[Any]]]]:
+    """The sections after the report's own table: fees, then consultations."""
+    return fee_tables(report) + consultation_tables(report)
+
+
+def sheet_name(section: str) -> str:
+    """收费日汇总（按事项） → 收费按事项; 咨询（按窗口） → 咨询按窗口 (a sheet's name: short, no brackets)."""
+    return section.replace("收费日汇总（按", "收费按").replace("（", "").replace("）", "")[:31]
 
 
 def title(report: dict[str, Any]) -> str:
@@ -79,7 +108,7 @@ def to_csv(report: dict[str, Any]) -> bytes:
     writer = csv.writer(buf, lineterminator="\r\n")
     for line in table(report):
         writer.writerow(["" if v is None else neutral(v) for v in line])
-    for name, lines in fee_tables(report):  # after a blank line, each fee section under its name
+    for name, lines in extra_tables(report):  # after a blank line, each fee or consultation section under its name
         writer.writerow([])
         writer.writerow([name])
         for line in lines:
@@ -113,8 +142,8 @@ def to_xlsx(report: dict[str, Any]) -> bytes:
             ws.cell(r, c).number_format = "0.0%"
     ws.column_dimensions["B"].width = 28
     ws.freeze_panes = "C3"
-    for name, lines in fee_tables(report):  # one sheet per fee section (收费日汇总)
-        sheet = wb.create_sheet(name.replace("收费日汇总（按", "收费按").rstrip("）"))
+    for name, lines in extra_tables(report):  # one sheet per fee or consultation section
+        sheet = wb.create_sheet(sheet_name(name))
         sheet.append([name])
         sheet["A1"].font = Font(bold=True)
         for line in lines:

@@ -6,6 +6,7 @@ from collections import defaultdict
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from .consultations import consultation_summary
 from .departments import department_report
 from .fees import fee_summary
 from .kpis import Agg, row
@@ -54,6 +55,8 @@ def build_report(db: Any, hall: str, period: str, day: date, by: str, now: datet
         built = shape(info, period, first, last, by, sum_range(db, info, first, last, by, now, progress))
     with db.reader.connect() as conn:  # the daily fee summary per item and counter (收费), whatever ``by``
         built["fees"] = fee_summary(conn, info, first, last)
+        # the consultations (咨询) per day and per key of ``by``, as they stand now
+        built["consultations"] = consultation_summary(conn, info, first, last, by, info.local_day(now))
     return built
 
 

@@ -12,10 +12,12 @@ from server.auth import Principal
 from server.channels import dashboard_channel
 from server.context import AppContext
 from server.domain import alerts as rules
+from server.domain import backups as backup_rules
 from server.domain.errors import Forbidden, InvalidInput, NotFound
 from server.domain.hall import Hall
 from server.domain.views import iso
 from server.store import alerts as store
+from server.store import backup as backup_store
 from server.store import devices as store_devices
 from server.store import feedback as feedback_store
 
@@ -58,15 +60,20 @@ async def current_alerts(context: AppContext, code: str) -> tuple[Hall, list[rul
         log.warning("pre-reviews due unreadable for %s (%s)", code, error)
         prereviews, complete = {}, False
 
+    backup_slot = (backup_rules.last_slot(now, context.settings.backups.at, hall.tz)
+                   if context.settings.backups.folder else None)  # scheduled backups set up (docs/operations.md)
+
     def read(conn: Any) -> tuple[Any, ...]:
         return (store.get_settings(conn, code), store_devices.states(conn, code),
                 store.bad_ratings_since(conn, code, day_start), store.acks(conn, code),
-                store.overdue_followups(conn, code, today), feedback_store.overdue(conn, code, today))
+                store.overdue_followups(conn, code, today), feedback_store.overdue(conn, code, today),
+                backup_store.latest_scheduled(conn, backup_slot) if backup_slot else None)
 
-    settings, devices, ratings, acks, followups, feedback = await context.engine.read(read)
+    settings, devices, ratings, acks, followups, feedback, backup = await context.engine.read(read)
     alerts = rules.compute(hall, now, rules.AlertSettings.from_json(settings), devices=devices, due=due,
                            prereviews=prereviews, ratings=ratings, followups=followups, feedback=feedback,
-                           problems=context.problems.get(code))
+                           problems=context.problems.get(code),
+                           backup={"slot": backup_slot, "last": backup} if backup_slot else None)
     standing = {a.id for a in alerts}
     stale = [key for key in acks if key not in standing]
     if stale and complete:

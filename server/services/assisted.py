@@ -2,15 +2,17 @@
 
 A guide (or a 代办员, who has the guide role), a clerk, a manager or an admin of the hall opens a
 matter for a visitor, records each step (接待, 代为取号, 陪同办理, 代为递交材料, 代领结果 …) and closes
-it with its result. Lists show the visitor's name masked and never the contact."""
+it with its result. Lists show the visitor's name masked and the contact masked; the hall's managers
+list them on the dashboard's 代办 tab (by status and by the days they were opened)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from server import params
 from server.auth import Principal
 from server.context import AppContext
 from server.domain import assisted as domain
@@ -54,10 +56,11 @@ def view(row: dict[str, Any], names: dict[str, str] | None = None) -> dict[str, 
         "ticket": {"id": row["ticket_id"], "number": row["ticket_number"]} if row["ticket_id"] else None,
         "note": row["note"],
         "assistant": {"username": row["assistant"], "name": names.get(row["assistant"])},
-        "steps": [{**step, "at": _iso(datetime.fromisoformat(step["at"]))} for step in row["steps"]],
+        "steps": [{**step, "at": _iso(datetime.fromisoformat(step["at"])), "by_name": names.get(step.get("by") or "")}
+                  for step in row["steps"]],
         "opened_at": _iso(row["opened_at"]),
         "closed": None if not closed else {"at": _iso(row["closed_at"]), "by": row["closed_by"],
-                                           "result": row["result"]},
+                                           "by_name": names.get(row["closed_by"] or ""), "result": row["result"]},
     }
 
 
@@ -68,7 +71,9 @@ def _assistant_of(principal: Principal, hall: str) -> None:
 
 
 async def _names(context: AppContext, rows: list[dict[str, Any]]) -> dict[str, str]:
-    people = {row["assistant"] for row in rows}
+    """The display names of everyone in ``rows``: who took each on, did each step, closed it."""
+    people = {row["assistant"] for row in rows} | {row["closed_by"] for row in rows if row["closed_by"]}
+    people |= {step["by"] for row in rows for step in row["steps"] if step.get("by")}
     return await context.engine.read(lambda conn: accounts.display_names(conn, people))
 
 
@@ -144,12 +149,26 @@ async def close(context: AppContext, principal: Principal, hall_code: str, raw_i
     return await _one(context, hall_code, row["id"])
 
 
-async def for_hall(context: AppContext, principal: Principal, hall_code: str, status: str | None) -> dict[str, Any]:
-    """open: the oldest first; closed: the newest closed first; None: all, newest first."""
+def _opened_between(first: str | None, last: str | None) -> tuple[datetime | None, datetime | None]:
+    """The hall-local days ``first`` to ``last`` (both included, either open) as UTC instants."""
+    since = params.day(first, "from") if first else None
+    until = params.day(last, "to") if last else None
+    if since and until and until < since:
+        raise InvalidInput(f"to（{until}）不能早于 from（{since}）", "to is before from", "to")
+    start = datetime.combine(since, time(), HALL_TZ).astimezone(UTC) if since else None
+    end = datetime.combine(until + timedelta(days=1), time(), HALL_TZ).astimezone(UTC) if until else None
+    return start, end
+
+
+async def for_hall(context: AppContext, principal: Principal, hall_code: str, status: str | None,
+                   first: str | None = None, last: str | None = None) -> dict[str, Any]:
+    """open: the oldest first; closed: the newest closed first; None: all, newest first; opened
+    from the hall-local day ``first`` to ``last`` when given."""
     await context.engine.hall(hall_code)
     _assistant_of(principal, hall_code)
     if status is not None and status not in domain.STATUSES:
         raise InvalidInput("status 应为 open 或 closed", "status: open|closed", "status")
-    rows = await context.engine.read(lambda conn: store.for_hall(conn, hall_code, status))
+    since, until = _opened_between(first, last)
+    rows = await context.engine.read(lambda conn: store.for_hall(conn, hall_code, status, since=since, until=until))
     names = await _names(context, rows)
     return {"assisted": [view(row, names) for row in rows]}

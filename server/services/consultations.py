@@ -4,14 +4,16 @@ The hall's staff (clerks at the Z window, the guide, managers, admins) record ea
 asks on site or by phone: the topic, the item it is about, the answer given. Whoever records it is
 its first responder. A question the desk cannot answer is escalated to a department (its code; the
 item's own by default), due N working days later (2 unless said) on the working calendar cases use;
-the department (its account) or a manager writes the department's answer, and a manager or the first
-responder closes it. The hall's staff list them (a department account those sent to it), newest first.
+a manager or the first responder may escalate one later, from the day it is escalated. The department
+(its account) or a manager writes the department's answer, and a manager or the first responder
+closes it. The hall's staff list them (a department account only those sent to its department: any
+other is refused), newest first, by what they search for and by where each stands (``status``).
 No personal data is asked for or kept: the topic is what was asked, not who asked.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
@@ -35,6 +37,9 @@ CHANNELS = {"onsite": "现场咨询", "phone": "电话咨询"}
 DEFAULT_DUE_DAYS, MAX_DUE_DAYS = 2, 30
 DEFAULT_LIMIT, MAX_LIMIT, MAX_OFFSET = 50, 200, 1_000_000
 MAX_TEXT = 100
+# Where a consultation stands, as the list filters it: not closed; sent to a department and not yet
+# answered by it (nor closed); that and past its due date; closed.
+STATUSES = ("open", "waiting", "overdue", "closed")
 
 
 class UnknownConsultation(NotFound):
@@ -46,6 +51,10 @@ class UnknownConsultation(NotFound):
 
 class ConsultationClosed(Conflict):
     code = "consultation_closed"
+
+
+class AlreadyEscalated(Conflict):
+    code = "consultation_escalated"
 
 
 @dataclass(frozen=True)
@@ -64,6 +73,9 @@ class Change:
     answer: str | None = None
     escalation_answer: str | None = None
     closed: bool | None = None
+    escalated: bool | None = None  # true: send it to a department now
+    department: str | None = None  # escalated: the department's code (the item's own by default)
+    due_days: int | None = None
 
 
 # ---------------------------------------------------------------- who
@@ -136,6 +148,20 @@ def _clean(raw: str | None) -> str | None:
     return value or None
 
 
+def _no_department(given: str | None) -> InvalidInput:
+    zh = f"没有代码为 {given[:32]} 的部门" if given else "转办时请选择承办部门（department）"
+    return InvalidInput(zh, "escalated: give a department of the hall", "department")
+
+
+async def _due(context: AppContext, hall: Hall, given: int | None) -> tuple[date, bool]:
+    """The day the department answers by: ``given`` working days (2 unless said) from today."""
+    days = DEFAULT_DUE_DAYS if given is None else given
+    if not 1 <= days <= MAX_DUE_DAYS:
+        raise InvalidInput(f"due_days 应为 1–{MAX_DUE_DAYS} 个工作日", f"due_days: 1 to {MAX_DUE_DAYS}", "due_days")
+    calendar = await work_calendar(context)
+    return calendar.add_working_days(hall.local_day(context.clock.now()), days)
+
+
 async def record(context: AppContext, principal: Principal, hall_code: str, given: New) -> dict[str, Any]:
     hall = await context.engine.hall(hall_code)
     _staff_of(principal, hall_code, RECORDERS)
@@ -156,14 +182,8 @@ async def record(context: AppContext, principal: Principal, hall_code: str, give
     due, provisional = None, False
     if given.escalated:
         if department is None:
-            zh = (f"没有代码为 {given.department[:32]} 的部门" if given.department
-                  else "转办时请选择承办部门（department）")
-            raise InvalidInput(zh, "escalated: give a department of the hall", "department")
-        days = DEFAULT_DUE_DAYS if given.due_days is None else given.due_days
-        if not 1 <= days <= MAX_DUE_DAYS:
-            raise InvalidInput(f"due_days 应为 1–{MAX_DUE_DAYS} 个工作日", f"due_days: 1 to {MAX_DUE_DAYS}", "due_days")
-        calendar = await work_calendar(context)
-        due, provisional = calendar.add_working_days(hall.local_day(context.clock.now()), days)
+            raise _no_department(given.department)
+        due, provisional = await _due(context, hall, given.due_days)
     now = context.clock.now()
     counter = principal.counter if principal.role == "clerk" else None
     values = {"hall": hall_code, "day": hall.local_day(now), "at": now, "channel": given.channel, "topic": topic,
@@ -180,7 +200,7 @@ async def record(context: AppContext, principal: Principal, hall_code: str, give
 
 # ---------------------------------------------------------------- the list
 def criteria(hall: str, *, first: str | None = None, last: str | None = None, channel: str | None = None,
-             escalated: str | None = None, q: str | None = None) -> store.Query:
+             escalated: str | None = None, q: str | None = None, status: str | None = None) -> store.Query:
     since = params.day(first, "from") if first else None
     until = params.day(last, "to") if last else None
     if since and until and until < since:
@@ -193,18 +213,28 @@ def criteria(hall: str, *, first: str | None = None, last: str | None = None, ch
     text = _clean(q)
     if text and len(text) > MAX_TEXT:
         raise InvalidInput(f"q 最多 {MAX_TEXT} 个字符", f"q: at most {MAX_TEXT} characters", "q")
+    if status and status not in STATUSES:
+        raise InvalidInput("status 应为 open、waiting、overdue 或 closed", "status: open|waiting|overdue|closed",
+                           "status")
     return store.Query(hall=hall, first=since, last=until, channel=channel or None, escalated=flag[escalated],
-                       text=text)
+                       text=text, status=status or None)
+
+
+async def _as_seen_by(context: AppContext, principal: Principal, hall: Hall, query: store.Query) -> store.Query:
+    """``query`` as ``principal`` may ask it (a department account: its department's only), on the
+    hall's day today (what is overdue)."""
+    _staff_of(principal, query.hall, READERS)
+    today = hall.local_day(context.clock.now())
+    if principal.role == "department":
+        return replace(query, department=await _department_of(context, principal), today=today)
+    return replace(query, today=today)
 
 
 async def search(context: AppContext, principal: Principal, query: store.Query, limit: int = DEFAULT_LIMIT,
                  offset: int = 0) -> dict[str, Any]:
     """``{total, consultations}``: one page, newest first."""
     hall = await context.engine.hall(query.hall)
-    _staff_of(principal, query.hall, READERS)
-    if principal.role == "department":
-        code = await _department_of(context, principal)
-        query = store.Query(**{**query.__dict__, "department": code})
+    query = await _as_seen_by(context, principal, hall, query)
 
     def read(conn: Any) -> tuple[int, list[dict[str, Any]]]:
         return store.count(conn, query), store.page(conn, query, limit, offset)
@@ -226,13 +256,16 @@ async def change(context: AppContext, principal: Principal, hall_code: str, raw_
         raise UnknownConsultation(raw_id[:20])
     department = await _department_of(context, principal) if principal.role == "department" else None
     if department is not None and department != row["department"]:
-        raise UnknownConsultation(raw_id[:20])  # another department's is as if it did not exist
+        raise Forbidden("此咨询未转给本部门，部门账号只能查看和答复转给本部门的咨询",
+                        "a department account answers only the consultations sent to its department")
     manager = principal.manages(hall_code)
     mine = principal.name == row["first_responder"]
     if row["closed_at"] is not None:
         raise ConsultationClosed(f"咨询 {row['id']} 已经办结", f"consultation {row['id']} is closed")
     now = context.clock.now()
     values: dict[str, Any] = {}
+    if given.escalated is not None or given.department is not None or given.due_days is not None:
+        values.update(await _escalation(context, hall, row, given, manager or mine))
     if given.answer is not None:
         if not (manager or mine):
             raise Forbidden("只有首问负责人或管理人员可以修改答复", "only the first responder or a manager", "answer")
@@ -254,6 +287,43 @@ async def change(context: AppContext, principal: Principal, hall_code: str, raw_
     after = await context.engine.read(lambda conn: store.get(conn, row["id"]))
     assert after is not None
     return (await _views(context, hall, [after]))[0]
+
+
+async def _escalation(context: AppContext, hall: Hall, row: dict[str, Any], given: Change,
+                      allowed: bool) -> dict[str, Any]:
+    """Sends a consultation recorded without escalation to a department now (a manager or its first
+    responder): the item's department unless one is given, due ``due_days`` working days from today."""
+    if given.escalated is not True:
+        field = "escalated" if given.escalated is False else "department" if given.department else "due_days"
+        raise InvalidInput("转部门答复时请写 escalated: true（已转办的不能撤回）",
+                           "department and due_days go with escalated: true; an escalation is not undone", field)
+    if not allowed:
+        raise Forbidden("只有首问负责人或管理人员可以转部门答复", "only the first responder or a manager", "escalated")
+    if row["escalated"]:
+        raise AlreadyEscalated(f"咨询 {row['id']} 已转部门答复", f"consultation {row['id']} is already escalated")
+    code = hall.config.code
+
+    def read(conn: Any) -> dict[str, Any] | None:
+        item = catalog_store.item_view(conn, code, row["item_code"]) if row["item_code"] else None
+        wanted = given.department or (item["department"] if item else None)
+        return catalog_store.department(conn, code, wanted.upper()) if wanted else None
+
+    department = await context.engine.read(read)
+    if department is None:
+        raise _no_department(given.department)
+    due, provisional = await _due(context, hall, given.due_days)
+    return {"escalated": True, "department": department["code"], "due_date": due, "due_provisional": provisional}
+
+
+async def summary(context: AppContext, principal: Principal, hall_code: str, raw_day: str | None) -> dict[str, Any]:
+    """The 咨询登记 tab's counts: the day's (today unless given) on site, by phone and sent to a
+    department; and now, those waiting for a department's answer and those of them overdue."""
+    hall = await context.engine.hall(hall_code)
+    query = await _as_seen_by(context, principal, hall, store.Query(hall=hall_code))
+    day = params.day(raw_day, "day") if raw_day else query.today
+    assert day is not None
+    counts = await context.engine.read(lambda conn: store.summary(conn, query, day))
+    return {"day": day.isoformat(), **counts}
 
 
 async def per_day(context: AppContext, hall: str, first: date, last: date) -> dict[date, int]:

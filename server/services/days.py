@@ -39,6 +39,8 @@ async def close_day(context: AppContext, hall: Hall) -> bool:
         await context.engine.run(code, lambda h, now: h.roll_day(now))
         await mark_no_shows(context, code, ended)
         await _roll_up(context, code, ended)
+        for hook in context.day_hooks:  # e.g. the day's 好差评 to the province (server/jobs/rating_export.py)
+            await hook(context, code, ended)
     except Exception:
         log.exception("hall %s: closing %s failed; it will be tried again", code, ended)
         context.report_problem(code, TASK, f"{ended:%m月%d日} 的日终处理失败（关窗、过号、报表汇总）")

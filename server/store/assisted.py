@@ -20,9 +20,15 @@ def get(conn: Connection, hall: str, matter_id: int) -> dict[str, Any] | None:
     return dict(row) if row is not None else None
 
 
-def for_hall(conn: Connection, hall: str, status: str | None, limit: int = 500) -> list[dict[str, Any]]:
-    """open: oldest first (the ones waiting longest); closed: newest closed first; None: newest first."""
+def for_hall(conn: Connection, hall: str, status: str | None, limit: int = 500, since: datetime | None = None,
+             until: datetime | None = None) -> list[dict[str, Any]]:
+    """open: oldest first (the ones waiting longest); closed: newest closed first; None: newest first.
+    ``since`` and ``until`` (UTC) bound when each was opened, ``until`` itself excluded."""
     query = select(assisted).where(assisted.c.hall == hall)
+    if since is not None:
+        query = query.where(assisted.c.opened_at >= since)
+    if until is not None:
+        query = query.where(assisted.c.opened_at < until)
     if status == "open":
         query = query.where(assisted.c.closed_at.is_(None)).order_by(assisted.c.opened_at, assisted.c.id)
     elif status == "closed":

@@ -4,7 +4,7 @@ or engine.write."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
@@ -25,6 +25,8 @@ class Query:
     escalated: bool | None = None
     text: str | None = None  # part of the topic or of either answer
     department: str | None = None
+    status: str | None = None  # open | waiting | overdue | closed (services/consultations.py STATUSES)
+    today: date | None = None  # the hall's day: what is overdue
 
 
 def add(conn: Connection, values: dict[str, Any]) -> int:
@@ -54,10 +56,25 @@ def _where(query: Query) -> list[ColumnElement[bool]]:
         found.append(table.c.escalated.is_(query.escalated))
     if query.department:
         found.append(table.c.department == query.department)
+    if query.status:
+        found.extend(_standing(query.status, query.today))
     if query.text:
         found.append(or_(table.c.topic.icontains(query.text, autoescape=True),
                          table.c.answer.icontains(query.text, autoescape=True),
                          table.c.escalation_answer.icontains(query.text, autoescape=True)))
+    return found
+
+
+def _standing(status: str, today: date | None) -> list[ColumnElement[bool]]:
+    """Where a consultation stands: ``waiting`` is sent to a department, not yet answered by it and
+    not closed; ``overdue`` is that past its due date (on ``today``)."""
+    if status == "closed":
+        return [table.c.closed_at.is_not(None)]
+    found: list[ColumnElement[bool]] = [table.c.closed_at.is_(None)]
+    if status in ("waiting", "overdue"):
+        found += [table.c.escalated.is_(True), table.c.escalation_answer.is_(None)]
+    if status == "overdue":
+        found.append(table.c.due_date < (today or date.max))
     return found
 
 
@@ -76,3 +93,25 @@ def per_day(conn: Connection, hall: str, first: date, last: date) -> dict[date, 
     rows = conn.execute(select(table.c.day, func.count()).where(table.c.hall == hall, table.c.day >= first,
                                                                   table.c.day <= last).group_by(table.c.day))
     return {day: int(n) for day, n in rows}
+
+
+def of_period(conn: Connection, hall: str, first: date, last: date) -> list[dict[str, Any]]:
+    """What the reports count the hall's consultations by (server/reports/consultations.py), for those
+    asked from ``first`` to ``last`` (hall-local days, both included), oldest first."""
+    c = table.c
+    rows = conn.execute(select(c.day, c.channel, c.item_code, c.item_name, c.first_responder, c.first_responder_name,
+                               c.counter, c.escalated, c.department, c.due_date, c.escalation_answer,
+                               c.escalation_answered_at, c.closed_at)
+                        .where(c.hall == hall, c.day >= first, c.day <= last).order_by(c.day, c.id)).mappings()
+    return [dict(r) for r in rows]
+
+
+def summary(conn: Connection, query: Query, day: date) -> dict[str, int]:
+    """On ``day``: those asked on site, by phone, sent to a department; now: those waiting for a
+    department's answer and, of them, the overdue (on ``query.today``)."""
+    on_day = replace(query, first=day, last=day)
+    return {"onsite": count(conn, replace(on_day, channel="onsite")),
+            "phone": count(conn, replace(on_day, channel="phone")),
+            "escalated": count(conn, replace(on_day, escalated=True)),
+            "waiting": count(conn, replace(query, status="waiting")),
+            "overdue": count(conn, replace(query, status="overdue"))}

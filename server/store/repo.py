@@ -6,7 +6,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, func, insert, select, update
@@ -218,6 +218,9 @@ def load_hall(conn: Connection, code: str, now: datetime) -> Hall | None:
              .order_by(t.tickets.c.issued_at))
     for data in conn.scalars(query):
         hall._put_ticket(ticket_from_state(data))
+    floor = row.config.get("serial_floor")  # after a restore (server/services/backups.py)
+    if floor:
+        hall.raise_serials(date.fromisoformat(floor["day"]), floor["serials"])
     # Rolling service times and the recent calls come back from the log's tail.
     tail = (select(t.events.c.type, t.events.c.seq, t.events.c.at, t.events.c.data)
             .where(t.events.c.hall == code, t.events.c.type.in_(("ticket.called", "ticket.recalled", "ticket.done")))

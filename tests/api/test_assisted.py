@@ -3,7 +3,14 @@ with the result; the hall's managers list them, the visitor's name masked."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import update
 from starlette.testclient import TestClient
+
+from server.store.db import open_database
+from server.store.tables_assisted import assisted
 
 from .conftest import KIOSK, login
 
@@ -84,3 +91,36 @@ def test_bad_fields_are_named(client: TestClient) -> None:
     assert shut.status_code == 422 and "result" in shut.text
     assert client.get(f"{HALL}/assisted?status=maybe", headers=guide).status_code == 422
     assert client.post(f"{HALL}/assisted/999999/steps", json={"step": "接待"}, headers=guide).status_code == 404
+
+
+def test_managers_list_matters_by_the_days_they_were_opened(client: TestClient, database_url: str) -> None:
+    guide, manager = login(client, "guide"), login(client, "manager")
+    old = client.post(f"{HALL}/assisted", headers=guide, json={"visitor_name": "王秀英"}).json()
+    new = client.post(f"{HALL}/assisted", headers=guide, json={"visitor_name": "李四"}).json()
+    client.post(f"{HALL}/assisted/{new['id']}/steps", headers=guide, json={"step": "陪同办理"})
+    client.patch(f"{HALL}/assisted/{new['id']}", headers=manager, json={"result": "已办结", "close": True})
+    db = open_database(database_url)  # the first was opened at 10:00 hall time on 2026-11-20
+    with db.writer.begin() as conn:
+        conn.execute(update(assisted).where(assisted.c.id == old["id"]).values(
+            opened_at=datetime(2026, 11, 20, 2, 0, tzinfo=UTC)))
+    db.dispose()
+    today = datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()
+
+    def ids(query: str) -> list[int]:
+        found = client.get(f"{HALL}/assisted?{query}", headers=manager)
+        assert found.status_code == 200, found.text
+        return [m["id"] for m in found.json()["assisted"]]
+
+    assert ids(f"from={today}&to={today}") == [new["id"]]
+    assert ids("from=2026-11-20&to=2026-11-20") == [old["id"]]
+    assert ids("to=2026-11-19") == [] and ids("from=2026-11-21&to=2026-11-21") == []
+    assert ids(f"status=open&from=2026-11-01&to={today}") == [old["id"]]
+    assert ids(f"status=closed&from={today}") == [new["id"]]
+    # who did each step and who closed it, by name
+    closed = client.get(f"{HALL}/assisted?status=closed", headers=manager).json()["assisted"][0]
+    assert [(s["step"], s["by_name"]) for s in closed["steps"]] == [("接待", "导办员"), ("陪同办理", "导办员"),
+                                                                    ("办结", "督查科")]
+    assert closed["closed"]["by_name"] == "督查科" and closed["closed"]["result"] == "已办结"
+    for query, field in (("from=2026-13-01", "from"), ("to=yesterday", "to"), ("from=2026-11-21&to=2026-11-20", "to")):
+        refused = client.get(f"{HALL}/assisted?{query}", headers=manager)
+        assert refused.status_code == 422 and refused.json()["error"]["field"] == field, (query, refused.text)

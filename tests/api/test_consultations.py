@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import update
 from starlette.testclient import TestClient
 
 from server.app import create_app
@@ -15,6 +16,7 @@ from server.services.layout import create_hall
 from server.settings import Settings
 from server.store import accounts
 from server.store.db import open_database
+from server.store.tables_registers import consultations
 
 from .conftest import KIOSK, SECRET, login, seed
 
@@ -154,3 +156,110 @@ def test_a_transferred_ticket_keeps_its_first_responder(client: TestClient) -> N
     assert client.post(f"{HALL}/counters/5/call-next", headers=clerk5).json()["number"] == number
     with client.websocket_connect("/ws/halls/jinan/counters/5", headers=clerk5) as ws:
         assert ws.receive_json()["counter"]["ticket"]["first_responder"]["username"] == "clerk03"
+
+
+def test_a_manager_or_the_first_responder_escalates_one_later(client: TestClient) -> None:
+    clerk, manager, guide = login(client, "clerk11"), login(client, "manager"), login(client, "guide")
+    plain = client.post(URL, headers=clerk, json={"channel": "phone", "topic": "食品摊贩备案在哪里办"}).json()
+    assert plain["escalated"] is False and plain["due_date"] is None
+    path = f"{URL}/{plain['id']}"
+    assert client.patch(path, headers=guide, json={"escalated": True, "department": "SCJG"}).status_code == 403
+    sent = client.patch(path, headers=manager, json={"escalated": True, "department": "scjg", "due_days": 3})
+    assert sent.status_code == 200, sent.text
+    due3, _ = WorkCalendar().add_working_days(datetime.now(ZoneInfo("Asia/Shanghai")).date(), 3)
+    assert sent.json()["escalated"] is True and sent.json()["department"] == "SCJG"
+    assert sent.json()["department_name"] == "区市场监管局" and sent.json()["due_date"] == due3.isoformat()
+    assert [c["id"] for c in client.get(f"{URL}?escalated=true", headers=manager).json()["consultations"]] == \
+        [plain["id"]]
+    again = client.patch(path, headers=manager, json={"escalated": True, "department": "SWJ"})
+    assert again.status_code == 409 and again.json()["error"]["code"] == "consultation_escalated", again.text
+    # the first responder escalates their own, to the item's department unless told otherwise
+    code = client.get(f"{HALL}/items").json()[0]
+    about = client.post(URL, headers=clerk, json={"channel": "onsite", "topic": "材料能否邮寄", "item": code["code"]})
+    own = client.patch(f"{URL}/{about.json()['id']}", headers=clerk, json={"escalated": True})
+    assert own.status_code == 200, own.text
+    assert own.json()["department"] == code["department"]
+
+
+def test_an_escalation_later_names_the_bad_field(client: TestClient) -> None:
+    manager = login(client, "manager")
+    made = client.post(URL, headers=manager, json={"channel": "onsite", "topic": "问路"}).json()
+    path = f"{URL}/{made['id']}"
+    for body, field in (({"escalated": True}, "department"), ({"escalated": True, "department": "NOPE"}, "department"),
+                        ({"escalated": True, "department": "SCJG", "due_days": 0}, "due_days"),
+                        ({"escalated": False}, "escalated"), ({"department": "SCJG"}, "department")):
+        refused = client.patch(path, headers=manager, json=body)
+        assert refused.status_code == 422, (body, refused.text)
+        assert refused.json()["error"]["field"] == field, (body, refused.text)
+    assert client.get(f"{URL}?escalated=true", headers=manager).json()["total"] == 0
+    client.patch(path, headers=manager, json={"closed": True})
+    closed = client.patch(path, headers=manager, json={"escalated": True, "department": "SCJG"})
+    assert closed.status_code == 409, closed.text
+
+
+def test_a_department_reads_and_answers_only_those_sent_to_it(client: TestClient) -> None:
+    clerk, dept = login(client, "clerk11"), login(client, "dept-scjg")
+    ours = client.post(URL, headers=clerk, json={"channel": "phone", "topic": "食品经营许可", "escalated": True,
+                                                 "department": "SCJG"}).json()
+    theirs = client.post(URL, headers=clerk, json={"channel": "phone", "topic": "发票领用", "escalated": True,
+                                                   "department": "SWJ"}).json()
+    kept = client.post(URL, headers=clerk, json={"channel": "onsite", "topic": "问路", "answer": "二楼"}).json()
+    listed = client.get(URL, headers=dept).json()
+    assert listed["total"] == 1 and [c["id"] for c in listed["consultations"]] == [ours["id"]]
+    assert client.get(f"{URL}?q=发票", headers=dept).json()["total"] == 0
+    for other in (theirs, kept):
+        refused = client.patch(f"{URL}/{other['id']}", headers=dept, json={"escalation_answer": "可以"})
+        assert refused.status_code == 403, refused.text
+    # its own: the department's answer only, not the desk's answer, nor closing it
+    assert client.patch(f"{URL}/{ours['id']}", headers=dept, json={"answer": "x"}).status_code == 403
+    assert client.patch(f"{URL}/{ours['id']}", headers=dept, json={"closed": True}).status_code == 403
+    assert client.patch(f"{URL}/{ours['id']}", headers=dept, json={"escalation_answer": "需在经营地申请"}
+                        ).status_code == 200
+    seen = client.get(URL, headers=clerk).json()["consultations"]
+    answered = next(c for c in seen if c["id"] == ours["id"])
+    assert answered["escalation_answer"] == "需在经营地申请"
+    assert answered["escalation_answered_by"] == {"username": "dept-scjg", "name": "区市场监管局"}
+
+
+def test_where_each_stands_and_the_counts(client: TestClient, database_url: str) -> None:
+    clerk, manager, dept = login(client, "clerk11"), login(client, "manager"), login(client, "dept-scjg")
+
+    def record(channel: str, topic: str, **more: object) -> int:
+        made = client.post(URL, headers=clerk, json={"channel": channel, "topic": topic, **more})
+        assert made.status_code == 201, made.text
+        return int(made.json()["id"])
+
+    record("onsite", "问路", answer="二楼")
+    record("phone", "几点下班", answer="五点")
+    late = record("phone", "食品经营许可能否跨区", escalated=True, department="SCJG")
+    waiting = record("onsite", "营业执照变更", escalated=True, department="SCJG")
+    answered = record("onsite", "个体户注销", escalated=True, department="SWJ")
+    shut = record("onsite", "复印", answer="一楼")
+    client.patch(f"{URL}/{answered}", headers=manager, json={"escalation_answer": "可网上办理"})
+    client.patch(f"{URL}/{shut}", headers=manager, json={"closed": True})
+    db = open_database(database_url)  # asked a week ago, due two days ago
+    with db.writer.begin() as conn:
+        conn.execute(update(consultations).where(consultations.c.id == late).values(
+            due_date=date.today() - timedelta(days=2)))
+    db.dispose()
+
+    def ids(status: str, who: dict[str, str] = manager) -> set[int]:
+        found = client.get(f"{URL}?status={status}", headers=who)
+        assert found.status_code == 200, found.text
+        return {c["id"] for c in found.json()["consultations"]}
+
+    assert ids("waiting") == {late, waiting} and ids("overdue") == {late} and ids("closed") == {shut}
+    assert len(ids("open")) == 5
+    listed = client.get(f"{URL}?status=overdue", headers=manager).json()["consultations"]
+    assert listed[0]["overdue"] is True
+    assert ids("overdue", dept) == {late}
+    counts = client.get(f"{URL}/summary", headers=manager)
+    assert counts.status_code == 200, counts.text
+    assert counts.json() == {"day": _today(), "onsite": 4, "phone": 2, "escalated": 3, "waiting": 2, "overdue": 1}
+    assert client.get(f"{URL}/summary?day=2020-01-02", headers=manager).json() == {
+        "day": "2020-01-02", "onsite": 0, "phone": 0, "escalated": 0, "waiting": 2, "overdue": 1}
+    mine = client.get(f"{URL}/summary", headers=dept).json()  # the department's own only
+    assert (mine["escalated"], mine["waiting"], mine["overdue"]) == (2, 2, 1)
+    assert client.get(f"{URL}?status=late", headers=manager).status_code == 422
+    assert client.get(f"{URL}/summary?day=someday", headers=manager).status_code == 422
+    assert client.get(f"{URL}/summary", headers=KIOSK).status_code == 403

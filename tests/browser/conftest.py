@@ -9,20 +9,21 @@ import shutil
 import subprocess
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
 from server.demo import DEMO_PASSWORD
-from tests.api.conftest import KIOSK
+from tests.api.conftest import KIOSK, counter_tablet
 from tests.conftest import unavailable
 from tests.servers import ServerProcess, seeded
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Locator, Page, ViewportSize
+    from playwright.sync_api import Browser, BrowserContext, Locator, Page, ViewportSize
 
 CHROMIUM = Path("/usr/bin/chromium")
 REQUIRED = {"chromium": CHROMIUM,  # Debian packages, and a file each installs
@@ -58,13 +59,20 @@ document.addEventListener("securitypolicyviolation",
 """
 
 
-@pytest.fixture
-def live_server(sqlite_url: str, tmp_path: Path) -> Iterator[ServerProcess]:
-    server = ServerProcess(seeded(sqlite_url), tmp_path).start()
+@contextmanager
+def running(server: ServerProcess) -> Iterator[ServerProcess]:
+    """The server started, and stopped again whatever happens."""
+    server.start()
     try:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture
+def live_server(sqlite_url: str, tmp_path: Path) -> Iterator[ServerProcess]:
+    with running(ServerProcess(seeded(sqlite_url), tmp_path)) as server:
+        yield server
 
 
 @pytest.fixture(scope="module")
@@ -72,30 +80,64 @@ def hall_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProc
     """`live_server`, once for a module, where a server per test would triple the module's time:
     its tests read /static only, or each starts from the hall as it finds it."""
     folder = tmp_path_factory.mktemp("hall")
-    server = ServerProcess(seeded(f"sqlite:///{folder}/onewindow.db"), folder).start()
-    try:
+    with running(ServerProcess(seeded(f"sqlite:///{folder}/onewindow.db"), folder)) as server:
         yield server
+
+
+@pytest.fixture
+def clocked_database(sqlite_url: str) -> str:
+    """The database `clocked_server` serves: the demo hall. A module overrides this fixture to add
+    what the demo lacks (an account, a device's token) before the server starts."""
+    return seeded(sqlite_url)
+
+
+@pytest.fixture
+def clocked_server(clocked_database: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[ServerProcess]:
+    """`live_server` with the server's clock started at the test module's CLOCK_AT, an ISO instant
+    (ONEWINDOW_CLOCK_AT): what the tests see does not hang on the day and hour they run at."""
+    clock_at: str = request.module.CLOCK_AT
+    with running(ServerProcess(clocked_database, tmp_path, extra_env={"ONEWINDOW_CLOCK_AT": clock_at})) as server:
+        yield server
+
+
+@contextmanager
+def desk_contexts(browser: Browser, server: ServerProcess) -> Iterator[Callable[..., BrowserContext]]:
+    """A maker of fresh browser contexts on the server as a staff PC has them (desk-sized unless a
+    viewport is given, Chinese, the hall's time zone, 10 s timeouts); all of them closed at the end."""
+    contexts: list[BrowserContext] = []
+
+    def open_(size: ViewportSize = DESK) -> BrowserContext:
+        context = browser.new_context(viewport=size, locale="zh-CN", timezone_id="Asia/Shanghai",
+                                      base_url=server.base, accept_downloads=True)
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        return context
+
+    try:
+        yield open_
     finally:
-        server.stop()
+        for context in contexts:
+            context.close()
 
 
 @pytest.fixture
 def open_page(browser: Browser, live_server: ServerProcess) -> Iterator[Callable[..., Page]]:
     """Open a staff page of the live server in a fresh desk-sized context (each one closed after)."""
-    contexts = []
+    with desk_contexts(browser, live_server) as new_context:
 
-    def open_(path: str, size: ViewportSize = DESK) -> Page:
-        context = browser.new_context(viewport=size, locale="zh-CN", timezone_id="Asia/Shanghai",
-                                      base_url=live_server.base)
-        context.set_default_timeout(10_000)
-        contexts.append(context)
-        page = context.new_page()
-        page.goto(path)
-        return page
+        def open_(path: str, size: ViewportSize = DESK) -> Page:
+            page = new_context(size).new_page()
+            page.goto(path)
+            return page
 
-    yield open_
-    for context in contexts:
-        context.close()
+        yield open_
+
+
+@pytest.fixture
+def desk_context(browser: Browser, clocked_server: ServerProcess) -> Iterator[Callable[..., BrowserContext]]:
+    """`desk_contexts` on `clocked_server`: each call (with a viewport, or DESK) makes a new context."""
+    with desk_contexts(browser, clocked_server) as open_:
+        yield open_
 
 
 def read_qr(locator: Locator, folder: Path) -> str:
@@ -199,6 +241,61 @@ class HallClient:
 @pytest.fixture
 def hall(live_server: ServerProcess) -> HallClient:
     return HallClient(live_server)
+
+
+class HallApi:
+    """The demo hall `jinan` over the server's HTTP API: the kiosk, a clerk, the manager, the admin,
+    each signed in once."""
+
+    def __init__(self, server: ServerProcess) -> None:
+        self.server = server
+        self.tokens: dict[str, str] = {}
+
+    def url(self, path: str) -> str:
+        return f"{self.server.base}/api/v1{path}"
+
+    def auth(self, username: str) -> dict[str, str]:
+        if username not in self.tokens:
+            response = httpx.post(self.url("/auth/login"), json={"username": username, "password": DEMO_PASSWORD},
+                                  timeout=10)
+            assert response.status_code == 200, response.text
+            self.tokens[username] = response.json()["token"]
+        return {"Authorization": f"Bearer {self.tokens[username]}"}
+
+    def call(self, method: str, path: str, who: str | None = None, body: object = None,
+             expected: tuple[int, ...] = (200, 201, 204)) -> Any:
+        headers = KIOSK if who is None else self.auth(who)
+        response = httpx.request(method, self.url(path), json=body, headers=headers, timeout=10)
+        assert response.status_code in expected, f"{method} {path}: {response.status_code} {response.text}"
+        return response.json() if response.content else None
+
+    def rate(self, number: int, body: object) -> None:
+        """What counter ``number``'s rating tablet sends, with its counter token."""
+        response = httpx.post(self.url(f"/halls/jinan/counters/{number}/rating"), json=body,
+                              headers=counter_tablet(number), timeout=10)
+        assert response.status_code == 201, response.text
+
+    def issue(self, queue: str = "A") -> dict[str, Any]:
+        ticket: dict[str, Any] = self.call("POST", "/halls/jinan/tickets", None, {"queue": queue, "priority": "none"})
+        return ticket
+
+    def counter(self, number: int, action: str, who: str, body: object = None) -> Any:
+        return self.call("POST", f"/halls/jinan/counters/{number}/{action}", who, body or {})
+
+    def serve(self, number: int, who: str) -> dict[str, Any]:
+        """Calls the next ticket at the counter, starts and finishes it: the finished ticket."""
+        called = self.counter(number, "call-next", who)
+        self.counter(number, "start", who)
+        self.counter(number, "finish", who)
+        return dict(called)
+
+    def advance(self, seconds: float) -> None:
+        self.call("POST", "/system/clock", "admin", {"advance_s": seconds})
+
+
+@pytest.fixture
+def hall_api(clocked_server: ServerProcess) -> HallApi:
+    return HallApi(clocked_server)
 
 
 def wait_until(page: Page, expression: str, timeout: float = 30_000) -> None:

@@ -8,7 +8,7 @@ the pickup window, and the applicant's L ticket is issued. A refusal comes back 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,7 +20,7 @@ from server.auth import hash_password
 from server.demo import DEMO_PASSWORD
 from server.store import accounts
 from server.store.db import open_database
-from tests.browser.conftest import DESK, PHONE, wait_until
+from tests.browser.conftest import PHONE, wait_until
 from tests.servers import ServerProcess, seeded
 
 if TYPE_CHECKING:
@@ -30,21 +30,19 @@ Shoot = Callable[[Page, str], Path]
 SHOTS = Path("/tmp/shots")
 PATH = "/backoffice/jinan"
 NAME, ID_NUMBER, APPLICANT_PHONE = "王小明", "11010519491231002X", "13812345678"
+CLOCK_AT = "2026-11-25T09:30:00+08:00"  # a Wednesday: where clocked_server's clock starts
 
 
 @pytest.fixture
-def server(sqlite_url: str, tmp_path: Path) -> Iterator[ServerProcess]:
+def clocked_database(sqlite_url: str) -> str:
+    """The demo hall with 区税务局's account, as the 人员 tab makes one."""
     url = seeded(sqlite_url)
     db = open_database(url)
-    with db.writer.begin() as conn:  # 区税务局's account, as the 人员 tab makes one
+    with db.writer.begin() as conn:
         accounts.upsert_user(conn, "dept-swj", hash_password(DEMO_PASSWORD), "department", "jinan", None,
                              "区税务局", "SWJ", department="SWJ")
     db.dispose()
-    process = ServerProcess(url, tmp_path, extra_env={"ONEWINDOW_CLOCK_AT": "2026-11-25T09:30:00+08:00"}).start()
-    try:
-        yield process
-    finally:
-        process.stop()
+    return url
 
 
 class Api:
@@ -68,8 +66,8 @@ class Api:
 
 
 @pytest.fixture
-def api(server: ServerProcess) -> Api:
-    hall = Api(server)
+def api(clocked_server: ServerProcess) -> Api:
+    hall = Api(clocked_server)
     b04 = next(i for i in hall.call("GET", "/halls/jinan/items", "manager") if i["code"] == "B04")
     body = {k: b04[k] for k in ("name", "queue", "department", "time_limit_days", "materials")}
     hall.call("PUT", "/halls/jinan/items/B04", "manager", {**body, "departments": ["SWJ"]})
@@ -77,26 +75,10 @@ def api(server: ServerProcess) -> Api:
     return hall
 
 
-@pytest.fixture
-def office(browser: Browser, server: ServerProcess) -> Iterator[Callable[[], BrowserContext]]:
-    contexts: list[BrowserContext] = []
-
-    def open_() -> BrowserContext:
-        context = browser.new_context(viewport=DESK, locale="zh-CN", timezone_id="Asia/Shanghai",
-                                      base_url=server.base)
-        context.set_default_timeout(10_000)
-        contexts.append(context)
-        return context
-
-    yield open_
-    for context in contexts:
-        context.close()
-
-
 PROBLEMS: dict[str, list[str]] = {}
 
 
-def workbench(office: Callable[[], BrowserContext], username: str) -> Page:
+def workbench(office: Callable[..., BrowserContext], username: str) -> Page:
     """The workbench reached through the login page, live, with its chime allowed (the click).
     What its policy refused and the errors its scripts threw are kept in PROBLEMS[username]."""
     page = office().new_page()
@@ -132,11 +114,11 @@ def part(page: Page, department: str) -> Any:
     return page.locator(f"#parts tr[data-department={department}]")
 
 
-def test_a_joint_case_from_the_counter_to_the_pickup_window(office: Callable[[], BrowserContext], api: Api,
-                                                           browser: Browser, server: ServerProcess,
+def test_a_joint_case_from_the_counter_to_the_pickup_window(desk_context: Callable[..., BrowserContext], api: Api,
+                                                           browser: Browser, clocked_server: ServerProcess,
                                                            shoot: Shoot) -> None:
     PROBLEMS.clear()
-    market, tax = workbench(office, "dept-scjg"), workbench(office, "dept-swj")
+    market, tax = workbench(desk_context, "dept-scjg"), workbench(desk_context, "dept-swj")
     expect(market.locator("#dept-name")).to_have_text("区市场监管局")
     expect(tax.locator("#dept-name")).to_have_text("区税务局")
     expect(tax.locator("#list-empty")).to_be_visible()
@@ -190,7 +172,7 @@ def test_a_joint_case_from_the_counter_to_the_pickup_window(office: Callable[[],
 
     # the applicant's page: both departments' steps and what is missing
     context = browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True, has_touch=True,
-                                  locale="zh-CN", timezone_id="Asia/Shanghai", base_url=server.base)
+                                  locale="zh-CN", timezone_id="Asia/Shanghai", base_url=clocked_server.base)
     try:
         phone = context.new_page()
         phone.goto(f"/c/{case['status_token']}")
@@ -247,8 +229,8 @@ def test_a_joint_case_from_the_counter_to_the_pickup_window(office: Callable[[],
     assert PROBLEMS == {"dept-scjg": [], "dept-swj": []}
 
 
-def test_a_clerk_is_shown_why_not(office: Callable[[], BrowserContext], shoot: Shoot) -> None:
-    page = office().new_page()
+def test_a_clerk_is_shown_why_not(desk_context: Callable[..., BrowserContext], shoot: Shoot) -> None:
+    page = desk_context().new_page()
     page.goto(PATH)
     page.fill("input[name=username]", "clerk04")
     page.fill("input[name=password]", DEMO_PASSWORD)

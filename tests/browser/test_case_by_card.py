@@ -6,7 +6,7 @@ PC's device agent posts them; the ID number never reaches a page."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,10 +25,11 @@ from tests.api.conftest import SECRET
 from tests.servers import ServerProcess, seeded
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser
+    from playwright.sync_api import Browser, BrowserContext
 
 Shoot = Callable[[Page, str], Path]
 TODAY = "2026-11-25"
+CLOCK_AT = f"{TODAY}T09:30:00+08:00"  # a Wednesday: where clocked_server's clock starts
 WANG = demo_card(40, name="王小明", today=date(2026, 11, 25), sequence=321)
 LI = demo_card(35, name="李四", today=date(2026, 11, 25), sequence=456)
 COUNTER_AGENT = {"Authorization": "Bearer counter-4-pc-agent-token-0000000000001"}  # --counter 4
@@ -37,15 +38,14 @@ KIOSK_TOKEN = demo_token(SECRET, "kiosk", "kiosk-1")
 
 
 @pytest.fixture
-def server(sqlite_url: str, tmp_path: Path) -> Iterator[ServerProcess]:
+def clocked_database(sqlite_url: str) -> str:
+    """The demo hall with the agent of counter 4's PC, as `onewindow token add --counter 4` makes it."""
     db = open_database(seeded(sqlite_url))
-    with db.writer.begin() as conn:  # the agent of counter 4's PC, as `onewindow token add --counter 4` makes it
+    with db.writer.begin() as conn:
         accounts.add_token(conn, COUNTER_AGENT["Authorization"].removeprefix("Bearer "), device_kind="agent",
                            hall="jinan", name="counter-4-pc", counter=4)
     db.dispose()
-    started = ServerProcess(sqlite_url, tmp_path, extra_env={"ONEWINDOW_CLOCK_AT": f"{TODAY}T09:30:00+08:00"}).start()
-    yield started
-    started.stop()
+    return sqlite_url
 
 
 def api(server: ServerProcess, method: str, path: str, body: Any = None,
@@ -78,16 +78,13 @@ def never_the_number(page: Page, card: IdCard) -> None:
     assert card.id_number not in page.content()
 
 
-def test_a_card_swiped_at_the_counter_shows_the_persons_earlier_cases(browser: Browser, server: ServerProcess,
-                                                                      shoot: Shoot) -> None:
-    first, second = receive(server, "B02", WANG), receive(server, "C01", WANG)
-    receive(server, "A04", LI)
+def test_a_card_swiped_at_the_counter_shows_the_persons_earlier_cases(
+        desk_context: Callable[..., BrowserContext], clocked_server: ServerProcess, shoot: Shoot) -> None:
+    first, second = receive(clocked_server, "B02", WANG), receive(clocked_server, "C01", WANG)
+    receive(clocked_server, "A04", LI)
     for status in ("in_review", "approved", "ready"):
-        api(server, "POST", f"/cases/{first}/events", {"status": status}, login(server, "dept-scjg"))
-    context = browser.new_context(viewport={"width": 1366, "height": 768}, locale="zh-CN",
-                                  timezone_id="Asia/Shanghai", base_url=server.base)
-    context.set_default_timeout(10_000)
-    page = context.new_page()
+        api(clocked_server, "POST", f"/cases/{first}/events", {"status": status}, login(clocked_server, "dept-scjg"))
+    page = desk_context().new_page()
     page.goto("/counter/jinan/4")
     page.fill("input[name=username]", "clerk04")
     page.fill("input[name=password]", DEMO_PASSWORD)
@@ -98,7 +95,7 @@ def test_a_card_swiped_at_the_counter_shows_the_persons_earlier_cases(browser: B
     expect(page.locator("#status")).to_have_text("空闲")
     expect(page.locator("#history")).to_be_hidden()
 
-    swipe(server, "/halls/jinan/counters/4/card", WANG, COUNTER_AGENT)
+    swipe(clocked_server, "/halls/jinan/counters/4/card", WANG, COUNTER_AGENT)
     history = page.locator("#history")
     expect(history).to_be_visible()
     expect(page.locator("#history-who")).to_have_text("王*明 · 共 2 件")
@@ -113,22 +110,21 @@ def test_a_card_swiped_at_the_counter_shows_the_persons_earlier_cases(browser: B
     never_the_number(page, WANG)
     shoot(page, "counter-history")
 
-    swipe(server, "/halls/jinan/counters/4/card", LI, COUNTER_AGENT)  # the next visitor's card
+    swipe(clocked_server, "/halls/jinan/counters/4/card", LI, COUNTER_AGENT)  # the next visitor's card
     expect(page.locator("#history-who")).to_have_text("李* · 共 1 件")
     expect(rows).to_have_count(1)
     page.locator("#history-close").click()
     expect(history).to_be_hidden()
-    context.close()
 
 
-def test_the_kiosk_lists_the_card_holders_cases_and_issues_the_pickup_ticket(browser: Browser, server: ServerProcess,
-                                                                             shoot: Shoot) -> None:
-    first, second = receive(server, "B02", WANG), receive(server, "C01", WANG)
-    other = receive(server, "A04", LI)
+def test_the_kiosk_lists_the_card_holders_cases_and_issues_the_pickup_ticket(
+        browser: Browser, clocked_server: ServerProcess, shoot: Shoot) -> None:
+    first, second = receive(clocked_server, "B02", WANG), receive(clocked_server, "C01", WANG)
+    other = receive(clocked_server, "A04", LI)
     for status in ("in_review", "approved", "ready"):
-        api(server, "POST", f"/cases/{first}/events", {"status": status}, login(server, "dept-scjg"))
+        api(clocked_server, "POST", f"/cases/{first}/events", {"status": status}, login(clocked_server, "dept-scjg"))
     context = browser.new_context(viewport={"width": 1080, "height": 1920}, locale="zh-CN",
-                                  timezone_id="Asia/Shanghai", base_url=server.base, has_touch=True)
+                                  timezone_id="Asia/Shanghai", base_url=clocked_server.base, has_touch=True)
     context.set_default_timeout(10_000)
     kiosk = context.new_page()
     kiosk.goto(f"/kiosk/jinan?token={KIOSK_TOKEN}")
@@ -136,7 +132,7 @@ def test_the_kiosk_lists_the_card_holders_cases_and_issues_the_pickup_ticket(bro
 
     kiosk.get_by_role("button", name="办件查询").click()
     expect(kiosk.locator("#case-card-hint")).to_contain_text("放置身份证")
-    swipe(server, "/halls/jinan/kiosks/kiosk-1/card", WANG, KIOSK_AGENT)
+    swipe(clocked_server, "/halls/jinan/kiosks/kiosk-1/card", WANG, KIOSK_AGENT)
     listed = kiosk.locator("#card-case-list button")
     expect(listed).to_have_count(2)
     expect(kiosk.locator("#card-cases-title")).to_have_text("王*明在本大厅的办件（共 2 件），请点击查看")
@@ -163,7 +159,7 @@ def test_the_kiosk_lists_the_card_holders_cases_and_issues_the_pickup_ticket(bro
     shoot(kiosk, "kiosk-pickup")
     kiosk.get_by_role("button", name="完成").click()
 
-    swipe(server, "/halls/jinan/kiosks/kiosk-1/card", LI, KIOSK_AGENT)  # on the start screen: no lookup
+    swipe(clocked_server, "/halls/jinan/kiosks/kiosk-1/card", LI, KIOSK_AGENT)  # on the start screen: no lookup
     kiosk.get_by_role("button", name="办件查询").click()  # then 办件查询: the card already read
     expect(listed).to_have_count(1)
     expect(kiosk.locator("#case-status")).to_have_text("已受理")  # the only one, shown at once

@@ -6,57 +6,25 @@ whose rows are the cases the page showed."""
 from __future__ import annotations
 
 import io
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import pytest
 from openpyxl import load_workbook
 from playwright.sync_api import Page, expect
 
-from tests.browser.test_dashboard import Hall, signed_in
-from tests.servers import ServerProcess, seeded
+from tests.browser.conftest import DESK, HallApi
+from tests.browser.test_dashboard import signed_in
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, BrowserContext, ViewportSize
+    from playwright.sync_api import BrowserContext
 
 Shoot = Callable[[Page, str], Path]
-DESK: ViewportSize = {"width": 1366, "height": 768}
 TODAY = "2026-11-25"  # a Wednesday
+CLOCK_AT = f"{TODAY}T09:30:00+08:00"  # where clocked_server's clock starts
 
 
-@pytest.fixture
-def server(sqlite_url: str, tmp_path: Path) -> Iterator[ServerProcess]:
-    process = ServerProcess(seeded(sqlite_url), tmp_path,
-                            extra_env={"ONEWINDOW_CLOCK_AT": f"{TODAY}T09:30:00+08:00"}).start()
-    try:
-        yield process
-    finally:
-        process.stop()
-
-
-@pytest.fixture
-def hall(server: ServerProcess) -> Hall:
-    return Hall(server)
-
-
-@pytest.fixture
-def desk(browser: Browser, server: ServerProcess) -> Iterator[Callable[..., BrowserContext]]:
-    contexts: list[BrowserContext] = []
-
-    def open_(size: ViewportSize = DESK) -> BrowserContext:
-        context = browser.new_context(viewport=size, locale="zh-CN", timezone_id="Asia/Shanghai",
-                                      base_url=server.base, accept_downloads=True)
-        context.set_default_timeout(10_000)
-        contexts.append(context)
-        return context
-
-    yield open_
-    for context in contexts:
-        context.close()
-
-
-def receive(hall: Hall, item: str, name: str, phone: str | None = None) -> str:
+def receive(hall: HallApi, item: str, name: str, phone: str | None = None) -> str:
     applicant: dict[str, Any] = {"name": name}
     if phone:
         applicant["phone"] = phone
@@ -69,16 +37,16 @@ def shown(page: Page) -> list[str]:
     return [str(r) for r in rows]
 
 
-def test_the_manager_pages_filters_and_exports_the_register(desk: Callable[..., BrowserContext], hall: Hall,
-                                                           shoot: Shoot, tmp_path: Path) -> None:
-    wang = [receive(hall, "B02", "王小明", "13812345678") for _ in range(3)]  # 区市场监管局, 3 working days
-    others = [receive(hall, "B10", f"申请人{n:02d}") for n in range(22)]  # 即办: due today
+def test_the_manager_pages_filters_and_exports_the_register(
+        desk_context: Callable[..., BrowserContext], hall_api: HallApi, shoot: Shoot, tmp_path: Path) -> None:
+    wang = [receive(hall_api, "B02", "王小明", "13812345678") for _ in range(3)]  # 区市场监管局, 3 working days
+    others = [receive(hall_api, "B10", f"申请人{n:02d}") for n in range(22)]  # 即办: due today
     for receipt in (wang[0], wang[2]):
-        hall.call("POST", f"/cases/{receipt}/events", "dept-scjg", {"status": "in_review"})
+        hall_api.call("POST", f"/cases/{receipt}/events", "dept-scjg", {"status": "in_review"})
     newest_first = list(reversed(wang + others))
-    hall.advance(86400)  # Thursday: the 即办 cases received yesterday are overdue
+    hall_api.advance(86400)  # Thursday: the 即办 cases received yesterday are overdue
 
-    page = signed_in(desk, path="/dashboard/jinan#register", size=DESK)
+    page = signed_in(desk_context, path="/dashboard/jinan#register", size=DESK)
     panel = page.locator("#tab-register")
     expect(panel.locator("[data-reg=total]")).to_have_text("共 25 件")
     expect(panel.locator("[data-reg=page]")).to_have_text("第 1 / 2 页")
@@ -138,9 +106,9 @@ def test_the_manager_pages_filters_and_exports_the_register(desk: Callable[..., 
 
 
 def test_a_clerk_reaches_the_register_from_the_counter_without_the_export(
-        desk: Callable[..., BrowserContext], hall: Hall, shoot: Shoot) -> None:
-    receipts = [receive(hall, "A04", name) for name in ("林一", "林二", "陈三")]
-    page = desk().new_page()
+        desk_context: Callable[..., BrowserContext], hall_api: HallApi, shoot: Shoot) -> None:
+    receipts = [receive(hall_api, "A04", name) for name in ("林一", "林二", "陈三")]
+    page = desk_context().new_page()
     page.goto("/counter/jinan/4")
     page.fill("input[name=username]", "clerk04")
     page.fill("input[name=password]", "demo1234")
@@ -160,11 +128,11 @@ def test_a_clerk_reaches_the_register_from_the_counter_without_the_export(
     expect(box).to_be_hidden()
 
 
-def test_the_clerk_records_the_material_a_department_asked_for(desk: Callable[..., BrowserContext],
-                                                               hall: Hall) -> None:
-    receipt = receive(hall, "B02", "王小明")
-    hall.call("POST", f"/cases/{receipt}/events", "dept-scjg", {"status": "supplement", "missing": ["股东会决议"]})
-    page = desk().new_page()
+def test_the_clerk_records_the_material_a_department_asked_for(desk_context: Callable[..., BrowserContext],
+                                                               hall_api: HallApi) -> None:
+    receipt = receive(hall_api, "B02", "王小明")
+    hall_api.call("POST", f"/cases/{receipt}/events", "dept-scjg", {"status": "supplement", "missing": ["股东会决议"]})
+    page = desk_context().new_page()
     page.goto("/counter/jinan/4")
     page.fill("input[name=username]", "clerk04")
     page.fill("input[name=password]", "demo1234")
@@ -177,5 +145,5 @@ def test_the_clerk_records_the_material_a_department_asked_for(desk: Callable[..
     row.get_by_role("button", name="补正收件").click()
     expect(row).to_contain_text("审查中")
     expect(row.get_by_role("button", name="补正收件")).to_have_count(0)
-    case = hall.call("GET", f"/halls/jinan/cases?q={receipt}", "manager")["cases"][0]
+    case = hall_api.call("GET", f"/halls/jinan/cases?q={receipt}", "manager")["cases"][0]
     assert case["status"] == "in_review" and case["materials_missing"] == []

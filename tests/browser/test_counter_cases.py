@@ -168,6 +168,9 @@ def test_an_l_ticket_shows_its_case_and_the_result_is_collected(open_page: Calla
     expect(page.locator("#alert-text")).not_to_contain_text("422")
     box.get_by_label("代领（已核验委托书）").check()
     box.get_by_role("button", name="确认领取").click()
+    expect(box.locator("#collect-slip")).to_be_visible()  # the pickup slip (领取凭条), then closed
+    expect(box.locator("#slip-collector")).to_have_text("李四（代领）")
+    box.get_by_role("button", name="关闭").click()
     expect(box).to_be_hidden()
     expect(page.locator("#alert-text")).to_have_text("已登记由 李四 代领")
     expect(page.locator("#case-status")).to_have_text("已领取")

@@ -12,15 +12,14 @@ from typing import TYPE_CHECKING
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.test_consultations import counter_page, desk, server  # noqa: F401 (fixtures)
+from tests.browser.test_consultations import counter_page
 from tests.browser.test_dashboard import signed_in
 
 if TYPE_CHECKING:
     from playwright.sync_api import BrowserContext
 
 SHOTS = Path("/tmp/shots")
-
-__all__ = ["desk", "server"]
+CLOCK_AT = "2026-11-25T09:30:00+08:00"  # a Wednesday: where clocked_server's clock starts
 
 
 @pytest.fixture(autouse=True)
@@ -30,8 +29,8 @@ def shots() -> Iterator[None]:
 
 
 def test_a_clerk_reports_what_the_window_cannot_settle_and_the_manager_sees_it(
-        desk: Callable[..., BrowserContext]) -> None:  # noqa: F811
-    clerk = counter_page(desk, "clerk04", 4)
+        desk_context: Callable[..., BrowserContext]) -> None:
+    clerk = counter_page(desk_context, "clerk04", 4)
     opener = clerk.locator("#escalate-open")
     expect(opener).to_have_text("无法办理？上报")
     opener.click()
@@ -55,7 +54,7 @@ def test_a_clerk_reports_what_the_window_cannot_settle_and_the_manager_sees_it(
     expect(done).to_contain_text("已上报督查科，编号")
     clerk.screenshot(path=SHOTS / "escalate-done.png")
 
-    manager = signed_in(desk)
+    manager = signed_in(desk_context)
     listed = manager.request.get("/api/v1/halls/jinan/escalations")
     assert listed.ok, listed.text()
     [made] = listed.json()["escalations"]

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import httpx
 import pytest
@@ -18,97 +18,17 @@ from openpyxl import load_workbook
 from playwright.sync_api import Page, expect
 
 from server.demo import DEMO_PASSWORD
-from tests.api.conftest import KIOSK, counter_tablet
-from tests.servers import ServerProcess, seeded
+from tests.browser.conftest import DESK, HallApi
+from tests.servers import ServerProcess
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, BrowserContext, ViewportSize
+    from playwright.sync_api import BrowserContext, ViewportSize
 
 Shoot = Callable[[Page, str], Path]
 WIDE: ViewportSize = {"width": 1920, "height": 1080}
-DESK: ViewportSize = {"width": 1366, "height": 768}
 TODAY = "2026-11-25"  # a Wednesday, a working day
+CLOCK_AT = f"{TODAY}T09:30:00+08:00"  # where clocked_server's clock starts
 PATH = "/dashboard/jinan"
-
-
-class Hall:
-    """The demo hall `jinan` over the server's HTTP API: the kiosk, a clerk, the manager, the admin."""
-
-    def __init__(self, server: ServerProcess) -> None:
-        self.server = server
-        self.tokens: dict[str, str] = {}
-
-    def url(self, path: str) -> str:
-        return f"{self.server.base}/api/v1{path}"
-
-    def auth(self, username: str) -> dict[str, str]:
-        if username not in self.tokens:
-            response = httpx.post(self.url("/auth/login"), json={"username": username, "password": DEMO_PASSWORD},
-                                  timeout=10)
-            assert response.status_code == 200, response.text
-            self.tokens[username] = response.json()["token"]
-        return {"Authorization": f"Bearer {self.tokens[username]}"}
-
-    def call(self, method: str, path: str, who: str | None = None, body: object = None,
-             expected: tuple[int, ...] = (200, 201, 204)) -> Any:
-        headers = KIOSK if who is None else self.auth(who)
-        response = httpx.request(method, self.url(path), json=body, headers=headers, timeout=10)
-        assert response.status_code in expected, f"{method} {path}: {response.status_code} {response.text}"
-        return response.json() if response.content else None
-
-    def rate(self, number: int, body: object) -> None:
-        """What counter ``number``'s rating tablet sends, with its counter token."""
-        response = httpx.post(self.url(f"/halls/jinan/counters/{number}/rating"), json=body,
-                              headers=counter_tablet(number), timeout=10)
-        assert response.status_code == 201, response.text
-
-    def issue(self, queue: str = "A") -> dict[str, Any]:
-        ticket: dict[str, Any] = self.call("POST", "/halls/jinan/tickets", None, {"queue": queue, "priority": "none"})
-        return ticket
-
-    def counter(self, number: int, action: str, who: str, body: object = None) -> Any:
-        return self.call("POST", f"/halls/jinan/counters/{number}/{action}", who, body or {})
-
-    def serve(self, number: int, who: str) -> dict[str, Any]:
-        """Calls the next ticket at the counter, starts and finishes it: the finished ticket."""
-        called = self.counter(number, "call-next", who)
-        self.counter(number, "start", who)
-        self.counter(number, "finish", who)
-        return dict(called)
-
-    def advance(self, seconds: float) -> None:
-        self.call("POST", "/system/clock", "admin", {"advance_s": seconds})
-
-
-@pytest.fixture
-def server(sqlite_url: str, tmp_path: Path) -> Iterator[ServerProcess]:
-    process = ServerProcess(seeded(sqlite_url), tmp_path,
-                            extra_env={"ONEWINDOW_CLOCK_AT": f"{TODAY}T09:30:00+08:00"}).start()
-    try:
-        yield process
-    finally:
-        process.stop()
-
-
-@pytest.fixture
-def hall(server: ServerProcess) -> Hall:
-    return Hall(server)
-
-
-@pytest.fixture
-def desk(browser: Browser, server: ServerProcess) -> Iterator[Callable[..., BrowserContext]]:
-    contexts: list[BrowserContext] = []
-
-    def open_(size: ViewportSize = WIDE) -> BrowserContext:
-        context = browser.new_context(viewport=size, locale="zh-CN", timezone_id="Asia/Shanghai",
-                                      base_url=server.base, accept_downloads=True)
-        context.set_default_timeout(10_000)
-        contexts.append(context)
-        return context
-
-    yield open_
-    for context in contexts:
-        context.close()
 
 
 def signed_in(desk: Callable[..., BrowserContext], username: str = "manager", size: ViewportSize = WIDE,
@@ -136,11 +56,11 @@ def live(page: Page) -> None:
 
 
 def test_a_long_wait_sounds_an_alert_until_the_manager_acknowledges_it(
-        desk: Callable[..., BrowserContext], hall: Hall, shoot: Shoot) -> None:
-    page = signed_in(desk, fake_clock=True)
+        desk_context: Callable[..., BrowserContext], hall_api: HallApi, shoot: Shoot) -> None:
+    page = signed_in(desk_context, fake_clock=True)
     live(page)
     expect(page.locator("#alert-empty")).to_be_visible()
-    ticket = hall.issue("A")
+    ticket = hall_api.issue("A")
     row = page.locator("#queue-rows tr[data-queue=A]")
     expect(row.locator("td.waiting")).to_have_text("1")
     for chart in ("arrivals", "waits", "load"):
@@ -148,7 +68,7 @@ def test_a_long_wait_sounds_an_alert_until_the_manager_acknowledges_it(
         assert page.locator(f"img[data-chart={chart}]").evaluate("img => img.naturalWidth") > 0, chart
     shoot(page, "live")
 
-    hall.advance(21 * 60)
+    hall_api.advance(21 * 60)
     alert = page.locator(".alert-item[data-kind=long_wait]")
     expect(alert).to_be_visible(timeout=15_000)
     expect(alert).to_have_attribute("data-acked", "false")
@@ -165,7 +85,7 @@ def test_a_long_wait_sounds_an_alert_until_the_manager_acknowledges_it(
     expect(alert).to_have_attribute("data-acked", "true")
     expect(alert.locator(".a-acked")).to_contain_text("已确认")
     expect(page.locator("#alerts-panel")).to_have_attribute("data-unacked", "0")
-    standing = hall.call("GET", "/halls/jinan/alerts", "manager")["alerts"]
+    standing = hall_api.call("GET", "/halls/jinan/alerts", "manager")["alerts"]
     waits = [a for a in standing if a["kind"] == "long_wait"]
     assert waits and all(a["acked"] and a["acked"]["by"] == "manager" for a in waits), standing
     shoot(page, "acknowledged")
@@ -179,13 +99,13 @@ def test_a_long_wait_sounds_an_alert_until_the_manager_acknowledges_it(
 
 
 def test_a_bad_rating_opens_a_follow_up_closed_from_the_page(
-        desk: Callable[..., BrowserContext], hall: Hall, shoot: Shoot) -> None:
-    hall.counter(1, "open", "clerk01")
-    hall.issue("A")
-    served = hall.serve(1, "clerk01")
-    hall.rate(1, {"ticket_id": served["id"], "level": 1, "reasons": ["服务态度差"]})
+        desk_context: Callable[..., BrowserContext], hall_api: HallApi, shoot: Shoot) -> None:
+    hall_api.counter(1, "open", "clerk01")
+    hall_api.issue("A")
+    served = hall_api.serve(1, "clerk01")
+    hall_api.rate(1, {"ticket_id": served["id"], "level": 1, "reasons": ["服务态度差"]})
 
-    page = signed_in(desk, path=f"{PATH}#followups")
+    page = signed_in(desk_context, path=f"{PATH}#followups")
     item = page.locator("#followup-list li.followup").first
     expect(item).to_be_visible()
     expect(item).to_have_attribute("data-status", "open")
@@ -229,21 +149,21 @@ def test_a_bad_rating_opens_a_follow_up_closed_from_the_page(
     expect(closed).to_have_attribute("data-status", "closed")
     expect(closed.get_by_role("button", name="办结")).to_have_count(0)
     shoot(page, "followup-closed")
-    body = hall.call("GET", "/halls/jinan/followups?status=closed", "manager")
+    body = hall_api.call("GET", "/halls/jinan/followups?status=closed", "manager")
     assert [f["ticket"] for f in body["followups"]] == [served["number"]]
     assert body["followups"][0]["callback"]["reached"] is True
 
 
 def test_the_days_report_exports_to_excel_through_the_page(
-        desk: Callable[..., BrowserContext], hall: Hall, shoot: Shoot, tmp_path: Path) -> None:
-    hall.counter(1, "open", "clerk01")
+        desk_context: Callable[..., BrowserContext], hall_api: HallApi, shoot: Shoot, tmp_path: Path) -> None:
+    hall_api.counter(1, "open", "clerk01")
     for queue in ("A", "A", "A", "B"):
-        hall.issue(queue)
-    hall.serve(1, "clerk01")
-    hall.serve(1, "clerk01")
-    hall.advance(120)
+        hall_api.issue(queue)
+    hall_api.serve(1, "clerk01")
+    hall_api.serve(1, "clerk01")
+    hall_api.advance(120)
 
-    page = signed_in(desk, path=f"{PATH}#reports")
+    page = signed_in(desk_context, path=f"{PATH}#reports")
     form = page.locator("#report-form")
     expect(form.locator("input[name=date]")).to_have_value(TODAY)
     form.locator("select[name=by]").select_option("queue")
@@ -282,15 +202,15 @@ def test_the_days_report_exports_to_excel_through_the_page(
 
 
 def test_the_report_by_department_shows_each_departments_cases_and_exports_them(
-        desk: Callable[..., BrowserContext], hall: Hall, shoot: Shoot, tmp_path: Path) -> None:
-    hall.counter(4, "open", "clerk04")
-    joint = hall.call("POST", "/halls/jinan/cases", "clerk04",  # 联审联办: 区市场监管局 leads, 区税务局 too
+        desk_context: Callable[..., BrowserContext], hall_api: HallApi, shoot: Shoot, tmp_path: Path) -> None:
+    hall_api.counter(4, "open", "clerk04")
+    joint = hall_api.call("POST", "/halls/jinan/cases", "clerk04",  # 联审联办: 区市场监管局 leads, 区税务局 too
                       {"item": "B02", "applicant": {"name": "张三"}, "departments": ["区税务局"]})
-    single = hall.call("POST", "/halls/jinan/cases", "clerk04", {"item": "B01", "applicant": {"name": "李四"}})
-    hall.call("POST", f"/cases/{single['receipt_no']}/events", "dept-scjg", {"status": "approved"})
+    single = hall_api.call("POST", "/halls/jinan/cases", "clerk04", {"item": "B01", "applicant": {"name": "李四"}})
+    hall_api.call("POST", f"/cases/{single['receipt_no']}/events", "dept-scjg", {"status": "approved"})
     assert joint["receipt_no"] != single["receipt_no"]
 
-    page = signed_in(desk, path=f"{PATH}#reports")
+    page = signed_in(desk_context, path=f"{PATH}#reports")
     form = page.locator("#report-form")
     form.locator("select[name=by]").select_option(label="部门")
     form.get_by_role("button", name="查询").click()
@@ -328,15 +248,15 @@ def test_the_report_by_department_shows_each_departments_cases_and_exports_them(
 
 
 def test_the_manager_steers_counters_and_queues_and_sees_the_refusals(
-        desk: Callable[..., BrowserContext], hall: Hall, shoot: Shoot) -> None:
-    hall.counter(2, "open", "clerk02")
-    hall.issue("A")
-    hall.issue("A")
-    page = signed_in(desk, size=DESK)
+        desk_context: Callable[..., BrowserContext], hall_api: HallApi, shoot: Shoot) -> None:
+    hall_api.counter(2, "open", "clerk02")
+    hall_api.issue("A")
+    hall_api.issue("A")
+    page = signed_in(desk_context, size=DESK)
     live(page)
     card = page.locator("#counter-cards li[data-number='2']")
     expect(card).to_have_attribute("data-status", "idle")
-    case = hall.call("POST", "/halls/jinan/cases", "clerk02",
+    case = hall_api.call("POST", "/halls/jinan/cases", "clerk02",
                      {"item": "B01", "applicant": {"name": "张三"}, "counter": 2})  # due in one working day
     due = page.locator("#due-list li.soon")
     expect(due).to_contain_text(case["receipt_no"])
@@ -353,7 +273,7 @@ def test_the_manager_steers_counters_and_queues_and_sees_the_refusals(
     page.locator("#confirm-dialog").get_by_role("button", name="确认").click()
     expect(card).to_have_attribute("data-status", "idle")
 
-    hall.counter(2, "call-next", "clerk02")  # a ticket at the window: closing it is refused
+    hall_api.counter(2, "call-next", "clerk02")  # a ticket at the window: closing it is refused
     expect(card.locator(".c-facts")).to_contain_text("A001")
     card.get_by_role("button", name="关闭").click()
     confirm = page.locator("#confirm-dialog")
@@ -393,7 +313,7 @@ def test_the_manager_steers_counters_and_queues_and_sees_the_refusals(
     settings.locator("input[name=target-B]").fill("30")
     settings.get_by_role("button", name="保存").click()
     expect(settings).to_be_hidden()
-    stored = hall.call("GET", "/halls/jinan/alert-settings", "manager")
+    stored = hall_api.call("GET", "/halls/jinan/alert-settings", "manager")
     assert stored["wait_target_min"]["B"] == 30 and stored["wait_target_min"]["default"] == 20, stored
 
     page.locator("[data-tab=audit]").click()
@@ -409,9 +329,9 @@ def test_the_manager_steers_counters_and_queues_and_sees_the_refusals(
     shoot(page, "audit")
 
 
-def test_only_managers_see_the_dashboard(desk: Callable[..., BrowserContext], server: ServerProcess,
+def test_only_managers_see_the_dashboard(desk_context: Callable[..., BrowserContext], clocked_server: ServerProcess,
                                         shoot: Shoot) -> None:
-    page = desk(DESK).new_page()
+    page = desk_context(DESK).new_page()
     page.goto(PATH)
     assert "/login" in page.url
     page.fill("input[name=username]", "clerk01")
@@ -420,7 +340,7 @@ def test_only_managers_see_the_dashboard(desk: Callable[..., BrowserContext], se
     page.wait_for_url(f"**{PATH}")
     expect(page.locator("h1")).to_have_text("没有权限查看督查看板")
     shoot(page, "forbidden")
-    assert httpx.get(f"{server.base}{PATH}", timeout=10, follow_redirects=False).status_code == 303
+    assert httpx.get(f"{clocked_server.base}{PATH}", timeout=10, follow_redirects=False).status_code == 303
 
 
 # ---------------------------------------------------------------- the widths of a 督查科 desk (issue 14)
@@ -440,7 +360,7 @@ WRAPPED = """(selector) => [...document.querySelectorAll(selector)]
   .map((el) => el.textContent.trim())"""
 
 
-def busy_hall(hall: Hall) -> None:
+def busy_hall(hall: HallApi) -> None:
     for number in (1, 2):
         hall.counter(number, "open", f"clerk0{number}")
     for queue in ("A", "A", "A", "A", "B"):
@@ -453,10 +373,10 @@ def busy_hall(hall: Hall) -> None:
 
 
 @pytest.mark.parametrize("width", [1280, 1440, 1920])
-def test_the_dashboard_fits_and_reads_right(desk: Callable[..., BrowserContext], hall: Hall,
+def test_the_dashboard_fits_and_reads_right(desk_context: Callable[..., BrowserContext], hall_api: HallApi,
                                             shoot: Shoot, width: int) -> None:
-    busy_hall(hall)
-    page = signed_in(desk, size={"width": width, "height": 900})
+    busy_hall(hall_api)
+    page = signed_in(desk_context, size={"width": width, "height": 900})
     live(page)
     cards = page.locator("#counter-cards li")
     expect(cards.first).to_be_visible()

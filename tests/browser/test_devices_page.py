@@ -110,7 +110,7 @@ def test_a_manager_sets_a_kiosk_up_and_revokes_it(manager: Page, browser: Browse
 
     issued.get_by_role("button", name="我已完成设置，关闭").click()
     expect(issued).to_be_hidden()
-    assert issued.locator("input[name=token]").input_value() == ""  # the secret leaves the page
+    expect(issued.locator("input[name=token]")).to_have_value("")  # the secret leaves the page (on close)
     manager.get_by_role("button", name="刷新").click()
     row = kiosks.locator("tr", has_text="东门取号机")
     expect(row.locator("td.seen")).to_have_text("刚刚")

@@ -17,7 +17,7 @@ from devices.idcard.emulator import demo_card
 from server.cli import demo_token
 from server.demo import DEMO_PASSWORD
 from tests.api.conftest import SECRET
-from tests.servers import ServerProcess, seeded
+from tests.servers import ServerProcess
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser
@@ -25,21 +25,14 @@ if TYPE_CHECKING:
 KIOSK_TOKEN = demo_token(SECRET, "kiosk", "kiosk-1")
 AGENT = {"Authorization": f"Bearer {demo_token(SECRET, 'agent', 'kiosk-1')}"}
 TODAY = "2026-11-25"
+CLOCK_AT = f"{TODAY}T09:50:00+08:00"  # where clocked_server's clock starts
 Shoot = Callable[[Page, str], Path]
 
 
 @pytest.fixture
-def server(sqlite_url: str, tmp_path: Path) -> Iterator[ServerProcess]:
-    started = ServerProcess(seeded(sqlite_url), tmp_path,
-                            extra_env={"ONEWINDOW_CLOCK_AT": f"{TODAY}T09:50:00+08:00"}).start()
-    yield started
-    started.stop()
-
-
-@pytest.fixture
-def kiosk(browser: Browser, server: ServerProcess) -> Iterator[Page]:
+def kiosk(browser: Browser, clocked_server: ServerProcess) -> Iterator[Page]:
     context = browser.new_context(viewport={"width": 1080, "height": 1920}, locale="zh-CN",
-                                  timezone_id="Asia/Shanghai", base_url=server.base, has_touch=True)
+                                  timezone_id="Asia/Shanghai", base_url=clocked_server.base, has_touch=True)
     context.set_default_timeout(10_000)
     page = context.new_page()
     page.goto(f"/kiosk/jinan?token={KIOSK_TOKEN}")
@@ -70,9 +63,9 @@ def type_on(page: Page, pad: str, text: str) -> None:
         page.locator(f"#{pad} button", has_text=key).first.click()
 
 
-def test_check_in_with_the_booking_code(kiosk: Page, server: ServerProcess, shoot: Shoot) -> None:
-    api(server, "POST", "/halls/jinan/tickets", {"queue": "A"}, {"Authorization": f"Bearer {KIOSK_TOKEN}"})
-    code = book(server, demo_card(40, sequence=11).id_number)
+def test_check_in_with_the_booking_code(kiosk: Page, clocked_server: ServerProcess, shoot: Shoot) -> None:
+    api(clocked_server, "POST", "/halls/jinan/tickets", {"queue": "A"}, {"Authorization": f"Bearer {KIOSK_TOKEN}"})
+    code = book(clocked_server, demo_card(40, sequence=11).id_number)
     kiosk.get_by_role("button", name="预约签到").click()
     type_on(kiosk, "code-keys", code[:3] + "3")  # a slip of the finger …
     kiosk.get_by_role("button", name="删除").click()  # … put right
@@ -81,7 +74,7 @@ def test_check_in_with_the_booking_code(kiosk: Page, server: ServerProcess, shoo
     shoot(kiosk, "code")
     kiosk.get_by_role("button", name="签到取号").click()
     expect(kiosk.locator("#slip-number")).to_have_text("A002")
-    assert api(server, "GET", "/halls/jinan/snapshot").json()["queues"][0]["waiting"] == 2
+    assert api(clocked_server, "GET", "/halls/jinan/snapshot").json()["queues"][0]["waiting"] == 2
     kiosk.get_by_role("button", name="完成").click()
 
     kiosk.get_by_role("button", name="预约签到").click()  # the same code again: the ticket it already has
@@ -96,10 +89,11 @@ def test_check_in_with_the_booking_code(kiosk: Page, server: ServerProcess, shoo
     expect(kiosk.locator("#error")).to_have_text("预约号不存在，请核对后重新输入，或到导办台咨询")
 
 
-def test_an_id_card_finds_todays_booking_and_checks_it_in(kiosk: Page, server: ServerProcess, shoot: Shoot) -> None:
+def test_an_id_card_finds_todays_booking_and_checks_it_in(kiosk: Page, clocked_server: ServerProcess,
+                                                          shoot: Shoot) -> None:
     card = demo_card(67, name="张小三", sequence=12)
-    book(server, card.id_number, name="张小三")
-    read = api(server, "POST", "/halls/jinan/kiosks/kiosk-1/card", {"card": {
+    book(clocked_server, card.id_number, name="张小三")
+    read = api(clocked_server, "POST", "/halls/jinan/kiosks/kiosk-1/card", {"card": {
         "name": card.name, "gender": card.gender, "nation": card.nation,
         "birth_date": card.birth_date.isoformat(), "id_number": card.id_number}}, AGENT)
     assert read.status_code == 202, read.text
@@ -108,15 +102,15 @@ def test_an_id_card_finds_todays_booking_and_checks_it_in(kiosk: Page, server: S
     shoot(kiosk, "booked-by-card")
     kiosk.get_by_role("button", name="签到取号").click()
     expect(kiosk.locator("#slip-number")).to_have_text("A001")
-    ticket = api(server, "GET", "/halls/jinan/snapshot").json()
+    ticket = api(clocked_server, "GET", "/halls/jinan/snapshot").json()
     assert ticket["queues"][0]["waiting"] == 1
 
 
-def test_case_status_and_a_pickup_ticket_for_a_ready_result(kiosk: Page, server: ServerProcess,
+def test_case_status_and_a_pickup_ticket_for_a_ready_result(kiosk: Page, clocked_server: ServerProcess,
                                                            shoot: Shoot) -> None:
-    clerk = login(server, "clerk04")
-    assert api(server, "POST", "/halls/jinan/counters/4/open", headers=clerk).status_code == 200
-    case = api(server, "POST", "/halls/jinan/cases", {
+    clerk = login(clocked_server, "clerk04")
+    assert api(clocked_server, "POST", "/halls/jinan/counters/4/open", headers=clerk).status_code == 200
+    case = api(clocked_server, "POST", "/halls/jinan/cases", {
         "item": "B02", "applicant": {"name": "王小明", "phone": "13912345678"}}, clerk).json()
     receipt = case["receipt_no"]
 
@@ -133,9 +127,9 @@ def test_case_status_and_a_pickup_ticket_for_a_ready_result(kiosk: Page, server:
     expect(kiosk.locator("#case-status")).to_have_text("已受理")
     expect(kiosk.get_by_role("button", name="取号领取")).to_be_hidden()
 
-    dept = login(server, "dept-scjg")
+    dept = login(clocked_server, "dept-scjg")
     for status in ("in_review", "approved", "ready"):
-        assert api(server, "POST", f"/cases/{receipt}/events", {"status": status}, dept).status_code == 200
+        assert api(clocked_server, "POST", f"/cases/{receipt}/events", {"status": status}, dept).status_code == 200
     kiosk.get_by_role("button", name="查询").click()
     expect(kiosk.locator("#case-status")).to_have_text("待领取")
     expect(kiosk.locator("#case-next")).to_contain_text("取号领取")

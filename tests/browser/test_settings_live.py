@@ -38,7 +38,7 @@ LANDSCAPE: ViewportSize = {"width": 1920, "height": 1080}
 TV: ViewportSize = {"width": 1920, "height": 1080}
 PHONE: ViewportSize = {"width": 360, "height": 740}
 MARK = "window.__loadedOnce === true"  # set once at load: gone if the page ever reloads
-LUNCH = "2026-11-25T12:40:00+08:00"  # a Wednesday, in the lunch break of the usual hours
+CLOCK_AT = "2026-11-25T12:40:00+08:00"  # clocked_server's: a Wednesday, in the lunch break of the usual hours
 ALL_DAY = {"workday": [{"start": "09:00", "end": "17:00"}], "rest_day": [], "stop_issuing_min": 0}
 USUAL = {"workday": [{"start": "09:00", "end": "12:00"}, {"start": "13:30", "end": "17:00"}], "rest_day": [],
          "stop_issuing_min": 30}
@@ -47,13 +47,6 @@ ENGLISH_SHOWN = "[...document.querySelectorAll('#screen [lang=en]')].filter((e) 
 
 def start(sqlite_url: str, tmp_path: Path, clock_at: str) -> ServerProcess:
     return ServerProcess(seeded(sqlite_url), tmp_path, extra_env={"ONEWINDOW_CLOCK_AT": clock_at}).start()
-
-
-@pytest.fixture
-def server(sqlite_url: str, tmp_path: Path) -> Iterator[ServerProcess]:
-    started = start(sqlite_url, tmp_path, LUNCH)
-    yield started
-    started.stop()
 
 
 class Api:
@@ -77,8 +70,8 @@ class Api:
 
 
 @pytest.fixture
-def api(server: ServerProcess) -> Api:
-    return Api(server)
+def api(clocked_server: ServerProcess) -> Api:
+    return Api(clocked_server)
 
 
 def opener(browser: Browser, server: ServerProcess) -> tuple[Callable[..., Page], list[Any]]:
@@ -99,9 +92,9 @@ def opener(browser: Browser, server: ServerProcess) -> tuple[Callable[..., Page]
 
 
 @pytest.fixture
-def opened(browser: Browser, server: ServerProcess) -> Iterator[Callable[..., Page]]:
+def opened(browser: Browser, clocked_server: ServerProcess) -> Iterator[Callable[..., Page]]:
     """Opens a page in its own context, waits until its feed is live, and marks its window."""
-    open_, contexts = opener(browser, server)
+    open_, contexts = opener(browser, clocked_server)
     yield open_
     for context in contexts:
         context.close()

@@ -31,7 +31,7 @@ UID = bytes.fromhex("04A22B3C")
 def pcscd_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PrivatePcscd]:
     reason = missing_requirements()
     if reason is not None:
-        unavailable(f"the PC/SC tests cannot run: {reason}", "`make system` (scripts/devices.sh) installs pcscd "
+        unavailable(f"the PC/SC tests cannot run: {reason}", "`make system` (scripts/debian.sh) installs pcscd "
                     "and vsmartcard-vpcd; the tests need root for a private mount namespace")
     # A short path: the unix socket path must fit in sun_path (108 bytes).
     daemon = PrivatePcscd(Path(tmp_path_factory.mktemp("pcsc")))

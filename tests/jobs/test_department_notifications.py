@@ -5,20 +5,15 @@ message, in Chinese, never the applicant's name or numbers."""
 
 from __future__ import annotations
 
-import json
-import os
-import threading
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
-import redis
 from rq import Worker
 from starlette.testclient import TestClient
 from stdnum.cn import ric
@@ -32,12 +27,11 @@ from server.settings import Settings
 from server.store import department_notices as store
 from server.store.db import open_database
 from tests.api.conftest import SECRET, login, seed
-from tests.conftest import unavailable
+from tests.jobs.conftest import Receiver
 
 HALL = "/api/v1/halls/jinan"
 AT_0950 = datetime(2026, 11, 25, 1, 50, tzinfo=UTC)  # Wednesday 09:50 in the hall
 SCJG_SECRET = "scjg-webhook-secret-0123456789"
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/3")
 
 
 def idn(i: int) -> str:
@@ -46,57 +40,11 @@ def idn(i: int) -> str:
 
 
 # ---------------------------------------------------------------- a department's receiving system
-@dataclass
-class Receiver:
-    """Every department's system behind one local server, one path each; answers the scripted statuses
-    of a path in turn, then 200."""
-
-    scripts: dict[str, list[int]] = field(default_factory=dict)
-    requests: list[dict[str, Any]] = field(default_factory=list)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    base: str = ""
-
-    def answer(self, path: str, headers: dict[str, str], body: bytes) -> int:
-        with self.lock:
-            script = self.scripts.get(path, [])
-            status = script.pop(0) if script else 200
-            self.requests.append({"path": path, "headers": headers, "body": body, "status": status,
-                                  "json": json.loads(body)})
-            return status
-
-    def at(self, path: str, wait: float = 10.0, count: int = 1) -> list[dict[str, Any]]:
-        """The requests ``path`` got, once there are ``count`` of them or ``wait`` seconds passed."""
-        deadline = time.monotonic() + wait
-        while True:
-            with self.lock:
-                got = [r for r in self.requests if r["path"] == path]
-            if len(got) >= count or time.monotonic() > deadline:
-                return got
-            time.sleep(0.02)
-
-
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
-    receiver = Receiver()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-            status = receiver.answer(self.path, {k.lower(): v for k, v in self.headers.items()}, body)
-            self.send_response(status)
-            self.send_header("Content-Length", "2")
-            self.end_headers()
-            self.wfile.write(b"{}")
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    receiver.base = f"http://127.0.0.1:{server.server_address[1]}"
-    yield receiver
-    server.shutdown()
-    server.server_close()
+    """Every department's system behind one local server, one path each (/scjg, /swj, …)."""
+    with Receiver() as receiver:
+        yield receiver
 
 
 @pytest.fixture
@@ -326,15 +274,6 @@ def test_an_online_application_tells_its_department_to_pre_review_it(hall: tuple
 
 
 # ---------------------------------------------------------------- rq
-@pytest.fixture(scope="session")
-def redis_url() -> str:
-    try:
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
-    except redis.RedisError:
-        unavailable(f"Redis is not reachable at {REDIS_URL}")
-    return REDIS_URL
-
-
 def test_rq_workers_deliver_with_the_same_retries(sqlite_url: str, receiver: Receiver, redis_url: str) -> None:
     seed(sqlite_url)
     receiver.scripts = {"/scjg": [500, 502]}

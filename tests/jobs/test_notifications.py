@@ -6,20 +6,17 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import re
 import socket
 import threading
 import time
 import uuid
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from datetime import date, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
-import redis
 from rq import Worker
 from sqlalchemy import select
 
@@ -42,9 +39,8 @@ from server.settings import Settings, SettingsError, load_settings
 from server.store.db import open_database
 from server.store.migrate import migrate
 from server.store.tables_notifications import notifications
-from tests.conftest import unavailable
+from tests.jobs.conftest import Receiver
 
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/3")
 SECRET = "test-secret"
 HALL, HALL_NAME = "jinan", "晋安区行政服务中心"
 PHONE = "13812341234"
@@ -73,15 +69,6 @@ def db_url(tmp_path: Any, seeded_template: bytes) -> str:
     return f"sqlite:///{path}"
 
 
-@pytest.fixture(scope="session")
-def redis_url() -> str:
-    try:
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
-    except redis.RedisError:
-        unavailable(f"Redis is not reachable at {REDIS_URL}")
-    return REDIS_URL
-
-
 def rq_runner(redis_url: str, config: DeliveryConfig) -> Iterator[RqRunner]:
     runner = RqRunner(redis_url, config, queue_name=f"onewindow-test-{uuid.uuid4().hex}")
     try:
@@ -96,57 +83,15 @@ def work(runner: RqRunner) -> None:
     Worker([runner.queue], connection=runner.redis).work(burst=True)
 
 
-@dataclass
-class Receiver:
-    """The hall's SMS gateway: answers the scripted statuses in turn, then 200."""
-
-    script: list[int]
-    delay: float = 0.0
-    requests: list[dict[str, Any]] = field(default_factory=list)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    url: str = ""
-
-    def answer(self, headers: dict[str, str], body: bytes) -> int:
-        time.sleep(self.delay)
-        with self.lock:
-            status = self.script.pop(0) if self.script else 200
-            self.requests.append({"headers": headers, "body": body, "status": status})
-            return status
-
-    @property
-    def delivered(self) -> int:
-        return sum(1 for r in self.requests if r["status"] == 200)
-
-
 @pytest.fixture
-def gateway() -> Iterator[Any]:
-    servers: list[ThreadingHTTPServer] = []
+def gateway() -> Iterator[Callable[..., Receiver]]:
+    """Starts the hall's SMS gateway (/sms), answering the scripted statuses in turn, then 200."""
+    with ExitStack() as running:
 
-    def start(script: list[int], delay: float = 0.0) -> Receiver:
-        receiver = Receiver(list(script), delay)
+        def start(script: list[int], delay: float = 0.0) -> Receiver:
+            return running.enter_context(Receiver("/sms", {"/sms": list(script)}, delay))
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-                status = receiver.answer({k.lower(): v for k, v in self.headers.items()}, body)
-                self.send_response(status)
-                self.send_header("Content-Length", "2")
-                self.end_headers()
-                self.wfile.write(b"{}")
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        servers.append(server)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        receiver.url = f"http://127.0.0.1:{server.server_address[1]}/sms"
-        return receiver
-
-    yield start
-    for server in servers:
-        server.shutdown()
-        server.server_close()
+        yield start
 
 
 def rows(db_url: str) -> list[dict[str, Any]]:

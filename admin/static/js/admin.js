@@ -32,7 +32,10 @@ async function show(name) {
   if (document.documentElement.dataset.tab === name) document.documentElement.dataset.loaded = name;
 }
 
-for (const tab of tabs) tab.addEventListener("click", () => show(tab.dataset.tab));
+for (const tab of tabs) {
+  tab.addEventListener("click", () => show(tab.dataset.tab));
+  tab.disabled = false; // rendered disabled: a click before this script ran would be lost
+}
 window.addEventListener("hashchange", () => {
   const name = location.hash.slice(1);
   if (tabs.some((t) => t.dataset.tab === name)) show(name);

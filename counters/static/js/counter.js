@@ -445,7 +445,11 @@ async function caseEvent(form, receiptNo, payload, done) {
       alertText(text);
       return;
     }
-    form.closest("dialog").close();
+    // counter_collect.js keeps the collect dialog open for its pickup slip (领取凭条) by cancelling this
+    const dialog = form.closest("dialog");
+    if (dialog.dispatchEvent(new CustomEvent("case:done", { cancelable: true, detail: { payload, body } }))) {
+      dialog.close();
+    }
     alertText(done, "info");
     loadCurrent();
   } catch {
@@ -749,6 +753,7 @@ function showHistory(msg) {
 $("history-close").addEventListener("click", () => { $("history").hidden = true; });
 
 const register = mountRegister($("register-dialog").querySelector("[data-register]"), { canExport: me.manager });
+$("register-open").disabled = false; // rendered disabled: a click before this script ran would do nothing
 $("register-open").addEventListener("click", () => {
   $("register-dialog").showModal();
   register.open();

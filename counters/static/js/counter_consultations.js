@@ -5,7 +5,9 @@ import { recordConsultation } from "./dashboard_consultations.js";
 const done = document.getElementById("consult-done");
 let timer = null;
 
-document.getElementById("consult-open").addEventListener("click", async () => {
+const opener = document.getElementById("consult-open");
+opener.disabled = false; // rendered disabled: a click before this script ran would do nothing
+opener.addEventListener("click", async () => {
   const made = await recordConsultation();
   if (!made) return;
   clearTimeout(timer);

@@ -29,6 +29,7 @@ function serving() {
   return queue && queue !== "—" ? `${number}号（${queue}）：` : `${number}号：`;
 }
 
+$("escalate-open").disabled = false; // rendered disabled: a click before this script ran would do nothing
 $("escalate-open").addEventListener("click", async () => {
   const dialog = $("escalate-dialog");
   let made = null;

@@ -1,13 +1,18 @@
-// 收费 at the counter (seed art. 3(二), 12): the item's fee standard in the 受理 dialog and at pickup,
-// and the amount and how it was settled, recorded as POST /api/v1/cases/{receipt}/fees.
-// An item whose standard says 不收费 (or has none) needs no entry: its fee fields stay hidden.
+// 收费 at the counter (seed art. 3(二), 12): the item's fee standard in the 受理 dialog, and the amount
+// and how it was settled, recorded as POST /api/v1/cases/{receipt}/fees. An item whose standard says
+// 不收费 (or has none) needs no entry: its fee fields stay hidden. The collect dialog (领取) uses the
+// same fields and helpers: counter_collect.js.
 const $ = (id) => document.getElementById(id);
 const FREE = ["不收费", "免费", "免收"];
-const SETTLED = { window: "窗口缴费", online: "网上缴费", waived: "减免" };
+export const SETTLED = { window: "窗口缴费", online: "网上缴费", waived: "减免" };
 
-const isFree = (standard) => !standard?.trim() || FREE.some((w) => standard.includes(w));
+export const isFree = (standard) => !standard?.trim() || FREE.some((w) => standard.includes(w));
 
-async function post(receipt, payload) {
+/** One recorded charge in words: 10.00元（窗口缴费）, 5.00元（减免：低保户）. */
+export const chargeText = (c) =>
+  `${c.amount_text}（${SETTLED[c.settlement] ?? c.settlement}${c.waived_reason ? `：${c.waived_reason}` : ""}）`;
+
+export async function post(receipt, payload) {
   const response = await fetch(`/api/v1/cases/${encodeURIComponent(receipt)}/fees`, {
     method: "POST", credentials: "same-origin", headers: { "Content-Type": "application/json" },
     body: JSON.stringify(payload),
@@ -17,7 +22,7 @@ async function post(receipt, payload) {
 }
 
 /** The fieldset's entry: {payload} (null: nothing to record) or {fault}. */
-function entry(box, stage) {
+export function entry(box, stage) {
   if (box.hidden) return { payload: null };
   const amountText = box.querySelector("[name=fee_amount]").value.trim();
   const settlement = box.querySelector("[name=fee_settlement]:checked")?.value ?? "window";
@@ -30,14 +35,20 @@ function entry(box, stage) {
   return { payload };
 }
 
-function prepare(box, standardEl, standard) {
+/** Empty fields, 窗口缴费 chosen, no reason asked. */
+export function reset(box) {
   box.querySelectorAll("input[name=fee_amount], input[name=fee_reason]").forEach((i) => { i.value = ""; });
   box.querySelector("[name=fee_settlement][value=window]").checked = true;
   box.querySelector(".fee-reason").hidden = true;
+}
+
+export function prepare(box, standardEl, standard) {
+  reset(box);
   standardEl.textContent = standard?.trim() ? `收费标准：${standard}` : "";
   box.hidden = isFree(standard);
 }
 
+// 减免 asks for its reason
 for (const box of [$("case-fee"), $("collect-fee")]) {
   box.addEventListener("change", () => {
     const waived = box.querySelector("[name=fee_settlement]:checked")?.value === "waived";
@@ -77,47 +88,7 @@ caseDialog.addEventListener("case:received", async (event) => {
   line.hidden = true;
   if (!payload || !result?.receipt_no) return;
   const { ok, body } = await post(result.receipt_no, payload).catch(() => ({ ok: false, body: null }));
-  $("result-fee").textContent = ok
-    ? `${body.amount_text}（${SETTLED[body.settlement]}${body.waived_reason ? `：${body.waived_reason}` : ""}）`
+  $("result-fee").textContent = ok ? chargeText(body)
     : `收费未登记：${body?.error?.message ?? "网络连接失败"}，请在办件中补登`;
   line.hidden = false;
 });
-
-// ------------------------------------------------------------------ 领取 (the collect dialog)
-const collectFee = $("collect-fee");
-let collectReceipt = null;
-
-$("collect").addEventListener("click", async () => {
-  collectFee.hidden = true;
-  collectReceipt = document.querySelector("#collect-dialog .case-ref")?.textContent?.trim() || null;
-  if (!collectReceipt) return;
-  const response = await fetch(`/api/v1/cases/${encodeURIComponent(collectReceipt)}/fees`,
-    { credentials: "same-origin" }).catch(() => null);
-  const body = response?.ok ? await response.json().catch(() => null) : null;
-  if (!body) return;
-  const paid = body.charges.length ? `；已登记 ${body.collected_text}` : "";
-  prepare(collectFee, $("collect-fee-standard"), body.standard);
-  $("collect-fee-standard").textContent += paid;
-});
-
-// Before counter.js records the collection: a bad fee stops it; a good one is recorded first.
-$("collect-dialog").addEventListener("submit", (event) => {
-  if (event.submitter?.value !== "ok" || collectFee.hidden) return;
-  const { fault, payload } = entry(collectFee, "pickup");
-  const line = $("collect-form").querySelector(".problem");
-  if (fault) {
-    event.preventDefault();
-    event.stopPropagation();
-    line.textContent = fault;
-    line.hidden = false;
-    return;
-  }
-  if (payload && collectReceipt) {
-    post(collectReceipt, payload).then(({ ok, body }) => {
-      if (!ok) {
-        line.textContent = `收费未登记：${body?.error?.message ?? "网络连接失败"}`;
-        line.hidden = false;
-      }
-    });
-  }
-}, true);

@@ -17,7 +17,10 @@ function show(name) {
   TAB_LOADERS[name]?.();
 }
 
-for (const tab of tabs) tab.addEventListener("click", () => show(tab.dataset.tab));
+for (const tab of tabs) {
+  tab.addEventListener("click", () => show(tab.dataset.tab));
+  tab.disabled = false; // rendered disabled: a click before this script ran would be lost
+}
 window.addEventListener("hashchange", () => {
   const name = location.hash.slice(1);
   if (tabs.some((t) => t.dataset.tab === name)) show(name);

@@ -7,6 +7,8 @@ import {
 import { mountRegister } from "./dashboard_register.js";
 import { mountConsultations } from "./dashboard_consultations.js";
 import { mountFeedback } from "./dashboard_feedback.js";
+import { mountAssisted } from "./dashboard_assisted.js";
+import { showRegisters } from "./dashboard_report_registers.js";
 
 const LEVELS = { 5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "非常不满意" };
 const FOLLOWUP_STATUS = { open: "待整改", overdue: "已超期", closed: "已办结" };
@@ -243,6 +245,7 @@ export async function loadReport() {
     fillReport("department-rows", "department-total", DEPARTMENT_COLUMNS, [], null);
     $("report-empty").hidden = false;
     $("report-empty").textContent = refusal(result, "无法生成报表");
+    showRegisters(null);
     return;
   }
   const body = result.body ?? {};
@@ -256,6 +259,7 @@ export async function loadReport() {
   $("report-range").textContent = `${PERIODS[body.period ?? q.period] ?? ""} ${body.from ?? q.date}${body.to && body.to !== body.from ? ` 至 ${body.to}` : ""}`;
   $("report-empty").hidden = rows.length > 0;
   $("report-empty").textContent = "该期间没有数据";
+  showRegisters(body); // 收费 and 咨询 under the report's tables
 }
 
 $("report-form").addEventListener("submit", (event) => {
@@ -359,3 +363,5 @@ export const TAB_LOADERS = { followups: loadFollowups, audit: loadAudit, reports
 TAB_LOADERS.consultations = consultations.open;
 // 意见建议: suggestions, complaints and the windows' escalations (dashboard_feedback.js)
 TAB_LOADERS.feedback = mountFeedback($("tab-feedback")).open;
+// 代办: the guide's desk's assisted-service matters (dashboard_assisted.js)
+TAB_LOADERS.assisted = mountAssisted($("tab-assisted")).open;

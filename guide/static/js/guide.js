@@ -1,7 +1,10 @@
-// The guide's desk (/guide/{hall}), on a tablet used standing: take a number for a visitor (a theme,
-// or an item found by its pinyin initials; the priority group marked), send a visitor to 代办 (a V
-// ticket and a recorded matter, whose steps and result the panel records), record a consultation,
-// and look up a case in the register. Every call goes to the API with the session cookie.
+// The guide's desk (/guide/{hall}), on a tablet used standing: take a number for a visitor by phone
+// or by ID card (a theme, or an item found by its pinyin initials; the priority group marked), send a
+// visitor to 代办 (a V ticket and a recorded matter, whose steps and result the panel records), record
+// a consultation, and look up a case in the register. Every call goes to the API with the session
+// cookie. The desk's card reader (its agent, named as the desk: ?desk=NAME, or chosen on the page and
+// remembered) comes over /ws/halls/{hall}/guide/{desk}: the masked holder and the card's signed token,
+// which the ticket is issued with (one waiting ticket per card per queue, as at the kiosk).
 const page = JSON.parse(document.getElementById("guide-data").textContent);
 const HALL = page.hall.code;
 const API = `/api/v1/halls/${encodeURIComponent(HALL)}`;
@@ -9,7 +12,9 @@ const $ = (id) => document.getElementById(id);
 const PRIORITIES = [["none", "普通"], ["elderly", "老年人"], ["disabled", "残疾人"], ["pregnant", "孕妇"],
   ["minority", "少数民族"], ["military", "军人"]];
 const ASSISTED_QUEUE = "V";
-const state = { priority: "none", items: [], busy: false };
+const state = { priority: "none", items: [], busy: false, card: null, desk: null, feed: null };
+const DESK_KEY = `onewindow.guide.desk.${HALL}`;
+const DESK_NAME = /^[^\/\\?#%"\u0000-\u001f\u007f]{1,40}$/; // as the server names devices
 
 function el(tag, className, text) {
   const node = document.createElement(tag);
@@ -91,16 +96,18 @@ function renderThemes() {
 }
 
 async function issue(queue) {
-  return call("POST", "/tickets", { queue, priority: state.priority, channel: "guide" },
-    { "Idempotency-Key": crypto.randomUUID() });
+  const body = { queue, priority: state.priority, channel: "guide" };
+  if (state.card) body.card_token = state.card.card_token; // the server keeps one waiting ticket per card
+  return call("POST", "/tickets", body, { "Idempotency-Key": crypto.randomUUID() });
 }
 
-function showSlip(ticket, what, contact) {
+function showSlip(ticket, what, contact, card) {
   $("slip").hidden = false;
   $("slip-number").textContent = ticket.number;
   const group = PRIORITIES.find(([code]) => code === ticket.priority);
   const parts = [what, `前面还有 ${ticket.ahead} 人`];
   if (ticket.priority !== "none" && group) parts.push(`优先：${group[1]}`);
+  if (card) parts.push(`身份证 ${card.masked_name}`);
   if (contact) parts.push(`手机尾号 ${contact.slice(-4)}`);
   $("slip-text").textContent = parts.join(" · ");
 }
@@ -113,10 +120,10 @@ async function take(queue, what) {
   $("take-error").textContent = "";
   try {
     const ticket = await issue(queue);
-    showSlip(ticket, what, contact);
+    showSlip(ticket, what, contact, state.card);
     state.priority = "none";
     $("phone").value = "";
-    renderPriorities();
+    clearCard();
   } catch (error) {
     $("take-error").textContent = `取号失败：${error.message}`;
   } finally {
@@ -154,10 +161,10 @@ function renderItems() {
 async function sendToAssisted(event) {
   event.preventDefault();
   if (state.busy) return;
-  const name = $("a-name").value.trim();
+  const name = $("a-name").value.trim() || (state.card ? state.card.masked_name : "");
   const note = $("a-note").value.trim();
   $("assisted-error").textContent = "";
-  if (!name) { $("assisted-error").textContent = "请填写来访人姓名"; $("a-name").focus(); return; }
+  if (!name) { $("assisted-error").textContent = "请填写来访人姓名或读身份证"; $("a-name").focus(); return; }
   const contact = phone();
   if (contact === null) return;
   state.busy = true;
@@ -166,10 +173,10 @@ async function sendToAssisted(event) {
     const matter = await call("POST", "/assisted", { visitor_name: name, contact: contact || null,
       ticket_id: ticket.id, note: note || null });
     await call("POST", `/assisted/${matter.id}/steps`, { step: "代为取号", note: ticket.number });
-    showSlip(ticket, `代办 · ${maskName(name)}`, contact);
+    showSlip(ticket, `代办 · ${maskName(name)}`, contact, state.card);
     $("a-name").value = ""; $("a-note").value = ""; $("phone").value = "";
     state.priority = "none";
-    renderPriorities();
+    clearCard();
     await loadMatters();
   } catch (error) {
     $("assisted-error").textContent = `转代办失败：${error.message}`;
@@ -235,6 +242,101 @@ async function loadMatters() {
   }
 }
 
+// ------------------------------------------------------------ the desk's card reader
+const READER_TEXT = { none: "未选择读卡器", connecting: "正在连接…", offline: "正在重新连接…",
+  ready: "读卡器就绪，请放身份证", away: "读卡器未上线", fault: "读卡器故障" };
+
+function ageGroup(age) {
+  if (age >= 60) return "老年人";
+  if (age < 18) return "未成年人";
+  return "成年人";
+}
+
+function showReader(kind, text) {
+  $("reader").dataset.state = kind;
+  $("reader-state").textContent = text || READER_TEXT[kind] || "";
+}
+
+function readerState(msg) {
+  document.documentElement.dataset.desk = "live"; // following the desk (tests wait for it)
+  if (msg.agent !== "ok") showReader("away");
+  else if (msg.idcard && msg.idcard !== "ok") showReader("fault");
+  else showReader("ready");
+}
+
+function renderCard() {
+  const card = state.card;
+  $("card").hidden = !card;
+  if (!card) return;
+  $("card-name").textContent = card.masked_name;
+  const group = ageGroup(card.age);
+  $("card-meta").textContent = [card.gender, card.nation ? `${card.nation}族` : "", `${card.age}岁（${group}）`]
+    .filter(Boolean).join(" · ") + (card.removed ? " · 身份证已取走" : "");
+  const hint = PRIORITIES.find(([code]) => code === card.priority_hint);
+  $("card-hint").textContent = hint && card.priority_hint !== "none"
+    ? `建议优先：${hint[1]}（可在下方更改）` : "无优先建议";
+}
+
+function cardRead(msg) {
+  const card = msg.card;
+  if (!card || typeof card.card_token !== "string") return;
+  state.card = { ...card, removed: false };
+  if ($("reader").dataset.state === "away") showReader("ready"); // an agent posting over HTTP reports no state
+  // the card's hint (age ≥ 60 → elderly, a minority nation → minority) is proposed; the guide may change it
+  state.priority = card.priority_hint && card.priority_hint !== "none" ? card.priority_hint : "none";
+  $("take-error").textContent = "";
+  renderPriorities();
+  renderCard();
+}
+
+function clearCard() {
+  state.card = null;
+  renderCard();
+  renderPriorities();
+}
+
+function deskMessage(msg) {
+  if (msg.type === "reader") readerState(msg);
+  else if (msg.type === "card.read") cardRead(msg);
+  else if (msg.type === "card.removed" && state.card) { state.card.removed = true; renderCard(); }
+}
+
+function deskState(feed, reason) {
+  if (feed === "connecting") showReader("connecting");
+  else if (feed === "offline") showReader("offline");
+  else if (feed === "refused") showReader("refused", chinese({ message: reason }) || "无法连接读卡器");
+}
+
+function followDesk(name) {
+  if (state.feed) state.feed.stop();
+  state.feed = null;
+  state.desk = name;
+  $("desk-name").textContent = name || "未选择";
+  $("desk-form").hidden = Boolean(name);
+  delete document.documentElement.dataset.desk;
+  if (!name) { showReader("none"); return; }
+  const url = `/ws/halls/${encodeURIComponent(HALL)}/guide/${encodeURIComponent(name)}`;
+  state.feed = new window.LiveFeed(url, { onMessage: deskMessage, onState: deskState });
+  state.feed.start();
+}
+
+function chooseDesk(event) {
+  event.preventDefault();
+  const name = $("desk-input").value.trim();
+  if (!DESK_NAME.test(name)) { showReader("none", "读卡器名称为1至40个字，不含 / \\ ? # % \""); return; }
+  try { localStorage.setItem(DESK_KEY, name); } catch { /* private mode: this visit only */ }
+  followDesk(name);
+}
+
+function initialDesk() {
+  const asked = new URLSearchParams(location.search).get("desk");
+  if (asked && DESK_NAME.test(asked.trim())) {
+    try { localStorage.setItem(DESK_KEY, asked.trim()); } catch { /* private mode: this visit only */ }
+    return asked.trim();
+  }
+  try { return localStorage.getItem(DESK_KEY); } catch { return null; }
+}
+
 // ------------------------------------------------------------ consultations and cases
 async function recordConsultation(event) {
   event.preventDefault();
@@ -287,6 +389,13 @@ function tabs() {
 renderPriorities();
 renderThemes();
 tabs();
+$("desk-form").addEventListener("submit", chooseDesk);
+$("desk-change").addEventListener("click", () => {
+  $("desk-form").hidden = !$("desk-form").hidden;
+  if (!$("desk-form").hidden) { $("desk-input").value = state.desk || ""; $("desk-input").focus(); }
+});
+$("card-clear").addEventListener("click", () => { state.priority = "none"; clearCard(); });
+followDesk(initialDesk());
 $("pinyin").addEventListener("input", renderItems);
 $("assisted-form").addEventListener("submit", sendToAssisted);
 $("consult-form").addEventListener("submit", recordConsultation);
