@@ -21,7 +21,7 @@ from displays import routes as display_pages
 from guide import routes as guide_pages
 from kiosk import routes as kiosk_pages
 from prereview import routes as prereview_pages
-from server import web
+from server import metrics, web
 from server.api import (
     accounts,
     alerts,
@@ -138,8 +138,10 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
               *dashboard_pages.ROUTES, *visitor_pages.ROUTES, *admin_pages.ROUTES, *backoffice_pages.ROUTES,
               *prereview_pages.ROUTES, *guide_pages.ROUTES, *assisted.ROUTES,
               Mount("/static", web.static_files(), name="static")]
-    # outermost: a body over its limit or a NUL in the address is refused before anything reads it
-    middleware = [Middleware(RequestLimits, max_body=settings.limits.max_body_bytes, routes=route_limits(routes)),
+    # outermost: each request's time, refusals included (server/metrics.py); then a body over its
+    # limit or a NUL in the address is refused before anything reads it
+    middleware = [Middleware(metrics.RequestMetrics),
+                  Middleware(RequestLimits, max_body=settings.limits.max_body_bytes, routes=route_limits(routes)),
                   Middleware(live.KeepRawSend),
                   Middleware(StaffSessions, secret_key=settings.secret_key, session_cookie="onewindow_session",
                              # Secure is added per request over HTTPS (server/api/sessions.py)

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import logging
-
 from starlette.applications import Starlette
 
+from server import logs
 from server.app import create_app
 from server.domain.clock import ShiftedClock
 from server.settings import load_settings
@@ -13,5 +12,5 @@ from server.settings import load_settings
 
 def create() -> Starlette:
     settings = load_settings()
-    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs.configure(settings.log_level, settings.log_format)
     return create_app(settings, ShiftedClock(settings.clock_at) if settings.clock_at else None)

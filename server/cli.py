@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import hmac
+import logging
 import os
 import sys
 from collections.abc import Sequence
@@ -540,8 +541,11 @@ def cmd_copy_database(args: argparse.Namespace) -> None:
 
 
 def cmd_serve(args: argparse.Namespace) -> None:
+    import tempfile
+
     import uvicorn
 
+    from server import logs
     from server.serving import GuardedHttpToolsProtocol
     from server.store.migrate import migrate
 
@@ -557,14 +561,18 @@ def cmd_serve(args: argparse.Namespace) -> None:
         migrate(db)
     finally:
         db.dispose()
-    print(f"OneWindow serving on http://{args.host}:{args.port}", flush=True)
+    logs.configure(settings.log_level, settings.log_format)
+    if args.workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        # the workers keep their counts in one folder so that /metrics, asked of any, adds them all up
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="onewindow-metrics-")
+    logging.getLogger("onewindow").info("OneWindow serving on http://%s:%s", args.host, args.port)
     uvicorn.run("server.asgi:create", factory=True, host=args.host, port=args.port, workers=args.workers,
                 log_level=settings.log_level, proxy_headers=True,
                 # broadcast frames are serialised once and sent as they are: compressing them per
                 # client would cost more CPU than the whole fan-out
                 ws_per_message_deflate=False, ws_ping_interval=settings.ws_ping_s, ws_ping_timeout=settings.ws_ping_s,
                 # every change is in the event log; per-request lines cost ~10% CPU
-                ws_max_size=64 * 1024, access_log=False,
+                ws_max_size=64 * 1024, access_log=False, log_config=logs.uvicorn_config(settings.log_level),
                 # what one client may hold (server/serving.py: the head's time and size, the connections)
                 http=GuardedHttpToolsProtocol, timeout_keep_alive=limits.keep_alive_s,
                 h11_max_incomplete_event_size=limits.max_header_bytes)

@@ -30,6 +30,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Connection
 
+from server import metrics
 from server.bus import Bus, BusUnavailable
 from server.channels import hall_channel
 from server.domain.clock import Clock
@@ -297,6 +298,8 @@ class HallEngine:
             public = [public_event(state, e) for e in written]
             riders = [item.rider for item in batch if item.rider is not None]
             await loop.run_in_executor(rt.thread, self._commit, conn, rt.code, written, public, riders)
+            metrics.WRITE_BATCH_SIZE.observe(len(batch))
+            metrics.count_ticket_events(rt.code, written)
         except BaseException:
             rt.state = None  # it may hold events that were never committed: reload on next use
             self._settle(rt)

@@ -12,6 +12,8 @@ import time
 
 from sqlalchemy import exc as sa_exc
 
+from server import metrics
+
 # What a database that is away, full or refusing connections raises. Not IntegrityError or
 # ProgrammingError: those are a client's conflict or a bug, never an outage.
 STORAGE_ERRORS: tuple[type[BaseException], ...] = (
@@ -52,6 +54,7 @@ class Outage:
 
     def failed(self, exc: BaseException, kind: str = "") -> None:
         self.failures += 1
+        metrics.STORAGE_FAILURES.labels(self.what, kind or "any").inc()
         if not self.kinds:
             self.since = time.monotonic()
             self.cause = describe(exc)

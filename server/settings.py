@@ -81,6 +81,9 @@ class Settings:
     limits: Limits = Limits()
     hcp: Hcp = Hcp()
     backups: Backups = Backups()
+    log_format: str = "text"  # ONEWINDOW_LOG_FORMAT: text, or json (one object per line, server/logs.py)
+    # ONEWINDOW_METRICS_TOKEN: /metrics answers only `Authorization: Bearer` it; unset: /metrics is off (404)
+    metrics_token: str | None = None
 
     @property
     def embedded(self) -> bool:
@@ -160,7 +163,25 @@ def load_settings(environ: os._Environ[str] | dict[str, str] | None = None) -> S
                     ping, backlog, webhook_url, webhook_secret, ahead, clock_at, kiosk_limit, db_pool,
                     _session_hours(config), **_retention(config),
                     upload_dir=config("ONEWINDOW_UPLOAD_DIR", default=DEFAULT_UPLOAD_DIR) or DEFAULT_UPLOAD_DIR,
-                    limits=load_limits(environ), hcp=_hcp(config), backups=_backups(config))
+                    limits=load_limits(environ), hcp=_hcp(config), backups=_backups(config),
+                    log_format=_log_format(config), metrics_token=_metrics_token(config))
+
+
+def _log_format(config: Config) -> str:
+    """ONEWINDOW_LOG_FORMAT (docs/operations.md "Seeing inside")."""
+    log_format: str = config("ONEWINDOW_LOG_FORMAT", default="text").strip().lower() or "text"
+    if log_format not in ("text", "json"):
+        raise SettingsError(f"ONEWINDOW_LOG_FORMAT must be text or json, not {log_format!r}")
+    return log_format
+
+
+def _metrics_token(config: Config) -> str | None:
+    """ONEWINDOW_METRICS_TOKEN: at least 16 characters, or unset (/metrics off)."""
+    token: str | None = config("ONEWINDOW_METRICS_TOKEN", default=None) or None
+    if token is not None and len(token) < 16:
+        raise SettingsError("ONEWINDOW_METRICS_TOKEN must have at least 16 characters (Prometheus sends it as a "
+                            "bearer token; a short one is guessed)")
+    return token
 
 
 def _hcp(config: Config) -> Hcp:

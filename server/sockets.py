@@ -18,6 +18,7 @@ from typing import Any
 from starlette.requests import HTTPConnection
 from starlette.types import Receive, Scope, Send
 
+from server import metrics
 from server.context import AppContext, caller_token, ctx
 from server.engine import StorageError
 
@@ -36,6 +37,14 @@ class SocketEndpoint:
         if (await receive())["type"] != "websocket.connect":
             return
         await send({"type": "websocket.accept"})
+        clients = metrics.websocket_clients(scope["path"])
+        clients.inc()
+        try:
+            await self._accepted(scope, receive, send)
+        finally:
+            clients.dec()
+
+    async def _accepted(self, scope: Scope, receive: Receive, send: Send) -> None:
         conn = HTTPConnection(scope)
         context = ctx(conn)
         try:

@@ -88,6 +88,7 @@ def endpoint(method: str, path: str, summary: str, *, body: type[BaseModel] | No
 
         run.__name__ = handler.__name__
         run.__doc__ = handler.__doc__
+        run.__module__ = handler.__module__  # /metrics labels a request by its route's module
         run.__api__ = spec  # type: ignore[attr-defined]
         return Route(spec.path, run, methods=[method])
 

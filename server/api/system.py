@@ -5,8 +5,9 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import Response
 
-from server import __version__
+from server import __version__, metrics, params
 from server.context import SESSION_TOKEN, caller_token, ctx, require_principal
+from server.domain.errors import BadCredentials, NotFound
 from server.services import accounts, credentials, health
 
 from .declare import endpoint
@@ -63,10 +64,27 @@ async def healthz(request: Request) -> Response:
                          "sends": context.hub.sends.as_dict()})
 
 
+@endpoint("GET", "/metrics", "Prometheus metrics (docs/operations.md); Authorization: Bearer ONEWINDOW_METRICS_TOKEN",
+          auth=False, tag="system", prefix="",
+          responses={200: "the text exposition format", 401: "no or wrong metrics token",
+                     404: "metrics are off (ONEWINDOW_METRICS_TOKEN unset)"})
+async def metrics_text(request: Request) -> Response:
+    context = ctx(request)
+    expected = context.settings.metrics_token
+    if expected is None:
+        raise NotFound.coded("metrics_off", "监控指标未开启，请设置 ONEWINDOW_METRICS_TOKEN "
+                                            "(metrics are off: set ONEWINDOW_METRICS_TOKEN)")
+    given = request.headers.get("authorization", "")
+    if not params.same_secret(given.removeprefix("Bearer ").strip() if given.startswith("Bearer ") else "", expected):
+        raise BadCredentials("监控指标需要正确的令牌", "a bearer token equal to ONEWINDOW_METRICS_TOKEN is required")
+    body = metrics.exposition(await health.waiting(context))
+    return Response(body, media_type=metrics.CONTENT_TYPE)
+
+
 @endpoint("GET", "/openapi.json", "This document", auth=False, tag="system", prefix="")
 async def openapi_json(request: Request) -> Response:
     routes = [r for r in request.app.routes]
     return JSONResponse(openapi(routes, "OneWindow 一窗 API", __version__))
 
 
-ROUTES = [login, logout, me, healthz, openapi_json]
+ROUTES = [login, logout, me, healthz, metrics_text, openapi_json]

@@ -15,6 +15,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
+from datetime import UTC, datetime
 from types import MethodType
 from typing import Any
 
@@ -24,6 +25,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
+from server import metrics
 from server.outage import Outage, describe
 from server.tasks import cancel_and_wait
 
@@ -96,6 +98,7 @@ class RedisBus:
             try:
                 await self._open_pubsub()
                 if failures:
+                    metrics.BUS_RECONNECTS.inc()
                     self.outage.ok()
                     log.info("redis bus: reconnected after %d attempts; subscribers resynchronise", failures)
                     self._local.deliver_everywhere(RESET)
@@ -131,6 +134,7 @@ class RedisBus:
             log.warning("redis bus: dropped a message that is not JSON on %s", channel)
             return
         if isinstance(data, dict):
+            metrics.bus_lag(data, datetime.now(UTC))  # a hall event: how long after it happened
             self._local.deliver(channel, data)
 
     async def publish(self, channel: str, message: Message) -> None:

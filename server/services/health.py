@@ -1,9 +1,11 @@
-"""How healthy this process is, for /healthz and the load balancer in front of it."""
+"""How healthy this process is, for /healthz and the load balancer in front of it; what /metrics reads
+from the halls."""
 
 from __future__ import annotations
 
 from server.context import AppContext
 from server.engine import WRITES, StorageError
+from server.store import repo
 from server.store.health import probe_write
 
 
@@ -29,3 +31,15 @@ async def failing(context: AppContext) -> dict[str, str]:
     except Exception as exc:
         causes["bus"] = f"the event bus does not answer ({type(exc).__name__})"
     return causes
+
+
+async def waiting(context: AppContext) -> dict[tuple[str, str], int]:
+    """Visitors waiting per hall and queue, as /metrics reports them: every hall of the database,
+    caught up with the log, whichever process is asked."""
+    codes = await context.engine.read(repo.hall_codes)
+    counts: dict[tuple[str, str], int] = {}
+    for code in codes:
+        hall = await context.engine.hall(code)
+        for queue in hall.config.queues:
+            counts[(code, queue.code)] = hall.waiting_count(queue.code)
+    return counts
