@@ -606,6 +606,62 @@ def cmd_emulate(args: argparse.Namespace) -> None:
     emulate(args.kind, args.link)
 
 
+def cmd_simulate(args: argparse.Namespace) -> None:
+    """A hall day simulated on the real engine (docs/simulation.md): from a profile file, or from
+    the hall's own history (the same weekday over the last --history-weeks weeks)."""
+    import json
+    from datetime import UTC, datetime
+
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from server.domain.errors import DomainError
+    from server.domain.model import PolicyConfig
+    from server.simulation import ProfileError, load_profile, simulate
+
+    if args.hall is not None and args.history_weeks is None:
+        raise CliError("--hall needs --history-weeks N (the weeks of history to fit the profile from)")
+    if args.profile is not None and (args.history_weeks is not None or args.weekday is not None):
+        raise CliError("--history-weeks and --weekday go with --hall, not with --profile")
+    if not 1 <= args.days <= 366:
+        raise CliError("--days: 1 to 366")
+    try:
+        if args.profile is not None:
+            profile = load_profile(args.profile)
+            config = profile.hall_config()
+        else:
+            from server.services.simulation import WEEKDAYS, fitted_profile
+
+            weekday = WEEKDAYS.index(args.weekday) if args.weekday else None
+            db = _database(_settings())
+            try:
+                with db.reader.connect() as conn:
+                    config, profile = fitted_profile(conn, args.hall, weeks=args.history_weeks,
+                                                     now=datetime.now(UTC), weekday=weekday)
+            except SQLAlchemyError as error:
+                raise CliError(f"cannot read the hall's history ({type(error).__name__}); "
+                               "has `onewindow migrate` run on this database?") from None
+            finally:
+                db.dispose()
+        policy = PolicyConfig(kind=args.policy) if args.policy else None
+        result = simulate(config, profile, days=args.days, seed=args.seed, policy=policy)
+    except (ProfileError, ValueError) as error:
+        raise CliError(str(error)) from None
+    except DomainError as error:
+        raise CliError(error.message) from None
+    if args.charts:
+        folder = Path(args.charts)
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            for name, svg in result.charts().items():
+                (folder / name).write_text(svg, encoding="utf-8")
+        except OSError as error:
+            raise CliError(f"cannot write the charts into {folder}: {error.strerror}") from None
+    if args.format == "json":
+        print(json.dumps(result.as_json(), ensure_ascii=False, indent=2))
+    else:
+        print(result.as_table())
+
+
 def build_parser() -> Parser:
     parser = Parser(prog="onewindow", description="OneWindow (一窗) hall server")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
@@ -701,6 +757,21 @@ def build_parser() -> Parser:
     drives.add_argument("counters", nargs="*", type=int, metavar="COUNTER")
     drives.add_argument("--clear", action="store_true", help="it drives no counter")
     drives.set_defaults(func=cmd_agent_counters)
+
+    simulate = sub.add_parser("simulate", help="simulate hall days on the real engine (docs/simulation.md)")
+    source = simulate.add_mutually_exclusive_group(required=True)
+    source.add_argument("--profile", metavar="FILE", help="a profile, e.g. docs/simulation/jinan.toml")
+    source.add_argument("--hall", help="fit the profile from this hall's history in the database")
+    simulate.add_argument("--history-weeks", type=int, metavar="N", help="with --hall: the weeks of history")
+    simulate.add_argument("--weekday", choices=("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"),
+                          help="with --hall: the weekday to fit (default: today's)")
+    simulate.add_argument("--days", type=int, default=1)
+    simulate.add_argument("--seed", type=int, default=0, help="the same seed repeats a run exactly")
+    simulate.add_argument("--policy", choices=("guarded", "strict", "ratio", "weighted"),
+                          help="simulate this calling policy instead of the profile's or the hall's")
+    simulate.add_argument("--format", choices=("table", "json"), default="table")
+    simulate.add_argument("--charts", metavar="DIR", help="also write waits.svg and timeline.svg there")
+    simulate.set_defaults(func=cmd_simulate)
 
     static = sub.add_parser("static", help="copy every /static file into a folder for nginx to serve (deploy/)")
     static.add_argument("folder")

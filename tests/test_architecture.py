@@ -100,6 +100,9 @@ def test_each_room_imports_only_what_it_may() -> None:
     rules = {  # room: rooms of the project it must not import
         "server.domain": ("server.store", "server.bus", "server.engine", "server.context", "server.services",
                           "server.api", "server.hub", "server.agents", "server.jobs", "server.web"),
+        # the simulator drives the pure core, so it is as pure (test below: the domain and the SVG charts only)
+        "server.simulation": ("server.store", "server.bus", "server.engine", "server.context", "server.services",
+                              "server.api", "server.hub", "server.agents", "server.jobs", "server.web"),
         "server.services": ("server.api", "server.hub", "server.agents", "server.jobs", "server.web"),
         "server.hub": ("server.api",),
         "server.agents": ("server.api",),
@@ -116,6 +119,14 @@ def test_each_room_imports_only_what_it_may() -> None:
             if module == room or module.startswith(room + "."):
                 offenders += [f"{module} imports {d}" for d in deps if any(d == f or d.startswith(f + ".")
                                                                             for f in forbidden)]
+    assert offenders == []
+
+
+def test_the_simulator_imports_only_the_domain_and_the_charts() -> None:
+    allowed = ("server.domain", "server.simulation", "server.reports.charts")
+    offenders = sorted(f"{m} imports {d}" for m, deps in graph().items() if m.startswith("server.simulation")
+                       for d in deps if d.startswith("server") and d != "server.reports"
+                       and not any(d == a or d.startswith(a + ".") for a in allowed))
     assert offenders == []
 
 

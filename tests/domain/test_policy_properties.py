@@ -9,6 +9,8 @@ Invariants checked after every step of a random day of arrivals and counter acti
 - the default policy never starves walk-ins: with a flood of priority visitors, a walk-in waits
   at most T plus K+1 service times;
 - docs/calling-policy.md states the rule the code follows (the test reads the rule from it).
+
+The checkers live in tests/domain/invariants.py: tests/simulation holds simulated days to them too.
 """
 
 from __future__ import annotations
@@ -27,7 +29,6 @@ from server.domain.clock import FakeClock
 from server.domain.errors import DomainError
 from server.domain.hall import Hall
 from server.domain.model import (
-    WALK_IN_CLASS,
     CounterConfig,
     Event,
     HallConfig,
@@ -38,6 +39,7 @@ from server.domain.model import (
 )
 from server.domain.policy import guarded
 from tests.conftest import HALL_MORNING
+from tests.domain.invariants import check_invariants, overtaking_walk_ins
 
 POLICIES = [PolicyConfig(kind=k) for k in ("guarded", "strict", "ratio", "weighted")]
 
@@ -49,15 +51,6 @@ step = st.one_of(
     st.tuples(st.just("transfer"), st.sampled_from([1, 2, 4, 12]), st.sampled_from("ABV")),
     st.tuples(st.just("wait"), st.integers(1, 600)),
 )
-
-
-def check_invariants(hall: Hall) -> None:
-    held = [c.ticket_id for c in hall.counters.values() if c.ticket_id]
-    assert len(held) == len(set(held)), "a ticket is held by two counters"
-    for ticket_id in held:
-        assert hall.tickets[ticket_id].status in (TicketStatus.CALLED, TicketStatus.SERVING)
-    active = {t.id for t in hall.tickets.values() if t.status in (TicketStatus.CALLED, TicketStatus.SERVING)}
-    assert active == set(held), "a called ticket is not at any counter"
 
 
 def run_step(hall: Hall, clock: FakeClock, action: tuple[object, ...]) -> None:
@@ -171,34 +164,6 @@ BUSY_COUNTERS = [1, 2, 4, 12]  # A, A, B, V-then-A: a shared queue and a counter
 arrival = st.tuples(st.integers(0, 240), st.sampled_from("ABV"), st.booleans())  # (gap s, queue, priority)
 
 
-def overtaking_walk_ins(log: list[Event], k: int) -> None:
-    """For every priority visitor p and counter c: the walk-ins of p's queue that c called while p
-    waited number at most 1 + (non-walk-in calls at c in that time) // K."""
-    calls = [e for e in log if e.type == "ticket.called" and e.ticket and e.counter]
-    issued = {e.ticket.id: e.at for e in log if e.type == "ticket.issued" and e.ticket}
-    first_called: dict[str, int] = {}
-    for e in calls:
-        assert e.ticket is not None
-        first_called.setdefault(e.ticket.id, e.seq)
-    issued_seq = {e.ticket.id: e.seq for e in log if e.type == "ticket.issued" and e.ticket}
-    end = log[-1].seq + 1 if log else 0
-    for p_id in issued:
-        p = next(e.ticket for e in log if e.type == "ticket.issued" and e.ticket and e.ticket.id == p_id)
-        assert p is not None
-        if p.priority == Priority.NONE:
-            continue
-        start, stop = issued_seq[p_id], first_called.get(p_id, end)
-        for number in BUSY_COUNTERS:
-            window = [e for e in calls if start < e.seq < stop and e.counter and e.counter.number == number]
-            walk_ins = [e for e in window if e.ticket and e.ticket.calling_class == WALK_IN_CLASS
-                        and e.ticket.queue == p.queue and e.ticket.target_counter is None
-                        and not e.ticket.called_out_of_turn]
-            others = [e for e in window if e.ticket and e.ticket.calling_class != WALK_IN_CLASS]
-            assert len(walk_ins) <= 1 + len(others) // k, (
-                f"{p.number} overtaken by {len(walk_ins)} walk-ins at counter {number} "
-                f"in {len(others)} priority calls (K = {k})")
-
-
 @settings(max_examples=100, deadline=None)
 @given(k=st.integers(1, 5), t_s=st.integers(0, 1800), service_s=st.integers(60, 900),
        arrivals=st.lists(arrival, min_size=20, max_size=160))
@@ -229,7 +194,7 @@ def test_default_policy_lets_at_most_one_walk_in_past_a_priority_visitor_per_k_c
             log += called
             if called:
                 busy_until[n] = clock.now() + timedelta(seconds=service_s)
-    overtaking_walk_ins(log, k)
+    overtaking_walk_ins(log, k, BUSY_COUNTERS)
 
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "calling-policy.md"
