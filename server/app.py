@@ -51,6 +51,7 @@ from server.api import (
     ratings,
     reports,
     system,
+    whatif,
 )
 from server.api import settings as hall_settings
 from server.api.declare import route_limits
@@ -136,7 +137,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
               *audit.ROUTES, *backoffice.ROUTES, *live.ROUTES,
               *web.ROUTES, *kiosk_pages.ROUTES, *counter_pages.ROUTES, *display_pages.ROUTES,
               *dashboard_pages.ROUTES, *visitor_pages.ROUTES, *admin_pages.ROUTES, *backoffice_pages.ROUTES,
-              *prereview_pages.ROUTES, *guide_pages.ROUTES, *assisted.ROUTES,
+              *prereview_pages.ROUTES, *guide_pages.ROUTES, *assisted.ROUTES, *whatif.ROUTES,
               Mount("/static", web.static_files(), name="static")]
     # outermost: each request's time, refusals included (server/metrics.py); then a body over its
     # limit or a NUL in the address is refused before anything reads it

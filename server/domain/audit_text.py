@@ -69,6 +69,8 @@ ACTIONS = {
     "escalation.create": "上报了窗口无法办理的事项", "escalation.update": "处理了窗口上报的事项",
     "counter.card": "在窗口读取了身份证（查看既往办件）", "cases.by-card.pickup-ticket": "凭身份证为办件领取了取证号",
     "catalog.import": "用命令行导入了事项目录",
+    # the dashboard's 排队预测 (server/api/whatif.py): a simulation only, nothing in the hall changes
+    "whatif.create": "推演了窗口调整对今天排队的影响（仅模拟）",
 }
 
 # How the target of an action reads: "counter 3" → 3号窗口.
@@ -102,6 +104,7 @@ FIELDS = {
     "new_password": "新密码",
     "via": "经由设备代理", "ticket": "号码", "to_counter": "转去窗口", "event": "事件", "key": "按键",
     "counters": "窗口", "before": "修改前", "after": "修改后", "url": "推送地址", "secret": "签名密钥",
+    "changes": "调整方案",
 }
 
 VALUES = {

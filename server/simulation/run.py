@@ -294,10 +294,14 @@ class _Simulation:
         first = t0 + 60 * min(starts, default=0)
         first = max(first, begin)
         self.push(t0 + SAMPLE_S * -(-(first - t0) // SAMPLE_S), SAMPLE)
-        while self.heap:
+        # The hall's day ends at midnight (its day change cancels whoever still waits and closes every
+        # counter): a backlog that outlasts it is left unserved, not called into the next day.
+        midnight = self.midnight(day + timedelta(days=1))
+        while self.heap and self.heap[0][0] < midnight:
             t, _, kind, counter, payload = heapq.heappop(self.heap)
             self.t = t
             self.handlers[kind](counter, payload)
+        self.heap.clear()
         self._end_day()
 
     def _end_day(self) -> None:

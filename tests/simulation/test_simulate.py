@@ -132,3 +132,18 @@ def test_the_result_reads_as_a_table_json_and_charts(profile: Profile) -> None:
     charts = result.charts()
     assert set(charts) == {"waits.svg", "timeline.svg"}
     assert all(svg.startswith("<svg") and "模拟" in svg for svg in charts.values())
+
+
+def test_a_backlog_that_outlasts_the_day_ends_at_midnight_unserved(profile: Profile) -> None:
+    """Five times the demo's visitors: the counters' last visitors are still waiting at midnight. The hall's
+    day ends there (its day change cancels them); the run goes on into the next day instead of failing."""
+    from tests.simulation.conftest import scaled
+
+    result = simulate(JINAN, scaled(profile, 5.0), days=2, seed=3)
+    unserved = [v for v in result.visits if v.called_at is None]
+    assert unserved, "the backlog should outlast the day"
+    days = {v.issued_at.astimezone(TZ).date() for v in result.visits}
+    assert len(days) == 2  # the second day ran
+    for visit in result.visits:
+        if visit.called_at is not None:  # nobody is called after the midnight that ends their day
+            assert visit.called_at.astimezone(TZ).date() == visit.issued_at.astimezone(TZ).date()

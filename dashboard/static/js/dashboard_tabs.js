@@ -8,6 +8,7 @@ import { mountRegister } from "./dashboard_register.js";
 import { mountConsultations } from "./dashboard_consultations.js";
 import { mountFeedback } from "./dashboard_feedback.js";
 import { mountAssisted } from "./dashboard_assisted.js";
+import { mountWhatif } from "./dashboard_whatif.js";
 import { showRegisters } from "./dashboard_report_registers.js";
 
 const LEVELS = { 5: "非常满意", 4: "满意", 3: "基本满意", 2: "不满意", 1: "非常不满意" };
@@ -365,3 +366,5 @@ TAB_LOADERS.consultations = consultations.open;
 TAB_LOADERS.feedback = mountFeedback($("tab-feedback")).open;
 // 代办: the guide's desk's assisted-service matters (dashboard_assisted.js)
 TAB_LOADERS.assisted = mountAssisted($("tab-assisted")).open;
+// 预测: arrivals ahead, the what-if and the policies compared (dashboard_whatif.js)
+TAB_LOADERS.whatif = mountWhatif($("tab-whatif").querySelector("[data-whatif]")).open;
