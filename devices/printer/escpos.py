@@ -116,6 +116,7 @@ class TicketSlip:
     issued_at: str  # "2026-11-26 09:05", already in hall time
     qr_url: str
     footer: str = "请留意叫号，过号请到咨询台"
+    eta_wait: str | None = None  # the minutes as screens show them, "5" or "10–15"; older servers send none
 
 
 @dataclass(frozen=True)
@@ -161,7 +162,7 @@ def ticket(slip: TicketSlip) -> bytes:
     doc.line()
     doc.line(f"前面还有 {slip.ahead} 人", align=CENTER, height=2)
     if slip.eta_minutes is not None:
-        doc.line(f"预计等候约 {slip.eta_minutes} 分钟", align=CENTER)
+        doc.line(f"预计等候约 {slip.eta_wait or slip.eta_minutes} 分钟", align=CENTER)
     doc.qr(slip.qr_url)
     doc.line("扫码查看排队进度", align=CENTER)
     doc.line(f"取号时间：{slip.issued_at}", align=CENTER)

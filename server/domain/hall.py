@@ -25,6 +25,7 @@ from sortedcontainers import SortedList
 
 from . import errors
 from . import settings as hall_settings
+from .estimate import HORIZON_S, Observed, Projection, eta_range
 from .model import (
     APPOINTMENT_CLASS,
     CLASSES,
@@ -58,7 +59,11 @@ class Hall:
         self.by_issue_key: dict[tuple[date, str], str] = {}
         self.counters = {c.number: Counter(c.number, c.name, c.queues) for c in config.counters}
         self.serials: dict[tuple[date, str], int] = {}
-        self.services: dict[str, deque[float]] = {q.code: deque(maxlen=config.service_window) for q in config.queues}
+        self.observed = Observed(config.service_window, config.default_service_s, self.tz)  # what the estimate learns
+        for q in config.queues:
+            self.observed.lines(q.code)
+        self.clock: datetime | None = None  # the time of the last event applied: "now" for the estimates
+        self._projection: tuple[int, datetime, Projection] | None = None
         self.recent_calls: deque[tuple[str, int, datetime]] = deque(maxlen=config.recent_calls)
         self._waiting: dict[tuple[str, int], SortedList] = {
             (q.code, cls): SortedList() for q in config.queues for cls in CLASSES
@@ -72,9 +77,12 @@ class Hall:
         if event.seq <= self.seq:
             return
         self.seq = event.seq
+        if self.clock is None or event.at > self.clock:
+            self.clock = event.at
         local_day = self.local_day(event.at)
         if self.day is None or local_day > self.day:
             self.day = local_day
+        self.observed.new_day(local_day)
         if event.ticket is not None:
             self._put_ticket(event.ticket)
         if event.counter is not None:
@@ -89,9 +97,7 @@ class Hall:
             self._lay_out(event.extra["queues"], event.extra["counters"])
         if event.type == "hall.changed" and "settings" in event.extra:
             self._settle(event.extra.get("name", self.config.name), event.extra["settings"])
-        if event.type == "ticket.done" and event.ticket and event.ticket.called_at:
-            span = (event.at - event.ticket.called_at).total_seconds()
-            self.services[event.ticket.queue].append(span)
+        self.observed.fold(event, self)
         if event.type == "hall.restored":  # a restore's new history (server/domain/backups.py)
             self.raise_serials(date.fromisoformat(event.extra["day"]), event.extra.get("serials") or {})
 
@@ -104,7 +110,9 @@ class Hall:
 
     def _put_ticket(self, ticket: Ticket) -> None:
         old = self.tickets.get(ticket.id)
-        if old is not None and old.status == TicketStatus.WAITING:
+        if old is None:
+            self.observed.arrived(ticket, self.day)
+        elif old.status == TicketStatus.WAITING:
             self._index(old).discard((old.order_at, old.id))
         self.tickets[ticket.id] = ticket
         self.by_token[ticket.status_token] = ticket.id
@@ -202,28 +210,48 @@ class Hall:
         before = sum(len(self._waiting[(ticket.queue, cls)]) for cls in CLASSES if cls < ticket.calling_class)
         return before + position
 
+    @property
+    def services(self) -> dict[str, deque[float]]:
+        """Per queue the rolling window of today's service times (call to 办结), in seconds."""
+        return self.observed.services
+
     def average_service_s(self, queue: str) -> float:
-        spans = self.services.get(queue)
-        return sum(spans) / len(spans) if spans else self.config.default_service_s
+        return self.observed.average_service_s(queue)
 
-    def capacity(self, queue: str) -> int:
-        """Counters working on a queue: open ones that list it first, else open ones listing it
-        at all, else (before the hall opens) every counter that lists it first."""
-        open_first = sum(1 for c in self.counters.values() if c.mode != CounterMode.CLOSED and c.queues[0] == queue)
-        if open_first:
-            return open_first
-        open_any = sum(1 for c in self.counters.values() if c.mode != CounterMode.CLOSED and queue in c.queues)
-        if open_any:
-            return open_any
-        return max(1, sum(1 for c in self.counters.values() if c.queues and c.queues[0] == queue))
+    def has_work_for(self, counter: Counter) -> bool:
+        """Whether someone waits that this counter may call."""
+        return bool(self._targeted.get(counter.number)) or any(
+            self._waiting.get((queue, cls)) for queue in counter.queues for cls in CLASSES)
 
-    def eta_for(self, queue: str, ahead: int) -> int:
-        return round(ahead * self.average_service_s(queue) / self.capacity(queue))
+    def projection(self) -> Projection:
+        """The estimates' projection of the hall from its last event (docs/eta.md), once per state."""
+        at = self.clock or self._latest()
+        cached = self._projection
+        if cached is None or cached[0] != self.seq or cached[1] != at:
+            cached = self._projection = (self.seq, at, Projection(self, at))
+        return cached[2]
+
+    def _latest(self) -> datetime:
+        """The state's own latest moment (a hall rebuilt from its projections, no event applied yet)."""
+        times = [t for c in self.counters.values() if (t := c.changed_at) is not None]
+        times += [t for ticket in self.tickets.values() for t in (ticket.issued_at, ticket.called_at) if t is not None]
+        return max(times, default=datetime.fromtimestamp(0, self.tz))
+
+    def eta_for(self, queue: str, ahead: int | None = None) -> int:
+        """A walk-in's estimate if they took a number of ``queue`` now, behind those waiting
+        (``ahead``, kept for callers, is those waiting: the projection knows them)."""
+        found = self.projection().newcomer_s(queue)
+        return round(HORIZON_S if found is None else found)
 
     def ticket_eta_s(self, ticket: Ticket) -> int | None:
         if ticket.status != TicketStatus.WAITING:
             return None
-        return self.eta_for(ticket.queue, self.ahead(ticket))
+        found = self.projection().ticket_s(ticket)
+        return round(HORIZON_S if found is None else found)
+
+    def eta_range_s(self, eta_s: int | None) -> list[int] | None:
+        """``[low, high]`` seconds around an estimate: where the middle half of such waits fell."""
+        return None if eta_s is None else list(eta_range(eta_s))
 
     def longest_wait_s(self, queue: str, now: datetime) -> int:
         oldest = min((t.issued_at for t in self.waiting_in(queue)), default=None)
@@ -459,7 +487,7 @@ class Hall:
                          counters=tuple(CounterConfig(c["number"], c["name"], tuple(c["queues"])) for c in counters))
         self.config = config
         for queue in config.queues:
-            self.services.setdefault(queue.code, deque(maxlen=config.service_window))
+            self.observed.lines(queue.code)
             for cls in CLASSES:
                 self._waiting.setdefault((queue.code, cls), SortedList())
         for c in config.counters:

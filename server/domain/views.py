@@ -80,10 +80,11 @@ def event_from_state(type_: str, seq: int, at: datetime, data: dict[str, Any]) -
 
 # ---------------------------------------------------------------- public views (CONTRACT)
 def public_ticket(hall: Hall, ticket: Ticket, with_token: bool = False) -> dict[str, Any]:
+    eta_s = hall.ticket_eta_s(ticket)
     out: dict[str, Any] = {
         "id": ticket.id, "number": ticket.number, "queue": ticket.queue, "priority": ticket.priority.value,
         "channel": ticket.channel.value, "status": ticket.status.value, "ahead": hall.ahead(ticket),
-        "eta_s": hall.ticket_eta_s(ticket), "issued_at": iso(ticket.issued_at, hall),
+        "eta_s": eta_s, "eta_range_s": hall.eta_range_s(eta_s), "issued_at": iso(ticket.issued_at, hall),
         "called_at": iso(ticket.called_at, hall), "counter": ticket.counter, "recalls": ticket.recalls,
     }
     if ticket.target_counter is not None:
@@ -119,13 +120,14 @@ def public_event(hall: Hall, event: Event) -> dict[str, Any]:
 
 
 def queue_rows(hall: Hall, now: datetime) -> list[dict[str, Any]]:
-    """Each queue's waiting count, longest wait and estimate, as the snapshot and the displays' counts show them."""
+    """Each queue's waiting count, longest wait and estimate for a walk-in taking a number now (with its
+    range), as the snapshot and the displays' counts show them."""
     queues = []
     for q in hall.config.queues:
-        waiting = hall.waiting_count(q.code)
+        eta_s = hall.eta_for(q.code)
         queues.append({
-            "code": q.code, "name": q.name, "waiting": waiting,
-            "longest_wait_s": hall.longest_wait_s(q.code, now), "eta_s": hall.eta_for(q.code, waiting),
+            "code": q.code, "name": q.name, "waiting": hall.waiting_count(q.code),
+            "longest_wait_s": hall.longest_wait_s(q.code, now), "eta_s": eta_s, "eta_range_s": hall.eta_range_s(eta_s),
         })
     return queues
 

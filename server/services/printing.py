@@ -12,6 +12,7 @@ from typing import Any
 
 from server.bus import Bus
 from server.channels import agent_channel, counter_print_channel
+from server.domain.estimate import wait_minutes
 from server.domain.hall import Hall
 from server.domain.model import Priority, Ticket
 
@@ -28,6 +29,7 @@ def ticket_slip(hall: Hall, ticket: Ticket, base_url: str) -> dict[str, Any]:
         "priority_label": PRIORITY_LABELS.get(ticket.priority),
         "ahead": hall.ahead(ticket),
         "eta_minutes": None if eta_s is None else max(1, round(eta_s / 60)),
+        "eta_wait": None if eta_s is None else wait_minutes(eta_s, hall.eta_range_s(eta_s)),
         "issued_at": ticket.issued_at.astimezone(hall.tz).strftime("%Y-%m-%d %H:%M"),
         "qr_url": f"{base_url.rstrip('/')}/t/{ticket.status_token}",
     }

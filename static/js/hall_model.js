@@ -76,14 +76,17 @@ export class HallModel {
     this.snapshotAt = null; // Date.now() when the last snapshot came
     this.offset = 0; // this PC's clock minus the server's, learnt from each snapshot's `at`
     this.notice = null;
-    this.queues = new Map(hall.queues.map((q) => [q.code, { ...q, waiting: null, eta_s: null, longest_wait_s: null }]));
+    this.queues = new Map(hall.queues.map((q) => [q.code, { ...q, waiting: null, eta_s: null, eta_range_s: null,
+      longest_wait_s: null }]));
     this.counters = new Map(hall.counters.map((c) => [c.number, { ...c, status: null, ticket: null,
       pause_reason: null, clerk: null }]));
     this.recent = []; // newest first: {ticket, counter, at}, recalls included, as the server keeps them
-    // A queue's estimate is linear in the people waiting (docs/eta.md): seconds per person, learnt
-    // from snapshots and from each waiting ticket's own eta_s / ahead, so counts stay live between
-    // snapshots. `stale` lists the queues whose estimate is unknown until the next snapshot.
+    // Between snapshots a queue's estimate is taken as linear in the people waiting (docs/eta.md,
+    // "On the screens"): seconds per person, learnt from snapshots and from each waiting ticket's
+    // own eta_s / ahead, so counts stay live; its range keeps its proportions to the estimate
+    // (`spreads`). `stale` lists the queues whose estimate is unknown until the next snapshot.
     this.rates = new Map();
+    this.spreads = new Map();
     this.stale = new Set();
     this.targeted = new Set(); // transferred to one counter: not counted in their queue's waiting
     // The seq of the last queue.counts (?issued=counts): events up to it are already in the counts.
@@ -113,7 +116,7 @@ export class HallModel {
     this.hall = changedLayout(this.hall, { queues: msg.queues, counters: msg.counters });
     this.queues = new Map(msg.queues.map((q) => [q.code, { ...q }]));
     this.stale.clear();
-    for (const q of msg.queues) if (q.waiting > 0) this.rates.set(q.code, q.eta_s / q.waiting);
+    for (const q of msg.queues) this._learn(q);
     this.counters = new Map(msg.counters.map((c) => [c.number, { ...c }]));
     this.recent = msg.recent_calls.map((call) => ({ ...call }));
     this.targeted.clear();
@@ -131,11 +134,13 @@ export class HallModel {
     const queues = new Map();
     for (const { code, name } of this.hall.queues) {
       const old = this.queues.get(code);
-      queues.set(code, old ? { ...old, name } : { code, name, waiting: 0, eta_s: 0, longest_wait_s: null });
+      queues.set(code, old ? { ...old, name } : { code, name, waiting: 0, eta_s: 0, eta_range_s: null,
+        longest_wait_s: null });
     }
     for (const code of this.queues.keys()) {
       if (queues.has(code)) continue;
       this.rates.delete(code);
+      this.spreads.delete(code);
       this.stale.delete(code);
     }
     this.queues = queues;
@@ -154,14 +159,14 @@ export class HallModel {
     this.stale.clear();
     for (const q of msg.queues) {
       this.queues.set(q.code, { ...(this.queues.get(q.code) || {}), ...q });
-      if (q.waiting > 0) this.rates.set(q.code, q.eta_s / q.waiting);
+      this._learn(q);
     }
   }
 
   /** Only the estimates of a snapshot that is not at this model's seq (fetched while events flow). */
   estimates(msg) {
     this.stale.clear();
-    for (const q of msg.queues) if (q.waiting > 0) this.rates.set(q.code, q.eta_s / q.waiting);
+    for (const q of msg.queues) this._learn(q);
     for (const code of this.queues.keys()) this._estimate(code);
   }
 
@@ -250,6 +255,7 @@ export class HallModel {
     if (!q) return;
     q.waiting = (q.waiting ?? 0) + 1;
     if (t.ahead > 0 && typeof t.eta_s === "number") this.rates.set(t.queue, t.eta_s / t.ahead);
+    this._spread(t.queue, t.eta_s, t.eta_range_s);
     this._estimate(t.queue);
   }
 
@@ -271,10 +277,22 @@ export class HallModel {
   _estimate(code) {
     const q = this.queues.get(code);
     if (!q || q.waiting === null) return;
-    const rate = this.rates.get(code);
+    const rate = this.rates.get(code), spread = this.spreads.get(code);
     if (q.waiting === 0) q.eta_s = 0;
     else if (rate !== undefined) q.eta_s = Math.round(q.waiting * rate);
     else this.stale.add(code);
+    q.eta_range_s = q.waiting === 0 ? [0, 0]
+      : spread && typeof q.eta_s === "number" ? spread.map((f) => Math.round(q.eta_s * f)) : null;
+  }
+
+  /** A queue row's estimate: seconds per person waiting, and the range's proportions. */
+  _learn(q) {
+    if (q.waiting > 0) this.rates.set(q.code, q.eta_s / q.waiting);
+    this._spread(q.code, q.eta_s, q.eta_range_s);
+  }
+
+  _spread(code, eta, range) {
+    if (typeof eta === "number" && eta > 0 && Array.isArray(range)) this.spreads.set(code, range.map((r) => r / eta));
   }
 }
 

@@ -61,7 +61,9 @@ def test_waiting_then_called_live(phone: Page, hall: HallClient, shoot: Shoot) -
     hall.counter(1, "open", clerk)
     hall.counter(1, "call-next", clerk)  # the ticket before mine
     expect(phone.locator("#ahead")).to_have_text("前面还有 0 人")
-    expect(phone.locator("#eta")).to_have_text("即将叫到")
+    # Nobody ahead, but the only open counter has just called: about one service (5 minutes) with its range.
+    expect(phone.locator("#eta")).to_have_text("预计等待约 3–7 分钟")
+    shoot(phone, "waiting-range")
     expect(phone.locator("#overlay")).to_be_hidden()
 
     hall.counter(1, "finish", clerk)

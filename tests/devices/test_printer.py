@@ -84,6 +84,33 @@ def test_ticket_bytes_decode_to_the_slip() -> None:
     assert SLIP.hall_name in doc.text
 
 
+def test_ticket_shows_the_waits_range_as_the_screens_do() -> None:
+    """The server sends the minutes as screens show them (docs/eta.md): a wide range is printed as it is."""
+    doc = parse_escpos(ticket(TicketSlip("大厅", "B001", "不动产类", None, 6, 12, "2026-11-26 09:05", "u",
+                                         eta_wait="7–16")))
+    assert doc.find("预计等候约 7–16 分钟")
+
+
+def test_the_slip_carries_the_minutes_the_screens_show() -> None:
+    from datetime import UTC, datetime
+
+    from server.demo import JINAN
+    from server.domain.estimate import wait_minutes
+    from server.domain.hall import Hall
+    from server.services.printing import ticket_slip
+
+    hall = Hall(JINAN)
+    now = datetime(2026, 11, 26, 1, 0, tzinfo=UTC)
+    for n in range(8):
+        hall.issue("A", now, f"t{n}")
+    ticket = hall.tickets[hall.by_token["t7"]]
+    eta = hall.ticket_eta_s(ticket)
+    assert eta is not None
+    slip = ticket_slip(hall, ticket, "https://hall.example")
+    assert slip["eta_wait"] == wait_minutes(eta, hall.eta_range_s(eta)) and "–" in slip["eta_wait"]
+    assert slip["eta_minutes"] == round(eta / 60)  # older agents print this one
+
+
 def test_ticket_without_priority_or_eta() -> None:
     doc = parse_escpos(ticket(TicketSlip("大厅", "B001", "不动产类", None, 0, None, "2026-11-26 09:05", "u")))
     assert doc.find("前面还有 0 人") and not doc.find("预计等候") and not doc.find("【")

@@ -8,6 +8,7 @@
 //                  ?token=T      a display token, if the hall gives its screens one
 import { flash, followHall, HallClock, HallModel, pageData, priorityBadge } from "./hall_model.js";
 import { hoursText } from "./opening_hours.js";
+import { waitMinutes } from "./wait.js";
 
 const REFRESH_MS = 30000; // the queues' estimates come from snapshots: fetch one this often
 const SOON_MS = 1500; // sooner, when a queue's estimate is unknown
@@ -182,7 +183,7 @@ function eta(q) {
   if (q.waiting === null) return "—";
   if (q.waiting === 0) return "无需等候";
   if (q.eta_s === null || q.eta_s === undefined || model.stale.has(q.code)) return "预计 —";
-  return `约 ${Math.max(1, Math.ceil(q.eta_s / 60))} 分钟`;
+  return `约 ${waitMinutes(q.eta_s, q.eta_range_s)} 分钟`;
 }
 
 function renderQueues() {

@@ -8,6 +8,7 @@
 import { HallModel, pageData } from "./hall_model.js";
 import { showHours } from "./opening_hours.js";
 import { setupFeedback } from "./kiosk_feedback.js";
+import { waitMinutes } from "./wait.js";
 
 const TEXT = {
   zh: {
@@ -174,7 +175,6 @@ let issuingAsked = 0;
 const ISSUING_RECHECK_MS = 5 * 60 * 1000;
 
 const t = () => TEXT[lang];
-const minutes = (s) => Math.max(1, Math.round((s || 0) / 60));
 // Queues with a button of their own below the themes: 咨询 (Z) and 代办 (V); L (查询发证) is taken
 // through 办件查询 (server/services/cases.py PICKUP_QUEUE). Every other queue of the hall is a theme.
 const OWN_BUTTONS = new Set(["Z", "V", "L"]);
@@ -282,7 +282,7 @@ function followHours(settings) {
 function renderWaits() {
   for (const el of document.querySelectorAll("[data-wait]")) {
     const q = model.queues.get(el.dataset.wait);
-    el.textContent = q && q.waiting !== null && q.waiting !== undefined ? t().wait(q.waiting, minutes(q.eta_s)) : "";
+    el.textContent = q && q.waiting !== null && q.waiting !== undefined ? t().wait(q.waiting, waitMinutes(q.eta_s, q.eta_range_s)) : "";
   }
 }
 
@@ -293,7 +293,7 @@ function renderTicket() {
   $("slip-number").textContent = ticket.number;
   $("slip-queue").textContent = `${ticket.queue} · ${queueName(ticket.queue)}`;
   $("slip-ahead").textContent = text.ahead(ticket.ahead ?? 0);
-  $("slip-eta").textContent = text.eta(minutes(ticket.eta_s));
+  $("slip-eta").textContent = text.eta(waitMinutes(ticket.eta_s, ticket.eta_range_s));
   $("slip-time").textContent = text.time(clock.format(new Date(ticket.issued_at)));
   const note = $("no-printer"), print = shown.print;
   note.dataset.print = print;

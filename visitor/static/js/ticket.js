@@ -2,6 +2,7 @@
 // over /ws/tickets/{status_token}. Every visible string is in TEXT below, Chinese first. The hall's
 // opening hours stand under the ticket (GET /halls/{hall}, once: a visitor's visit is short).
 import { showHours } from "./opening_hours.js";
+import { waitMinutes } from "./wait.js";
 
 const TEXT = {
   zh: {
@@ -147,7 +148,7 @@ function render() {
   const ahead = typeof T.ahead === "function" ? T.ahead(t.ahead) : T.ahead;
   show($("ahead"), waiting && typeof t.ahead === "number" ? ahead : null, { n: t.ahead });
   const eta = typeof t.eta_s === "number" ? (t.eta_s > 0 ? T.eta : T.soon) : null;
-  show($("eta"), waiting ? eta : null, { m: Math.ceil((t.eta_s ?? 0) / 60) });
+  show($("eta"), waiting ? eta : null, { m: waitMinutes(t.eta_s, t.eta_range_s) });
   const where = { called: T.goTo, serving: T.servingAt }[t.status] ?? null;
   show($("where"), where, { counter: counterName() });
   show($("final"), T.final[t.status] ?? null);
