@@ -55,6 +55,11 @@ def postgres_server() -> str:
 @pytest.fixture
 def postgres_url(postgres_server: str) -> Iterator[str]:
     """A fresh, empty database for one test, dropped afterwards."""
+    yield from scratch_database(postgres_server)
+
+
+def scratch_database(postgres_server: str) -> Iterator[str]:
+    """Creates an empty database on the test server, yields its URL, drops it (fixtures use it)."""
     name = f"ow_test_{uuid.uuid4().hex[:12]}"
     admin = create_engine(postgres_server.replace("postgresql://", "postgresql+psycopg://"),
                           isolation_level="AUTOCOMMIT")
@@ -67,6 +72,21 @@ def postgres_url(postgres_server: str) -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/3")
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """The machine's Redis (database 3), for tests that need a real one but no restart."""
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
+    except redis.RedisError:
+        unavailable(f"Redis is not reachable at {REDIS_URL}")
+    return REDIS_URL
 
 
 @pytest.fixture

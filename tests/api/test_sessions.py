@@ -22,8 +22,7 @@ from server.demo import DEMO_PASSWORD
 from server.settings import Settings
 from server.store import accounts
 from server.store.db import open_database
-from tests.bus.conftest import REDIS_URL
-from tests.conftest import unavailable
+from tests.conftest import REDIS_URL, unavailable
 
 from .conftest import DISPLAY, KIOSK, SECRET, counter_tablet, login, seed
 

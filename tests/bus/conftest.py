@@ -3,24 +3,9 @@ at 127.0.0.1:6379 (database 3, one fresh channel name per test)."""
 
 from __future__ import annotations
 
-import os
 import uuid
 
 import pytest
-import redis
-
-from tests.conftest import unavailable
-
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/3")
-
-
-@pytest.fixture(scope="session")
-def redis_url() -> str:
-    try:
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
-    except redis.RedisError:
-        unavailable(f"Redis is not reachable at {REDIS_URL}")
-    return REDIS_URL
 
 
 @pytest.fixture(params=["memory", "redis"])

@@ -5,29 +5,13 @@ and the Redis their rq workers use (127.0.0.1:6379, database 3, or TEST_REDIS_UR
 from __future__ import annotations
 
 import json
-import os
 import threading
 import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Self
 
-import pytest
-import redis
-
 from server.jobs.providers import SIGNATURE_HEADER, verify_signature
-from tests.conftest import unavailable
-
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/3")
-
-
-@pytest.fixture(scope="session")
-def redis_url() -> str:
-    try:
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
-    except redis.RedisError:
-        unavailable(f"Redis is not reachable at {REDIS_URL}")
-    return REDIS_URL
 
 
 @dataclass

@@ -6,16 +6,16 @@ from __future__ import annotations
 import asyncio
 import signal
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import func, select
 
 from server.store import tables as t
 from server.store.db import open_database
 from server.store.tables_audit import audit_log
+from tests.conftest import scratch_database
 from tests.live.hallkit import display_path, feed, hall_api, receive
 from tests.servers import ServerProcess, seeded
 
@@ -25,17 +25,7 @@ from .kit import Kiosk, onewindow, read_report, snapshot_seq
 @pytest.fixture
 def second_postgres_url(postgres_server: str) -> Iterator[str]:
     """Another fresh, empty database for one test (the host the copy is restored on)."""
-    name = f"ow_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(postgres_server.replace("postgresql://", "postgresql+psycopg://"),
-                          isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield f"{postgres_server.rsplit('/', 1)[0]}/{name}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    yield from scratch_database(postgres_server)
 
 
 def tickets_and_seqs(url: str) -> tuple[set[str], list[int]]:
