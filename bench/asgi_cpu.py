@@ -6,6 +6,7 @@ time, and the process's CPU time (all threads) is divided by the requests. It is
 change to the app costs from the noise of a load run on a 2-core machine (bench/compare.py).
 
     .venv/bin/python bench/asgi_cpu.py 5db10f9 --rounds 2 --requests 3000
+    .venv/bin/python bench/asgi_cpu.py 5db10f9 --concurrent 1   # one kiosk alone: a commit per ticket
 
 Each side runs in its own process with PYTHONPATH on its tree (REV in a temporary git worktree
 that shares this checkout's .venv), alternately, and prints µs of CPU per request per round.
@@ -31,7 +32,7 @@ CONCURRENT = 32
 BODY = b'{"queue": "A"}'
 
 
-async def measure(requests: int) -> float:
+async def measure(requests: int, concurrent: int = CONCURRENT) -> float:
     """µs of CPU per issued ticket in this process (the tree on sys.path is the one measured)."""
     from server.app import create_app
     from server.settings import Settings
@@ -76,18 +77,19 @@ async def measure(requests: int) -> float:
     start = time.process_time()
     done = 0
     while done < requests:
-        answers = await asyncio.gather(*(issue() for _ in range(CONCURRENT)))
+        answers = await asyncio.gather(*(issue() for _ in range(concurrent)))
         assert set(answers) == {201}, answers
-        done += CONCURRENT
+        done += concurrent
     cpu = time.process_time() - start
     await lifespan_in.put({"type": "lifespan.shutdown"})
     await life
     return cpu / done * 1e6
 
 
-def run_side(tree: Path, requests: int) -> float:
+def run_side(tree: Path, requests: int, concurrent: int) -> float:
     env = {**os.environ, "PYTHONPATH": str(tree)}
-    done = subprocess.run([sys.executable, __file__, "--measure", str(requests)], cwd=tree, env=env,
+    done = subprocess.run([sys.executable, __file__, "--measure", str(requests), "--concurrent", str(concurrent)],
+                          cwd=tree, env=env,
                           check=True, capture_output=True, text=True)
     return float(done.stdout.strip().splitlines()[-1])
 
@@ -97,10 +99,11 @@ def main() -> None:
     parser.add_argument("rev", nargs="?", help="the commit to compare the working tree with")
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--requests", type=int, default=3000)
+    parser.add_argument("--concurrent", type=int, default=CONCURRENT, help="requests in flight at once")
     parser.add_argument("--measure", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.measure:
-        print(f"{asyncio.run(measure(args.measure)):.1f}")
+        print(f"{asyncio.run(measure(args.measure, args.concurrent)):.1f}")
         return
     sides = {"tree": ROOT}
     with tempfile.TemporaryDirectory() as folder:
@@ -112,7 +115,7 @@ def main() -> None:
             figures: dict[str, list[float]] = {name: [] for name in sides}
             for round_ in range(1, args.rounds + 1):
                 for name, tree in sides.items():
-                    figures[name].append(run_side(tree, args.requests))
+                    figures[name].append(run_side(tree, args.requests, args.concurrent))
                     print(f"round {round_}: {name}: {figures[name][-1]:.0f} µs CPU per ticket request", flush=True)
             for name, values in figures.items():
                 print(f"{name}: median {statistics.median(values):.0f} µs over {len(values)} rounds")

@@ -98,7 +98,8 @@ def measure(days: int = 20, seed: int = 0, profile_path: Path = PROFILE,
 
 def speed(repeat: int = 5) -> list[tuple[str, int, float]]:
     """(run, visitors, median seconds): a demo day; a 1,500-visitor day (arrivals × 10/3, service
-    times ÷ 10/3, so the twelve counters keep up); a week of the demo hall with four what-ifs each."""
+    times ÷ 10/3, so the twelve counters keep up); a week of the demo hall with four what-ifs each,
+    with the estimate each ticket shows and without."""
     from datetime import time as clock
 
     from server.simulation import Change, OpenCounter, ServeAlso
@@ -117,6 +118,8 @@ def speed(repeat: int = 5) -> list[tuple[str, int, float]]:
         ("1,500-visitor day", lambda: len(simulate(JINAN, busy, seed=1).visits)),
         ("a week × 4 what-ifs", lambda: sum(len(simulate(JINAN, profile, days=7, seed=1, changes=c).visits)
                                             for c in what_ifs)),
+        ("the same without estimates (as the what-if panel runs)", lambda: sum(len(simulate(
+            JINAN, profile, days=7, seed=1, changes=c, estimates=False).visits) for c in what_ifs)),
     ]
     out = []
     for name, run in runs:

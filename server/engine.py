@@ -39,7 +39,7 @@ from server.domain.hall import Hall
 from server.domain.model import Event
 from server.domain.views import public_event
 from server.outage import STORAGE_ERRORS, Outage, describe
-from server.store import repo
+from server.store import rebuild, repo
 from server.store.db import Database
 
 log = logging.getLogger("onewindow.engine")
@@ -213,12 +213,12 @@ class HallEngine:
     def _catch_up(conn: Connection, code: str, known: int | None, now: datetime) -> tuple[Hall | None, list[Any]]:
         """Either a freshly loaded hall, or the events after ``known``."""
         if known is None:
-            return repo.load_hall(conn, code, now), []
+            return rebuild.load_hall(conn, code, now), []
         seq = repo.current_seq(conn, code)
         if seq is None or seq <= known:
             return None, []
         if seq - known > CATCH_UP_LIMIT:
-            return repo.load_hall(conn, code, now), []
+            return rebuild.load_hall(conn, code, now), []
         return None, list(repo.events_since(conn, code, known))
 
     # ------------------------------------------------------------------ writing
@@ -358,7 +358,7 @@ class HallEngine:
             if seq is None:
                 return conn, None, []
             if known is None or seq < known or seq - known > CATCH_UP_LIMIT:
-                return conn, repo.load_hall(conn, code, now), []
+                return conn, rebuild.load_hall(conn, code, now), []
             if seq == known:
                 return conn, None, []
             return conn, None, list(repo.events_since(conn, code, known))

@@ -18,6 +18,7 @@ far as the tickets asked about need.
 
 from __future__ import annotations
 
+import functools
 import heapq
 import math
 from bisect import bisect_left, bisect_right
@@ -58,6 +59,7 @@ OVERDUE_S = 120.0  # a pause or service already longer than every one seen: expe
 FLUID_STEP = math.log(2)  # an expected visitor is counted once more likely than not to have come
 MAX_STEPS = 40  # calls projected per group at most; further off, the rate so far carries on
 HORIZON_S = 8 * 3600.0  # the projection stops here: a ticket not called by then shows this
+REBASE_S = 15.0  # numbers taken this long after the projection's base join it; later ones project anew
 NARROW_MIN = 2  # a range of at most this many minutes is shown as one number
 # The range around an estimate of E minutes: [E × low, E × high], the ratios interpolated between
 # these (E, low, high). They are the quartiles of the waits that followed estimates of about that
@@ -107,7 +109,13 @@ class Observed:
     classes: dict[tuple[str, int], int] = field(default_factory=dict)
     # Worked out when first asked, for the usual day or layout they were worked out from.
     usual_breaks: dict[int, list[tuple[int, int]]] = field(default_factory=dict)
-    layout: tuple[Any, ...] | None = None  # the projection's counters and groups (Projection)
+    # The projection's counters and groups (Projection): None when a counter opened, closed or
+    # changed its queues, or the hall's queues changed (``Hall.apply``).
+    layout: tuple[Any, ...] | None = None
+    # A call's expected time per queue, and each queue's class shares: they change with services
+    # and arrivals, not with every state, so the projections of many states share them.
+    _call_times: dict[str, float] = field(default_factory=dict)
+    _shares: dict[str, tuple[float, ...]] = field(default_factory=dict)
 
     # ------------------------------------------------------------------ folding the events
     def fold(self, event: Event, hall: Hall) -> None:
@@ -118,6 +126,8 @@ class Observed:
             self.lines(ticket.queue).append(at - ticket.called_at.timestamp())
         if counter is None:
             return
+        if kind in ("ticket.done", "ticket.no_show", "ticket.transferred", "ticket.called"):
+            self._call_times.clear()  # services, gaps and no-shows: what a call's time is made of
         number = counter.number
         if kind in ("ticket.done", "ticket.no_show", "ticket.transferred"):
             if hall.has_work_for(counter):
@@ -150,6 +160,7 @@ class Observed:
         self.arrivals.setdefault(ticket.queue, []).append(ticket.issued_at.timestamp())
         key = (ticket.queue, ticket.calling_class)
         self.classes[key] = self.classes.get(key, 0) + 1
+        self._shares.pop(ticket.queue, None)
 
     def new_day(self, day: date) -> None:
         """Each day starts afresh: yesterday's average service of each queue stays as the prior,
@@ -181,6 +192,28 @@ class Observed:
                 _blend(self.away.setdefault(number, [0.0] * BUCKETS), today, weight)
         self.arrivals, self.away_today, self.usual_breaks = {}, {}, {}
         self.ended.clear()
+        self._call_times.clear()
+
+    def recall(self, day: date, arrivals: Iterable[tuple[str, int, float]], services: Iterable[tuple[str, float]],
+               pauses: Iterable[tuple[int, float, float, bool]]) -> None:
+        """A past day as the log has it, for a hall rebuilt from its projections (server/store/repo.py,
+        ``load_hall``), days in order and before the hall's own: its arrivals (queue, calling class,
+        when), its services (queue, seconds from the call to 办结) and its counters' pauses
+        (counter, began, ended, whether it ended in a resume rather than a closing). What the
+        day's events taught is learnt again: the usual day, the usual breaks, the prior service."""
+        self.new_day(day)  # the day before joins the usual day
+        for queue, cls, at in arrivals:
+            self.arrivals.setdefault(queue, []).append(at)
+            self.classes[(queue, cls)] = self.classes.get((queue, cls), 0) + 1
+        for times in self.arrivals.values():
+            times.sort()
+        for queue, span in services:
+            self.lines(queue).append(span)
+        for number, began, ended, resumed in pauses:
+            if resumed:
+                self.pauses.append(ended - began)
+            self._paused_between(number, began, ended)
+        self._shares.clear()
 
     def lines(self, queue: str) -> deque[float]:
         return self.services.setdefault(queue, deque(maxlen=self.window))
@@ -211,6 +244,13 @@ class Observed:
             share = sum(self.outcomes) / len(self.outcomes)
             service = (1 - share) * service + share * sum(self.missed) / len(self.missed)
         return service + gap
+
+    def call_time_s(self, queue: str) -> float:
+        """``call_s`` with the usual gap, as the projection needs it (kept until it changes)."""
+        found = self._call_times.get(queue)
+        if found is None:
+            found = self._call_times[queue] = self.call_s(queue, self.gap_s())
+        return found
 
     def gap_s(self) -> float:
         return sum(self.gaps) / len(self.gaps) if self.gaps else 0.0
@@ -244,18 +284,24 @@ class Observed:
                     found.append((b * BUCKET_S, (b + 1) * BUCKET_S))
         return found
 
-    def shares(self, queue: str) -> tuple[float, ...]:
-        """Of the queue's arrivals, the share of each calling class."""
-        counts = [self.classes.get((queue, cls), 0) for cls in CLASSES]
-        total = sum(counts) or 1
-        return tuple(n / total for n in counts)
+    def shares(self, queue: str, less: dict[tuple[str, int], int] | None = None) -> tuple[float, ...]:
+        """Of the queue's arrivals (``less`` some of them: per (queue, class)), the share of each
+        calling class."""
+        found = self._shares.get(queue)
+        if found is None or less:
+            counts = [self.classes.get((queue, cls), 0) - (less or {}).get((queue, cls), 0) for cls in CLASSES]
+            total = sum(counts) or 1
+            found = tuple(n / total for n in counts)
+            if not less:
+                self._shares[queue] = found
+        return found
 
     def inflow(self, queue: str, now: float, second: int) -> _Inflow:
         """The queue's expected arrivals from ``now`` (``second`` of the day) on: the usual day's,
         scaled for the next hour by how today's last half hour compares with the usual; with no
         usual day yet, the last half hour's rate."""
         times = self.arrivals.get(queue, [])
-        recent = len(times) - bisect_right(times, now - RATE_WINDOW_S)
+        recent = bisect_right(times, now) - bisect_right(times, now - RATE_WINDOW_S)  # none after now
         if not self.days or queue not in self.usual_cum:
             first = min((ts[0] for ts in self.arrivals.values() if ts), default=now)
             span = max(RATE_MIN_SPAN_S, min(RATE_WINDOW_S, now - first))
@@ -329,20 +375,41 @@ class Projection:
     Queues linked by a counter serving both form a group; groups are projected apart, each only
     as far as someone asked about in it needs, and what was projected is kept for the next ask."""
 
-    def __init__(self, hall: Hall, now: datetime) -> None:
-        self.hall, self.now = hall, now
+    def __init__(self, hall: Hall, base: tuple[int, float], tails: dict[tuple[str, int], int]) -> None:
+        """The projection from ``base`` ((seq, time) of the base state, ``Hall._rebase``) of the hall
+        as it is, but for the ``tails`` issued since (per (queue, class), the last of each line)."""
+        self.hall, self.base, self.tails = hall, base, tails
+        self.now = datetime.fromtimestamp(base[1], UTC)
         # Counter → its queues, for the counters that will work; each queue's group. They change
-        # only when a counter opens, closes or changes its queues: the last ones are kept.
-        key = tuple((c.number, c.mode == CounterMode.CLOSED, c.queues) for c in hall.counters.values())
+        # only when a counter opens, closes or changes its queues (``Hall.apply`` forgets them).
         layout = hall.observed.layout
-        if layout is None or layout[0] != key or layout[1] != hall.config.queues:
+        if layout is None:
             serving = _serving(hall)
-            layout = hall.observed.layout = (key, hall.config.queues, serving, _groups(serving))
-        self.queues, self.group = layout[2], layout[3]
+            layout = hall.observed.layout = (serving, _groups(serving))
+        self.queues, self.group = layout
         self.projectors: dict[int, _Projector] = {}
 
+    def extend(self, tails: dict[tuple[str, int], int]) -> None:
+        """More tickets issued at the end of their lines: a line the projection had not got to the
+        end of takes them on (nothing worked out so far changes); a group where one had, is
+        projected again."""
+        for (queue, cls), n in tails.items():
+            more = n - self.tails.get((queue, cls), 0)
+            group = self.group.get(queue)
+            projector = self.projectors.get(group) if group is not None else None
+            row = projector.rows.get(queue) if projector is not None else None
+            if not more or row is None:
+                continue
+            line = row[cls]
+            if line.head is None:
+                del self.projectors[group]
+            else:
+                line.size += more
+                line.rest = iter(line.waiting.islice(line.next + 1))
+        self.tails = tails
+
     def ticket_s(self, ticket: Ticket) -> float | None:
-        """Seconds from now until the waiting ``ticket`` is called (None: not within the horizon)."""
+        """Seconds from the base until the waiting ``ticket`` is called (None: not within the horizon)."""
         queue = ticket.queue
         if ticket.target_counter is not None:
             served = self.queues.get(ticket.target_counter)
@@ -357,7 +424,7 @@ class Projection:
         return None if ticket.target_counter is not None else projector.extrapolate(queue, ticket)
 
     def newcomer_s(self, queue: str) -> float | None:
-        """Seconds from now until a walk-in taking a number of ``queue`` now would be called."""
+        """Seconds from the base until a walk-in taking a number of ``queue`` now would be called."""
         if queue not in self.group:
             return self._unserved(queue, self.hall.waiting_count(queue))
         projector = self._projector(queue)
@@ -368,14 +435,14 @@ class Projection:
     def _unserved(self, queue: str, ahead: int) -> float:
         """A queue no counter lists at all: as if one counter served it."""
         obs = self.hall.observed
-        return ahead * obs.call_s(queue, obs.gap_s())
+        return ahead * obs.call_time_s(queue)
 
     def _projector(self, queue: str) -> _Projector:
         g = self.group[queue]
         projector = self.projectors.get(g)
         if projector is None:
             members = {n: qs for n, qs in self.queues.items() if self.group[qs[0]] == g}
-            projector = self.projectors[g] = _Projector(self.hall, self.now, members)
+            projector = self.projectors[g] = _Projector(self.hall, self.now, members, self)
         return projector
 
 
@@ -423,18 +490,16 @@ class _Projector:
     """One group's projection: its counters in a heap by when each is next free, each taking what
     its queues and the policy give it (targeted tickets first), as far as asked."""
 
-    def __init__(self, hall: Hall, now: datetime, queues: dict[int, tuple[str, ...]]) -> None:
-        obs = hall.observed
+    def __init__(self, hall: Hall, now: datetime, queues: dict[int, tuple[str, ...]], projection: Projection) -> None:
+        obs = self.observed = hall.observed
+        self.projection = projection  # its tails: arrivals after now, not yet known then
         self.hall, self.choose, self.t_now, self.queues = hall, hall.choose, now.timestamp(), queues
         codes = {code for qs in queues.values() for code in qs}
         gap = obs.gap_s()
-        self.service = {code: obs.call_s(code, gap) for code in codes}
+        self.service = {code: obs.call_time_s(code) for code in codes}
         self.default_service = obs.default_service_s + gap
-        second = _second_of_day(self.t_now, obs.tz)  # of the day, now
-        self.lines: dict[str, list[_Line]] = {}
-        for code in codes:
-            inflow, shares = obs.inflow(code, self.t_now, second), obs.shares(code)
-            self.lines[code] = [_Line(code, cls, hall._waiting[(code, cls)], inflow, shares[cls]) for cls in CLASSES]
+        self.second = _second_of_day(self.t_now, obs.tz)  # of the day, now
+        self.rows: dict[str, list[_Line]] = {}  # made when the projection first reaches the queue
         self.targeted = {n: [tid for _, tid in hall._targeted.get(n, ())] for n in queues}
         self.heap = [(_free_in(hall, hall.counters[n], self.t_now, gap), n) for n in queues]
         self._stagger_closed()
@@ -443,9 +508,7 @@ class _Projector:
                         for n in queues}
         self.calls: dict[str, float] = {}
         self.newcomer: dict[str, float] = {}
-        # Each counter's usual breaks from now on, in seconds from now.
-        self.away = {n: [(start - second, end - second) for start, end in obs.breaks(n) if end > second]
-                     for n in queues}
+        self.away: dict[int, list[tuple[int, int]]] = {}  # each counter's usual breaks from now on (breaks())
         self.called = dict.fromkeys(codes, 0)  # waiting tickets called so far, per queue
         self.clock = 0.0  # how far the projection has gone
         self.steps = 0
@@ -462,6 +525,26 @@ class _Projector:
                  for code, numbers in closed.items() for i, n in enumerate(sorted(numbers))}
         self.heap = [(start.get(n, free), n) for free, n in self.heap]
 
+    def row(self, code: str) -> list[_Line]:
+        """The queue's lines, one per calling class."""
+        found = self.rows.get(code)
+        if found is None:
+            obs, waiting = self.observed, self.hall._waiting
+            tails = self.projection.tails
+            less = tails if any(queue == code for queue, _ in tails) else None
+            inflow, shares = obs.inflow(code, self.t_now, self.second), obs.shares(code, less)
+            found = self.rows[code] = [_Line(code, cls, waiting[(code, cls)], inflow, shares[cls]) for cls in CLASSES]
+        return found
+
+    def breaks(self, number: int) -> list[tuple[int, int]]:
+        """The counter's usual breaks from now on, in seconds from now."""
+        found = self.away.get(number)
+        if found is None:
+            second = self.second
+            found = self.away[number] = [(start - second, end - second) for start, end in
+                                         self.observed.breaks(number) if end > second]
+        return found
+
     def until(self, done: Callable[[], bool]) -> bool:
         """Project on until ``done()``; False if the horizon or the step limit comes first."""
         heap = self.heap
@@ -470,7 +553,7 @@ class _Projector:
                 return False
             t, number = heapq.heappop(heap)
             self.clock, self.steps = t, self.steps + 1
-            away = self.away[number]
+            away = self.breaks(number)
             if away and t > 0:  # its usual break (but one free now calls now): it calls again after it
                 back = next((end for start, end in away if start <= t < end), None)
                 if back is not None:
@@ -480,7 +563,7 @@ class _Projector:
             if busy > 0.0:
                 heapq.heappush(heap, (t + busy, number))
                 continue
-            wake = min((line.ready for code in self.queues[number] for line in self.lines[code]
+            wake = min((line.ready for code in self.queues[number] for line in self.row(code)
                         if not line.left()), default=math.inf)
             if wake < math.inf:
                 heapq.heappush(heap, (max(wake, t + 1.0), number))
@@ -492,7 +575,7 @@ class _Projector:
         called = self.called.get(queue, 0)
         if not called or self.steps < MAX_STEPS:
             return None
-        lines = self.lines[queue]
+        lines = self.row(queue)
         ahead = sum(line.left() for line in lines if ticket is None or line.cls < ticket.calling_class)
         if ticket is not None:
             line = lines[ticket.calling_class]
@@ -515,7 +598,7 @@ class _Projector:
         how long that keeps it busy (0: nobody)."""
         tickets, t_now, streak = self.hall.tickets, self.t_now, self.streaks[number]
         for code in self.queues[number]:
-            row = self.lines[code]
+            row = self.row(code)
             heads: dict[int, Ticket] = {}
             for line in row:
                 if line.head is not None:
@@ -610,6 +693,7 @@ def _stand_in(queue: str, cls: int, at: float) -> Ticket:
 
 
 # ---------------------------------------------------------------------------------------- range
+@functools.lru_cache(maxsize=4096)  # the same estimate is ranged for the answer and for the screens
 def eta_range(eta_s: float) -> tuple[int, int]:
     """``(low, high)`` seconds around an estimate: where the middle half of such waits fell."""
     minutes = eta_s / 60

@@ -25,7 +25,7 @@ from sortedcontainers import SortedList
 
 from . import errors
 from . import settings as hall_settings
-from .estimate import HORIZON_S, Observed, Projection, eta_range
+from .estimate import HORIZON_S, REBASE_S, Observed, Projection, eta_range
 from .model import (
     APPOINTMENT_CLASS,
     CLASSES,
@@ -63,7 +63,11 @@ class Hall:
         for q in config.queues:
             self.observed.lines(q.code)
         self.clock: datetime | None = None  # the time of the last event applied: "now" for the estimates
-        self._projection: tuple[int, datetime, Projection] | None = None
+        # The estimates' projection starts from a base state and is carried on by the tickets issued
+        # at the end of their lines since (``_rebase``): (seq, time) of the base; those tickets per line.
+        self._base: tuple[int, float] | None = None
+        self._tails: dict[tuple[str, int], int] = {}
+        self._projection: Projection | None = None
         self.recent_calls: deque[tuple[str, int, datetime]] = deque(maxlen=config.recent_calls)
         self._waiting: dict[tuple[str, int], SortedList] = {
             (q.code, cls): SortedList() for q in config.queues for cls in CLASSES
@@ -86,6 +90,10 @@ class Hall:
         if event.ticket is not None:
             self._put_ticket(event.ticket)
         if event.counter is not None:
+            before = self.counters.get(event.counter.number)
+            if before is None or before.queues != event.counter.queues or (
+                    (before.mode == CounterMode.CLOSED) != (event.counter.mode == CounterMode.CLOSED)):
+                self.observed.layout = None  # the estimates' counters and groups change with it
             self.counters[event.counter.number] = event.counter
         if event.type in ("ticket.called", "ticket.recalled") and event.ticket and event.counter:
             self.recent_calls.appendleft((event.ticket.id, event.counter.number, event.at))
@@ -93,11 +101,14 @@ class Hall:
             self.notice = event.extra.get("notice") or None
         if event.type == "hall.phone":
             self.config = replace(self.config, phone=event.extra.get("phone") or "")
-        if event.type == "hall.changed" and "queues" in event.extra:
-            self._lay_out(event.extra["queues"], event.extra["counters"])
-        if event.type == "hall.changed" and "settings" in event.extra:
-            self._settle(event.extra.get("name", self.config.name), event.extra["settings"])
+        if event.type == "hall.changed":
+            if "queues" in event.extra:
+                self._lay_out(event.extra["queues"], event.extra["counters"])
+            if "settings" in event.extra:
+                self._settle(event.extra.get("name", self.config.name), event.extra["settings"])
+            self.observed.layout = None
         self.observed.fold(event, self)
+        self._rebase(event)
         if event.type == "hall.restored":  # a restore's new history (server/domain/backups.py)
             self.raise_serials(date.fromisoformat(event.extra["day"]), event.extra.get("serials") or {})
 
@@ -223,13 +234,35 @@ class Hall:
         return bool(self._targeted.get(counter.number)) or any(
             self._waiting.get((queue, cls)) for queue in counter.queues for cls in CLASSES)
 
+    def _rebase(self, event: Event) -> None:
+        """A ticket issued at the end of its line within REBASE_S of the base carries the base's
+        projection on (it joins it: nothing the projection worked out before it changes); any
+        other event makes its state the new base. So a burst of numbers taken does not project
+        the hall again for each (docs/eta.md, "Issuing"), and the estimates of a state are still
+        the same however it was reached."""
+        ticket, base, at = event.ticket, self._base, (self.clock or event.at).timestamp()
+        if (event.type == "ticket.issued" and base is not None and ticket is not None
+                and ticket.target_counter is None and at - base[1] <= REBASE_S
+                and self._index(ticket)[-1][1] == ticket.id):
+            line = (ticket.queue, ticket.calling_class)
+            self._tails = {**self._tails, line: self._tails.get(line, 0) + 1}
+        else:
+            self._base, self._tails = (event.seq, at), {}
+
     def projection(self) -> Projection:
-        """The estimates' projection of the hall from its last event (docs/eta.md), once per state."""
-        at = self.clock or self._latest()
-        cached = self._projection
-        if cached is None or cached[0] != self.seq or cached[1] != at:
-            cached = self._projection = (self.seq, at, Projection(self, at))
-        return cached[2]
+        """The estimates' projection of the hall from its base state (docs/eta.md), made once per
+        base and carried on by the tickets issued since."""
+        seq, at = self._base or (self.seq, (self.clock or self._latest()).timestamp())
+        found = self._projection
+        if found is None or found.base != (seq, at):
+            found = self._projection = Projection(self, (seq, at), self._tails)
+        elif found.tails is not self._tails:
+            found.extend(self._tails)
+        return found
+
+    def _since_base(self, projection: Projection) -> float:
+        """Seconds from the projection's base to now: its answers are from the base."""
+        return (self.clock or self._latest()).timestamp() - projection.base[1]
 
     def _latest(self) -> datetime:
         """The state's own latest moment (a hall rebuilt from its projections, no event applied yet)."""
@@ -237,17 +270,18 @@ class Hall:
         times += [t for ticket in self.tickets.values() for t in (ticket.issued_at, ticket.called_at) if t is not None]
         return max(times, default=datetime.fromtimestamp(0, self.tz))
 
-    def eta_for(self, queue: str, ahead: int | None = None) -> int:
-        """A walk-in's estimate if they took a number of ``queue`` now, behind those waiting
-        (``ahead``, kept for callers, is those waiting: the projection knows them)."""
-        found = self.projection().newcomer_s(queue)
-        return round(HORIZON_S if found is None else found)
+    def eta_for(self, queue: str) -> int:
+        """A walk-in's estimate if they took a number of ``queue`` now, behind those waiting."""
+        projection = self.projection()
+        found = projection.newcomer_s(queue)
+        return round(HORIZON_S if found is None else max(0.0, found - self._since_base(projection)))
 
     def ticket_eta_s(self, ticket: Ticket) -> int | None:
         if ticket.status != TicketStatus.WAITING:
             return None
-        found = self.projection().ticket_s(ticket)
-        return round(HORIZON_S if found is None else found)
+        projection = self.projection()
+        found = projection.ticket_s(ticket)
+        return round(HORIZON_S if found is None else max(0.0, found - self._since_base(projection)))
 
     def eta_range_s(self, eta_s: int | None) -> list[int] | None:
         """``[low, high]`` seconds around an estimate: where the middle half of such waits fell."""

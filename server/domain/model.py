@@ -52,6 +52,15 @@ WALK_IN_CLASS = 2
 CLASSES = (APPOINTMENT_CLASS, PRIORITY_CLASS, WALK_IN_CLASS)
 
 
+def calling_class(priority: Priority, channel: Channel) -> int:
+    """The line a ticket waits in: booked visitors checked in, priority visitors, walk-ins."""
+    if channel == Channel.APPOINTMENT:
+        return APPOINTMENT_CLASS
+    if priority != Priority.NONE:
+        return PRIORITY_CLASS
+    return WALK_IN_CLASS
+
+
 @dataclass(frozen=True, slots=True)
 class QueueConfig:
     code: str
@@ -174,11 +183,7 @@ class Ticket:
 
     @property
     def calling_class(self) -> int:
-        if self.channel == Channel.APPOINTMENT:
-            return APPOINTMENT_CLASS
-        if self.priority != Priority.NONE:
-            return PRIORITY_CLASS
-        return WALK_IN_CLASS
+        return calling_class(self.priority, self.channel)
 
     @property
     def is_final(self) -> bool:

@@ -161,10 +161,11 @@ def dashboard_stats(hall: Hall, now: datetime, ledger: PauseLedger | None = None
         waits = [(t.called_at - t.issued_at).total_seconds() for t in mine
                  if t.called_at is not None and t.called_at >= hour_ago]
         waiting = hall.waiting_count(q.code)
+        eta_s = hall.eta_for(q.code)
         queues.append({
             "code": q.code, "name": q.name, "waiting": waiting, "longest_wait_s": hall.longest_wait_s(q.code, now),
             "avg_wait_last_hour_s": round(sum(waits) / len(waits)) if waits else None,
-            "called_last_hour": len(waits), "eta_s": hall.eta_for(q.code, waiting),
+            "called_last_hour": len(waits), "eta_s": eta_s, "eta_range_s": hall.eta_range_s(eta_s),
             "served_today": sum(1 for t in mine if t.status == TicketStatus.DONE),
             "open_counters": sum(1 for c in hall.counters.values() if c.mode == CounterMode.OPEN
                                  and q.code in c.queues),

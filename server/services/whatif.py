@@ -34,7 +34,7 @@ from server.auth import Principal
 from server.context import AppContext
 from server.domain.errors import Conflict, Forbidden, InvalidInput
 from server.domain.hall import Hall
-from server.domain.model import HallConfig, PolicyConfig, Ticket
+from server.domain.model import HallConfig, PolicyConfig
 from server.domain.policy import POLICIES
 from server.simulation import Change, CloseCounter, OpenCounter, Profile, ProfileError, ServeAlso, Visit, simulate
 from server.simulation.fit import CounterRow, TicketRow, fit_profile
@@ -71,22 +71,6 @@ class ChangeRequest:
 
 
 # ---------------------------------------------------------------------------------------- shared
-class _Unestimated(Hall):
-    """The hall as a what-if simulates it: the same rules, without the estimate a newcomer's ticket
-    would show (``Visit.eta_s``, unused here), whose projection of the whole hall at every arrival
-    would cost most of a run."""
-
-    def ticket_eta_s(self, ticket: Ticket) -> int | None:
-        return None
-
-
-def _unestimated(hall: Hall) -> Hall:
-    """A copy of ``hall`` to simulate from (on the event loop: the state is only changed there)."""
-    copied = copy.deepcopy(hall)
-    copied.__class__ = _Unestimated
-    return copied
-
-
 def _manager(principal: Principal, hall: str) -> None:
     if not principal.manages(hall):
         raise Forbidden("仅本大厅的管理人员可使用排队预测", "managers of this hall only")
@@ -146,7 +130,7 @@ async def what_if(context: AppContext, principal: Principal, hall: str,
                                  "changes")
     now = context.clock.now()
     state = await context.engine.committed_hall(hall)
-    start = _unestimated(state)
+    start = copy.deepcopy(state)  # here on the event loop, where the state is changed: the runs go on in threads
     tz = start.tz
     today = start.local_day(now)
     asked = [_checked(start, i, change) for i, change in enumerate(changes)]
@@ -177,11 +161,11 @@ async def what_if(context: AppContext, principal: Principal, hall: str,
         before: list[Visit] = []
         after: list[Visit] = []
         for seed in SEEDS:
-            before += _from_now(simulate(config, profile, start=start, start_at=now, changes=stop, seed=seed).visits,
-                                now)
+            before += _from_now(simulate(config, profile, start=start, start_at=now, changes=stop, seed=seed,
+                                         estimates=False).visits, now)
             if made:
                 after += _from_now(simulate(config, profile, start=start, start_at=now, changes=[*made, *stop],
-                                            seed=seed).visits, now)
+                                            seed=seed, estimates=False).visits, now)
         return before, (after if made else before)
 
     before, after = await _off_loop(run)
@@ -368,13 +352,14 @@ def _compare(rows: _MonthRows, days: list[date]) -> tuple[list[tuple[int, int]],
 
     out = []
     for kind in POLICIES:
-        empty = _unestimated(Hall(replace(config, policy=policy_config(kind, config.policy))))
+        empty = Hall(replace(config, policy=policy_config(kind, config.policy)))
         visits: list[Visit] = []
         for _, _, profile in profiles:
             midnight = datetime.combine(profile.first_day or days[0], time(), tzinfo=tz)
             stop = [CloseCounter(c.number, midnight + timedelta(minutes=_cutoff_min(profile))) for c in config.counters]
             for seed in POLICY_SEEDS:  # a whole day from an empty hall at midnight
-                visits += simulate(config, profile, seed=seed, start=empty, start_at=midnight, changes=stop).visits
+                visits += simulate(config, profile, seed=seed, start=empty, start_at=midnight, changes=stop,
+                                   estimates=False).visits
 
         def group(name: str | None, chosen: list[Visit] = visits) -> dict[str, Any]:
             return _figures([v for v in chosen if name is None or v.group == name], runs, end_of, weight)

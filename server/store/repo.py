@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from dataclasses import replace
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, func, insert, select, update
@@ -15,7 +14,6 @@ from sqlalchemy.dialects import postgresql, sqlite
 from server.domain import settings as hall_settings
 from server.domain.hall import Hall
 from server.domain.model import (
-    FINAL_STATUSES,
     Counter,
     CounterConfig,
     Event,
@@ -23,11 +21,9 @@ from server.domain.model import (
     QueueConfig,
 )
 from server.domain.views import (
-    counter_from_state,
     counter_state,
     event_from_state,
     event_state,
-    ticket_from_state,
     ticket_state,
 )
 
@@ -194,43 +190,6 @@ def _add_counter_rows(conn: Connection, code: str, layouts: list[Event]) -> None
                 counter = Counter(c["number"], c["name"], tuple(c["queues"]))
                 conn.execute(insert(t.counters).values(hall=code, number=counter.number, state=counter_state(counter)))
                 existing.add(counter.number)
-
-
-def load_hall(conn: Connection, code: str, now: datetime) -> Hall | None:
-    """Rebuild a hall's state from the projections: today's tickets and any still open."""
-    row = hall_row(conn, code)
-    if row is None:
-        return None
-    hall = Hall(config_from_json(row.code, row.name, row.config), seq=row.seq)
-    hall.notice = row.config.get("notice")
-    today = hall.local_day(now)
-    last_at = conn.scalar(select(t.events.c.at).where(t.events.c.hall == code, t.events.c.seq == row.seq))
-    # The day of the last event, so that the next command rolls yesterday over if need be.
-    hall.day = hall.local_day(utc(last_at)) if last_at else today
-    for state in conn.scalars(select(t.counters.c.state).where(t.counters.c.hall == code)):
-        counter = counter_from_state(state)
-        laid_out = hall.counters.get(counter.number)
-        if laid_out is not None:  # its state; its name and queues as the hall's layout has them now
-            hall.counters[counter.number] = replace(counter, name=laid_out.name, queues=laid_out.queues)
-    final = [s.value for s in FINAL_STATUSES]
-    query = (select(t.tickets.c.data).where(t.tickets.c.hall == code)
-             .where((t.tickets.c.day >= today) | t.tickets.c.status.not_in(final))
-             .order_by(t.tickets.c.issued_at))
-    for data in conn.scalars(query):
-        hall._put_ticket(ticket_from_state(data))
-    floor = row.config.get("serial_floor")  # after a restore (server/services/backups.py)
-    if floor:
-        hall.raise_serials(date.fromisoformat(floor["day"]), floor["serials"])
-    # Rolling service times and the recent calls come back from the log's tail.
-    tail = (select(t.events.c.type, t.events.c.seq, t.events.c.at, t.events.c.data)
-            .where(t.events.c.hall == code, t.events.c.type.in_(("ticket.called", "ticket.recalled", "ticket.done")))
-            .order_by(t.events.c.seq.desc()).limit(50 * max(1, len(hall.config.queues))))
-    for ev in reversed([row_to_event(r) for r in conn.execute(tail)]):
-        if ev.type == "ticket.done" and ev.ticket and ev.ticket.called_at and ev.ticket.queue in hall.services:
-            hall.services[ev.ticket.queue].append((ev.at - ev.ticket.called_at).total_seconds())
-        elif ev.ticket and ev.counter:
-            hall.recent_calls.appendleft((ev.ticket.id, ev.counter.number, ev.at))
-    return hall
 
 
 def ticket_data_by_token(conn: Connection, token: str) -> tuple[str, dict[str, Any]] | None:

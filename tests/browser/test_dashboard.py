@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -63,6 +64,9 @@ def test_a_long_wait_sounds_an_alert_until_the_manager_acknowledges_it(
     ticket = hall_api.issue("A")
     row = page.locator("#queue-rows tr[data-queue=A]")
     expect(row.locator("td.waiting")).to_have_text("1")
+    # 预计等候: the words a visitor taking a number now reads on the slip, the estimate on hover
+    expect(row.locator("td.eta")).to_have_text(re.compile(r"^约 \d+(–\d+)? 分钟$"))
+    expect(row.locator("td.eta")).to_have_attribute("title", re.compile(r"^预计 \d"))
     for chart in ("arrivals", "waits", "load"):
         expect(page.locator(f"img[data-chart={chart}]")).to_have_js_property("complete", True)
         assert page.locator(f"img[data-chart={chart}]").evaluate("img => img.naturalWidth") > 0, chart
@@ -359,6 +363,12 @@ WRAPPED = """(selector) => [...document.querySelectorAll(selector)]
   })
   .map((el) => el.textContent.trim())"""
 
+OUTSIDE = """([selector, box]) => {
+  const edge = document.querySelector(box).getBoundingClientRect().right;
+  return [...document.querySelectorAll(selector)].filter((el) => el.getBoundingClientRect().right > edge + 0.5)
+    .map((el) => el.textContent.trim());
+}"""
+
 
 def busy_hall(hall: HallApi) -> None:
     for number in (1, 2):
@@ -385,6 +395,7 @@ def test_the_dashboard_fits_and_reads_right(desk_context: Callable[..., BrowserC
     shoot(page, f"live-{width}")
     assert page.evaluate(CLIPPED, "#counter-cards li, #counter-cards li *") == []
     assert page.evaluate(WRAPPED, "#queue-table td, #queue-table button, .c-name") == []
+    assert page.evaluate(OUTSIDE, ["#queue-table button", ".queues"]) == []  # the 转移 buttons stay in the card
     expect(pause).to_contain_text("2号窗口")
     assert " 号窗口" not in page.locator("#alerts-panel").inner_text()
 

@@ -204,6 +204,60 @@ def test_a_long_queue_is_estimated_at_the_rate_of_the_first_calls(hall: Hall, cl
     assert minutes(hall, numbers[199]) == 8 * 60  # past eight hours: "eight hours" (docs/eta.md)
 
 
+def _burst(clock: FakeClock, ask: str, queued: int) -> list[int | None]:
+    """A morning: counters 1 and 3 serving, ``queued`` waiting in A, then a burst of numbers in A
+    and V, walk-ins and priority, a second apart; ``ask`` which ticket's estimate is read after
+    each number (none, the first of the burst or the newest). Returns the burst's estimates and
+    a newcomer's in each queue."""
+    hall = Hall(HALL)
+    for counter in (1, 3):
+        hall.open_counter(counter, f"c{counter}", clock.now())
+    serve(hall, clock, 1, 240)
+    issue(hall, clock)
+    hall.call_next(1, clock.now())  # counter 1 busy, counter 3 idle
+    clock.advance(30)
+    for _ in range(queued):
+        issue(hall, clock)
+    clock.advance(30)
+    numbers: list[str] = []
+    for i in range(12):
+        numbers.append(issue(hall, clock, "V" if i in (3, 7) else "A",
+                             Priority.ELDERLY if i % 5 == 2 else Priority.NONE))
+        clock.advance(1)
+        if ask != "none" and i >= 4:
+            number = numbers[0] if ask == "first" else numbers[-1]
+            assert hall.day is not None
+            hall.ticket_eta_s(hall.ticket_by_number(number, hall.day))
+    assert hall.day is not None
+    newcomers = [row["eta_s"] for row in snapshot(hall, clock.now())["queues"]]
+    return [hall.ticket_eta_s(hall.ticket_by_number(n, hall.day)) for n in numbers] + newcomers
+
+
+def test_numbers_taken_in_a_burst_show_the_same_whoever_asked_before(clock: FakeClock) -> None:
+    """A burst of numbers carries one projection on (docs/eta.md, "Issuing"): what a ticket
+    shows does not depend on which estimates were read meanwhile."""
+    for queued in (0, 50):  # 50: the burst is past the calls projected one by one (MAX_STEPS)
+        shown = [_burst(FakeClock(clock.now()), ask, queued) for ask in ("none", "first", "newest")]
+        assert shown[0] == shown[1] == shown[2]
+        walk_ins = [eta or 0 for i, eta in enumerate(shown[0][:12]) if i not in (3, 7) and i % 5 != 2]
+        assert walk_ins == sorted(walk_ins) and len(set(walk_ins)) == len(walk_ins)  # each later than the last
+
+
+def test_a_number_taken_well_after_the_last_event_is_projected_from_its_own_moment(
+        hall: Hall, clock: FakeClock) -> None:
+    hall.open_counter(1, "c1", clock.now())
+    clock.advance(10)
+    soon = issue(hall, clock)  # within seconds of the opening: projected from it, 10 s ago
+    assert minutes(hall, soon) == 0
+    hall.call_next(1, clock.now())
+    clock.advance(100)
+    hall.finish(1, clock.now())
+    clock.advance(100)
+    later = issue(hall, clock)  # 100 s after the 办结: counter 1 is idle now and calls at once
+    assert hall.day is not None
+    assert hall.ticket_eta_s(hall.ticket_by_number(later, hall.day)) == 0
+
+
 def test_a_queue_no_counter_serves_counts_as_if_one_did(clock: FakeClock) -> None:
     hall = Hall(replace(HALL, queues=(*HALL.queues, QueueConfig("W", "新设"))))
     numbers = [issue(hall, clock, "W") for _ in range(3)]

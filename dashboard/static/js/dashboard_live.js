@@ -4,12 +4,22 @@
 // The snapshot is the truth: a hall event only tells the page that its figures may have changed,
 // and it asks for a fresh snapshot, at most once a second.
 import { changedLayout, feedMark, layoutKey, refill } from "./hall_model.js";
+import { waitMinutes } from "./wait.js";
 import {
   $, api, clock, confirmThen, counterNames, data, duration, element, HALL, hallPath, hhmm, message, now,
   queueNames, refusal, runDialog, secondsSince, stamp,
 } from "./dashboard_common.js";
 
 const RESYNC_EVERY_MS = 1000;
+
+// 预计等候: what a visitor taking a number now is shown (约 5 分钟, or the range when it is wide:
+// docs/eta.md), the estimate itself on hover.
+function etaCell(q) {
+  if (!q.waiting || q.eta_s === null || q.eta_s === undefined) return element("td", "num eta", "—");
+  const cell = element("td", "num eta", `约 ${waitMinutes(q.eta_s, q.eta_range_s)} 分钟`);
+  cell.title = `预计 ${duration(q.eta_s)}`;
+  return cell;
+}
 const CHIME_EVERY_MS = 30000;
 const CHART_EVERY_MS = 60000;
 const STATS_EVERY_MS = 30000;
@@ -52,7 +62,7 @@ function renderQueues() {
     move.addEventListener("click", () => openMove(q.code));
     tr.append(element("td", "name", `${q.code} ${q.name ?? queueNames.get(q.code) ?? ""}`),
       element("td", "num waiting", q.waiting ?? 0), longestCell,
-      element("td", "num", duration(q.avg_wait_last_hour_s)), element("td", "num", q.waiting ? duration(q.eta_s) : "—"),
+      element("td", "num", duration(q.avg_wait_last_hour_s)), etaCell(q),
       element("td", "num", q.served_today ?? "—"));
     const cell = element("td", "act");
     cell.append(move);
