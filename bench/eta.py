@@ -81,14 +81,15 @@ def errors_of(pairs: Sequence[tuple[Visit, float]]) -> dict[str, Any]:
 
 
 def measure(days: int = 20, seed: int = 0, profile_path: Path = PROFILE,
-            estimate: Callable[[Visit, Profile], float] | None = None) -> dict[str, Any]:
+            estimate: Callable[[Visit, Profile], float] | None = None, bookings: bool = True) -> dict[str, Any]:
     """The figures for the estimate shown at issuing (``shown``) and the naive one (``naive``), over
     ``days`` simulated days; ``estimate`` adds a third (``candidate``): a function of the visit as
-    issued (its queue, group, ``queue_waiting``, ``queue_counters`` …) and the profile, in seconds."""
+    issued (its queue, group, ``queue_waiting``, ``queue_counters`` …) and the profile, in seconds.
+    ``bookings``: whether the hall is told each day's booked visitors (``simulate``)."""
     profile = load_profile(profile_path)
-    result = simulate(JINAN, profile, days=days, seed=seed)
+    result = simulate(JINAN, profile, days=days, seed=seed, bookings=bookings)
     visits = [v for v in result.visits if v.eta_s is not None and v.wait_s is not None]
-    out = {"days": days, "seed": seed, "visitors": len(result.visits),
+    out = {"days": days, "seed": seed, "visitors": len(result.visits), "bookings": bookings,
            "shown": errors_of([(v, float(v.eta_s or 0)) for v in visits]),
            "naive": errors_of([(v, naive_eta_s(v, profile)) for v in visits])}
     if estimate is not None:
@@ -156,7 +157,8 @@ def _cell(value: Any) -> str:
 
 def eta_rows(figures: dict[str, Any], when: str, code: str, command: str) -> list[str]:
     rows = []
-    for key, label in (("shown", "shown at issuing (eta_s)"), ("naive", "naive: ahead × mean ÷ counters"),
+    told = "" if figures.get("bookings", True) else ", the day's bookings not told"
+    for key, label in (("shown", f"shown at issuing (eta_s){told}"), ("naive", "naive: ahead × mean ÷ counters"),
                        ("candidate", "candidate")):
         f = figures.get(key)
         if f is None:
@@ -186,9 +188,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--days", type=int, default=20)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--no-bookings", action="store_true", help="the hall is not told the day's bookings")
     parser.add_argument("--no-write", action="store_true", help="print only; leave docs/benchmarks.md alone")
     args = parser.parse_args(argv)
-    figures = measure(args.days, args.seed)
+    figures = measure(args.days, args.seed, bookings=not args.no_bookings)
     print(f"{figures['days']} days, {figures['visitors']} visitors")
     for key in ("shown", "naive"):
         print(key, figures[key])

@@ -68,6 +68,7 @@ from server.jobs.backups import backup_daily
 from server.jobs.department_notify import DepartmentNotifier
 from server.jobs.triggers import HallNotifier
 from server.limits import RequestLimits
+from server.services import appointments as appointments_service
 from server.services import audit as audit_service
 from server.services import backoffice as backoffice_service
 from server.services import credentials, days, retention
@@ -99,11 +100,13 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
         context.rating_hooks.append(followups_service.open_for_rating)  # an unhappy rating opens 整改
         context.case_hooks.append(backoffice_service.tell_departments)  # the departments' workbenches, live
         context.day_hooks.append(rating_export.after_day_end)  # the closed day's 好差评 to the province
+        engine.on_load.append(appointments_service.expect_on_load)  # the wait estimates expect today's bookings
         roller = asyncio.create_task(days.close_days(context), name="day-close")
         purger = asyncio.create_task(retention.purge_daily(context), name="pii-purge")  # PIPL retention
         backups = asyncio.create_task(backup_daily(context), name="backup-daily")  # ONEWINDOW_BACKUP_DIR
         # what the other processes ended (sign-outs, revoked tokens, disabled users) stops here at once
         revocations = asyncio.create_task(credentials.follow_revocations(context), name="auth-revocations")
+        bookings = asyncio.create_task(appointments_service.follow_bookings(context), name="bookings")
         # when each device was last seen (最近在线), written in batches off the requests' path
         last_seen = asyncio.create_task(devices_service.record_seen(context), name="device-last-seen")
         notifier = HallNotifier(context)  # the visitors' messages (server/jobs/triggers.py)
@@ -122,6 +125,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
             purger.cancel()
             backups.cancel()
             revocations.cancel()
+            bookings.cancel()
             await hub.close()
             await engine.close()
             await bus.disconnect()

@@ -13,6 +13,9 @@ Who publishes and who listens:
   workbenches' feeds (server/services/backoffice.py, server/hub/departments.py).
 - ``auth``: ended tokens (by hash) and users whose tokens ended or changed, from the process that
   ended them to every process's cache of token holders (server/services/credentials.py).
+- ``bookings``: which hall's bookings changed (booked or cancelled), from the process that changed
+  them to every process's halls, whose wait estimates expect the booked visitors
+  (server/services/appointments.py).
 """
 
 from __future__ import annotations
@@ -53,3 +56,4 @@ def department_channel(hall: str, department: str) -> str:
 
 
 AUTH_CHANNEL = "auth"
+BOOKINGS_CHANNEL = "bookings"

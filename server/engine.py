@@ -97,6 +97,9 @@ class HallEngine:
         # Called with (hall, public events) right after each commit, before the bus publish:
         # this process's own screens need not wait for a Redis round trip, nor for Redis at all.
         self.on_commit: list[Callable[[str, list[dict[str, Any]]], None]] = []
+        # Called in the loading thread with each hall loaded from the store, before anyone sees it:
+        # what its estimates take from outside its log (today's bookings: server/services/appointments.py).
+        self.on_load: list[Callable[[Connection, Hall, datetime], None]] = []
         # One outage, reads and writes told apart: a full disk still answers every read.
         self.storage = Outage("database", log)
 
@@ -209,16 +212,22 @@ class HallEngine:
         finally:
             rt.refreshing = None
 
-    @staticmethod
-    def _catch_up(conn: Connection, code: str, known: int | None, now: datetime) -> tuple[Hall | None, list[Any]]:
+    def _load(self, conn: Connection, code: str, now: datetime) -> Hall | None:
+        hall = rebuild.load_hall(conn, code, now)
+        if hall is not None:
+            for hook in self.on_load:
+                hook(conn, hall, now)
+        return hall
+
+    def _catch_up(self, conn: Connection, code: str, known: int | None, now: datetime) -> tuple[Hall | None, list[Any]]:
         """Either a freshly loaded hall, or the events after ``known``."""
         if known is None:
-            return rebuild.load_hall(conn, code, now), []
+            return self._load(conn, code, now), []
         seq = repo.current_seq(conn, code)
         if seq is None or seq <= known:
             return None, []
         if seq - known > CATCH_UP_LIMIT:
-            return rebuild.load_hall(conn, code, now), []
+            return self._load(conn, code, now), []
         return None, list(repo.events_since(conn, code, known))
 
     # ------------------------------------------------------------------ writing
@@ -358,7 +367,7 @@ class HallEngine:
             if seq is None:
                 return conn, None, []
             if known is None or seq < known or seq - known > CATCH_UP_LIMIT:
-                return conn, rebuild.load_hall(conn, code, now), []
+                return conn, self._load(conn, code, now), []
             if seq == known:
                 return conn, None, []
             return conn, None, list(repo.events_since(conn, code, known))

@@ -116,6 +116,10 @@ class Observed:
     # and arrivals, not with every state, so the projections of many states share them.
     _call_times: dict[str, float] = field(default_factory=dict)
     _shares: dict[str, tuple[float, ...]] = field(default_factory=dict)
+    # Bookings: of ``booked_day``, per queue the booked visitors not checked in yet, (slot start,
+    # slot end, booking code) — ``Hall.expect_bookings``; None: not known, the learnt rate stands in.
+    booked: dict[str, list[tuple[float, float, str]]] | None = None
+    booked_day: date | None = None
 
     # ------------------------------------------------------------------ folding the events
     def fold(self, event: Event, hall: Hall) -> None:
@@ -161,6 +165,9 @@ class Observed:
         key = (ticket.queue, ticket.calling_class)
         self.classes[key] = self.classes.get(key, 0) + 1
         self._shares.pop(ticket.queue, None)
+        if ticket.appointment_code and self.booked:  # a booking checked in: it has come
+            for queue, slots in self.booked.items():
+                self.booked[queue] = [slot for slot in slots if slot[2] != ticket.appointment_code]
 
     def new_day(self, day: date) -> None:
         """Each day starts afresh: yesterday's average service of each queue stays as the prior,
@@ -172,6 +179,8 @@ class Observed:
             self.day = self.day or day
             return
         self.day = day
+        if self.booked_day != day:
+            self.booked = None  # another day's bookings
         for queue, spans in self.services.items():
             if spans:
                 self.prior[queue] = sum(spans) / len(spans)
@@ -296,6 +305,12 @@ class Observed:
                 self._shares[queue] = found
         return found
 
+    def booked_inflow(self, queue: str, now: float) -> _Booked | None:
+        """The queue's booked visitors still to come, when the hall knows today's bookings."""
+        if self.booked is None or self.booked_day != self.day:
+            return None
+        return _Booked([(start + end) / 2 - now for start, end, _ in self.booked.get(queue, ()) if end > now])
+
     def inflow(self, queue: str, now: float, second: int) -> _Inflow:
         """The queue's expected arrivals from ``now`` (``second`` of the day) on: the usual day's,
         scaled for the next hour by how today's last half hour compares with the usual; with no
@@ -365,6 +380,22 @@ class _Inflow:
         step = cum[b + 1] - cum[b]
         second = b * BUCKET_S + (BUCKET_S * (target - cum[b]) / step if step > 0 else 0.0)
         return max(0.0, second - self.second)
+
+
+class _Booked:
+    """Booked visitors' arrivals: each halfway through its slot (when one who comes at any moment of
+    it is as likely to have come as not; past that, now); one whose slot has ended is not expected
+    (a late visitor takes an ordinary number)."""
+
+    __slots__ = ("offsets",)
+
+    def __init__(self, offsets: list[float]) -> None:
+        self.offsets = sorted(max(0.0, at) for at in offsets)
+
+    def when(self, mass: float) -> float:
+        """In how many seconds the booked visitor after the first ``mass`` − FLUID_STEP comes."""
+        k = round(mass - FLUID_STEP)
+        return self.offsets[k] if 0 <= k < len(self.offsets) else math.inf
 
 
 # ---------------------------------------------------------------------------------------- projection
@@ -453,7 +484,7 @@ class _Line:
     __slots__ = ("cls", "head", "inflow", "next", "queue", "ready", "rest", "share", "size", "taken", "virtual",
                  "waiting")
 
-    def __init__(self, queue: str, cls: int, waiting: SortedList, inflow: _Inflow, share: float) -> None:
+    def __init__(self, queue: str, cls: int, waiting: SortedList, inflow: _Inflow | _Booked, share: float) -> None:
         self.queue, self.cls, self.waiting = queue, cls, waiting
         self.size, self.next = len(waiting), 0  # waiting[next] is the first not called yet …
         self.rest: Iterator[tuple[float, str]] = iter(waiting)
@@ -533,7 +564,10 @@ class _Projector:
             tails = self.projection.tails
             less = tails if any(queue == code for queue, _ in tails) else None
             inflow, shares = obs.inflow(code, self.t_now, self.second), obs.shares(code, less)
-            found = self.rows[code] = [_Line(code, cls, waiting[(code, cls)], inflow, shares[cls]) for cls in CLASSES]
+            booked = obs.booked_inflow(code, self.t_now)  # the day's bookings, when known: not the learnt share
+            found = self.rows[code] = [
+                _Line(code, cls, waiting[(code, cls)], booked, 1.0) if booked is not None and cls == APPOINTMENT_CLASS
+                else _Line(code, cls, waiting[(code, cls)], inflow, shares[cls]) for cls in CLASSES]
         return found
 
     def breaks(self, number: int) -> list[tuple[int, int]]:

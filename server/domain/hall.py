@@ -15,7 +15,7 @@ stores every event, therefore rolls the day itself before running a batch of com
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
@@ -259,6 +259,16 @@ class Hall:
         elif found.tails is not self._tails:
             found.extend(self._tails)
         return found
+
+    def expect_bookings(self, day: date, bookings: Mapping[str, Iterable[tuple[datetime, datetime, str]]]) -> None:
+        """The booked visitors of ``day`` not checked in yet, per queue (slot start, slot end, booking
+        code), from the appointments (server/services/appointments.py): the estimates expect them
+        at their slots rather than at the rate booked visitors came on other days. Not an event:
+        the bookings are the appointments' own records; a check-in (its ticket) takes one off."""
+        self.observed.booked = {queue: [(start.timestamp(), end.timestamp(), code) for start, end, code in slots]
+                                for queue, slots in bookings.items()}
+        self.observed.booked_day = day
+        self._projection = None  # the next estimate projects with them
 
     def _since_base(self, projection: Projection) -> float:
         """Seconds from the projection's base to now: its answers are from the base."""

@@ -7,14 +7,18 @@ here is a DomainError."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, tzinfo
 from typing import Any
 
 from sqlalchemy import Connection
 
 from server import params
 from server.auth import Principal
+from server.bus import BusUnavailable
+from server.bus.base import RESET
+from server.channels import BOOKINGS_CHANNEL
 from server.context import AppContext
 from server.domain import appointments as rules_
 from server.domain.appointments import (
@@ -43,6 +47,8 @@ from server.services.cards import InvalidCardToken, read_card_token
 from server.store import appointments as store
 from server.store import calendar as calendar_store
 from server.store import catalog as catalog_store
+
+log = logging.getLogger("onewindow.appointments")
 
 ARRIVE_HINT = "请在预约时段前 15 分钟至时段结束之间到大厅取号机签到"
 LATE_NOTICE = "您已超过预约时段，已为您取普通号"
@@ -199,6 +205,7 @@ async def book_appointment(context: AppContext, hall_code: str, booking: Booking
         return {**row, "item_name": item["name"] if item else None}, rules
 
     row, rules = await context.engine.write(write)
+    await bookings_changed(context, hall_code, row["day"])
     out = _view(hall, row, rules)
     out["cancel_token"] = row["cancel_token"]
     out["hint"] = ARRIVE_HINT
@@ -236,6 +243,7 @@ async def cancel_appointment(context: AppContext, raw_code: str, cancel_token: s
             lambda conn: store.set_status(conn, code, CANCELLED, now, expected=BOOKED)):
         raise NotCancellable("该预约已签到或已过期，无法取消", "already checked in, missed or over")
     row["status"] = CANCELLED
+    await bookings_changed(context, row["hall"], row["day"])
     return _view(hall, row, rules)
 
 
@@ -394,3 +402,58 @@ async def appointment_for_ticket(context: AppContext, ticket_id: str) -> dict[st
     four of the ID number, the slot, the booked item (``{code, name}`` or None); None for a walk-in."""
     row = await context.engine.read(lambda conn: store.by_ticket(conn, ticket_id))
     return staff_view(row) if row is not None else None
+
+
+# ---------------------------------------------------------------- what the wait estimates expect
+def bookings_due(conn: Connection, hall_code: str, day: date, tz: tzinfo
+                 ) -> dict[str, list[tuple[datetime, datetime, str]]]:
+    """The hall's bookings of ``day`` not checked in yet, per queue: (slot start, slot end, code)."""
+    settings = store.settings_of(conn, hall_code)
+    due: dict[str, list[tuple[datetime, datetime, str]]] = {}
+    for row in store.of_day(conn, hall_code, day):
+        rules = settings.rules_for(row["queue"])
+        slot = rules_.find_slot(rules, row["slot"]) if rules and row["status"] == BOOKED else None
+        if slot is not None:
+            due.setdefault(row["queue"], []).append(
+                (datetime.combine(day, slot.start, tzinfo=tz), datetime.combine(day, slot.end, tzinfo=tz), row["code"]))
+    return due
+
+
+def expect_on_load(conn: Connection, hall: Hall, now: datetime) -> None:
+    """For the engine (``HallEngine.on_load``): a hall loaded from the store expects today's bookings."""
+    day = hall.local_day(now)
+    hall.expect_bookings(day, bookings_due(conn, hall.config.code, day, hall.tz))
+
+
+async def expect_bookings(engine: HallEngine, hall_code: str) -> None:
+    """Read the hall's bookings of today again and tell its state (on the event loop, where the state
+    is changed)."""
+    hall = await engine.hall(hall_code)
+    day = hall.local_day(engine.clock.now())
+    due = await engine.read(lambda conn: bookings_due(conn, hall_code, day, hall.tz))
+    hall.expect_bookings(day, due)
+
+
+async def bookings_changed(context: AppContext, hall_code: str, day: date) -> None:
+    """A booking of ``day`` was made or cancelled: this process's hall and, through the bus, the
+    other processes' expect the bookings as they are now (a later day's waits for its day)."""
+    hall = await context.engine.hall(hall_code)
+    if day != hall.local_day(context.clock.now()):
+        return
+    await expect_bookings(context.engine, hall_code)
+    try:
+        await context.bus.publish(BOOKINGS_CHANNEL, {"type": "bookings.changed", "hall": hall_code})
+    except BusUnavailable:
+        log.warning("appointments: the bus is away; other processes expect this booking once they load the hall")
+
+
+async def follow_bookings(context: AppContext) -> None:
+    """Runs for the life of the process: the bookings other processes took or cancelled, and each
+    new day's, reach this process's halls."""
+    async with context.bus.subscribe(BOOKINGS_CHANNEL) as messages:
+        async for message in messages:
+            loaded = {hall.config.code for hall in await context.engine.loaded_halls()}
+            wanted = loaded if message.get("type") == RESET["type"] else {message.get("hall")} & loaded
+            for code in wanted:
+                if isinstance(code, str):
+                    await expect_bookings(context.engine, code)

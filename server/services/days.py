@@ -1,6 +1,7 @@
 """The day's end, done by the server itself at midnight even if nobody acts: counters close and
 yesterday's leftovers are cancelled (the hall's own ``roll_day``), bookings nobody checked in
-become no-shows, and the closed day's report figures are rolled up.
+become no-shows, the new day's bookings are what the wait estimates expect, and the closed day's
+report figures are rolled up.
 
 A failure is never swallowed: it is logged with its traceback and stands as an alert on the
 hall's dashboard (``context.problems``) until a later attempt succeeds.
@@ -15,7 +16,7 @@ from datetime import date
 from server.context import AppContext
 from server.domain.hall import Hall
 
-from .appointments import mark_no_shows
+from .appointments import expect_bookings, mark_no_shows
 
 log = logging.getLogger("onewindow")
 DAY_CHECK_S = 30.0
@@ -38,6 +39,7 @@ async def close_day(context: AppContext, hall: Hall) -> bool:
     try:
         await context.engine.run(code, lambda h, now: h.roll_day(now))
         await mark_no_shows(context, code, ended)
+        await expect_bookings(context.engine, code)  # the new day's, for the wait estimates
         await _roll_up(context, code, ended)
         for hook in context.day_hooks:  # e.g. the day's 好差评 to the province (server/jobs/rating_export.py)
             await hook(context, code, ended)

@@ -48,6 +48,7 @@ from .result import CounterUse, Result, Sample, Visit, policy_json
 
 Observer = Callable[[Hall, list[Event]], None]
 SAMPLE_S = 900  # the timeline's step
+SLOT_S = 1800  # a booked visitor's slot: the half hour they come in (the demo hall books by the half hour)
 PAUSE_REASON = "休息"
 # Who the priority visitors are (it changes nothing in the calling; the records show it).
 PRIORITY_MIX = ((Priority.ELDERLY, 0.6), (Priority.DISABLED, 0.15), (Priority.PREGNANT, 0.1),
@@ -89,7 +90,7 @@ Change = OpenCounter | ServeAlso | CloseCounter
 
 def simulate(config: HallConfig, profile: Profile, *, days: int = 1, seed: int = 0, start: Hall | None = None,
              start_at: datetime | None = None, changes: Sequence[Change] = (), policy: PolicyConfig | None = None,
-             observe: Observer | None = None, estimates: bool = True) -> Result:
+             observe: Observer | None = None, estimates: bool = True, bookings: bool = True) -> Result:
     """Simulate ``days`` hall days and return every visit, the counters' use and the timeline.
 
     - ``config``: the hall's layout and settings (queues, counters, calling policy, 过号 and 回呼
@@ -119,6 +120,10 @@ def simulate(config: HallConfig, profile: Profile, *, days: int = 1, seed: int =
       invariants with it).
     - ``estimates``: False leaves out the wait each ticket showed when issued (``Visit.eta_s`` is
       None): a run that only needs the waits (a what-if) is then about twice as fast.
+    - ``bookings``: the hall is told each day's booked visitors when the day begins (each one's
+      slot: the half hour they come in; ``Hall.expect_bookings``), as the server tells it from the
+      appointments, so the estimates expect them then. False: it is not told, and the estimates
+      count on the rate booked visitors came so far. Without ``estimates`` it is never told.
 
     A 1,500-visitor day takes well under a second (docs/benchmarks.md).
     """
@@ -132,7 +137,7 @@ def simulate(config: HallConfig, profile: Profile, *, days: int = 1, seed: int =
     else:
         hall = Hall(replace(config, policy=chosen) if chosen else config)
     _check(hall.config, profile, changes)
-    sim = _Simulation(hall, profile, seed, changes, observe, estimates)
+    sim = _Simulation(hall, profile, seed, changes, observe, estimates, bookings and estimates)
     tz = hall.tz
     first = start_at.astimezone(tz).date() if start_at else (profile.first_day or DEFAULT_FIRST_DAY)
     if hall.day is not None and hall.day > first:
@@ -215,9 +220,10 @@ ARRIVE, OPEN, BREAK, RESUME, CLOSE, CALL, START, FINISH, RECALL, RETURN, SAMPLE,
 
 class _Simulation:
     def __init__(self, hall: Hall, profile: Profile, seed: int, changes: Sequence[Change],
-                 observe: Observer | None, estimates: bool) -> None:
+                 observe: Observer | None, estimates: bool, bookings: bool) -> None:
         self.hall = hall
         self.estimates = estimates
+        self.bookings = bookings
         self.profile = profile
         self.seed = seed
         self.changes = changes
@@ -290,9 +296,15 @@ class _Simulation:
             t = self.when(change.at, t0, begin)
             if t is not None:
                 self.push(t, CHANGE, change.counter, change)
+        booked: dict[str, list[tuple[datetime, datetime, str]]] = {}
         for queue in self.profile.queues:
             for visitor in self._arrivals(queue, day, t0, begin):
                 self.push(visitor.at, ARRIVE, 0, visitor)
+                if visitor.channel == Channel.APPOINTMENT:
+                    start = t0 + SLOT_S * ((visitor.at - t0) // SLOT_S)
+                    booked.setdefault(queue.code, []).append((self.at(start), self.at(start + SLOT_S), _code(visitor)))
+        if self.bookings:
+            hall.expect_bookings(day, booked)
         starts = [s.opens for s in schedules] + [q.arrivals[0][0] for q in self.profile.queues if q.arrivals]
         first = t0 + 60 * min(starts, default=0)
         first = max(first, begin)
@@ -415,7 +427,7 @@ class _Simulation:
     def _arrive(self, _: int, visitor: _Visitor) -> None:
         hall = self.hall
         token = f"sim-{next(self.tokens)}"
-        code = token if visitor.channel == Channel.APPOINTMENT else None
+        code = _code(visitor) if visitor.channel == Channel.APPOINTMENT else None
         events = self.do(lambda now: hall.issue(visitor.queue, now, token, visitor.priority, visitor.channel,
                                                 appointment_code=code))
         ticket = events[-1].ticket
@@ -637,6 +649,11 @@ class _Simulation:
         self.timeline.append(Sample(self.at(self.t), waiting, open_))
         if self.heap:
             self.push(self.t + SAMPLE_S, SAMPLE)
+
+
+def _code(visitor: _Visitor) -> str:
+    """A booked visitor's booking code (unique: two visitors of a queue never come at one instant)."""
+    return f"{visitor.queue}@{visitor.at:.6f}"
 
 
 def _group(ticket: Ticket) -> str:

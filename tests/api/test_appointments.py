@@ -346,3 +346,30 @@ def test_the_kiosk_finds_todays_booking_by_id_card(app: Client) -> None:
                                         "card_token": token}, headers=KIOSK)
     assert ticket.status_code == 201 and ticket.json()["channel"] == "appointment"
     assert client.get(f"{BOOK}/by-card", params={"card_token": token}, headers=KIOSK).status_code == 404
+
+
+def _newcomer_eta(client: TestClient, queue: str) -> int:
+    rows = client.get(f"{HALL}/snapshot").json()["queues"]
+    return int(next(r for r in rows if r["code"] == queue)["eta_s"])
+
+
+def test_the_wait_a_newcomer_is_shown_counts_the_bookings_due(hall_at: Callable[[datetime], Client],
+                                                               database_url: str) -> None:
+    client, clock = hall_at(shanghai(2026, 11, 25, 9))
+    assert client.post(f"{C1}/open", headers=login(client, "clerk01")).status_code == 200
+    for _ in range(10):  # one counter, five minutes each: a newcomer is called in about 50 minutes
+        assert client.post(TICKETS, json={"queue": "A"}, headers=KIOSK).status_code == 201
+    clock.advance(60)
+    alone = _newcomer_eta(client, "A")
+    made = [client.post(BOOK, json=booking(i, slot="09:30")).json() for i in (1, 2, 3)]
+    assert all("code" in m for m in made), made
+    due = _newcomer_eta(client, "A")
+    assert due >= alone + 3 * 300  # three booked visitors due in the 09:30 slot are called first
+    # A restarted server (another app on the same database) expects them as well.
+    settings = Settings(database_url, None, SECRET, True, "NORMAL", "warning")
+    with TestClient(create_app(settings, clock=clock), base_url="http://testserver") as restarted:
+        assert _newcomer_eta(restarted, "A") == due
+    cancelled = client.post(f"/api/v1/appointments/{made[0]['code']}/cancel",
+                            json={"cancel_token": made[0]["cancel_token"]})
+    assert cancelled.status_code == 200, cancelled.text
+    assert alone < _newcomer_eta(client, "A") < due  # two are still due

@@ -10,6 +10,7 @@ estimate counts on the last half hour's arrivals) unless a test wants some.
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -175,6 +176,34 @@ def test_a_walk_in_counts_the_priority_and_booked_visitors_expected_to_overtake_
     assert third_walk_in(walk_ins) == 15  # three ahead of it after the one being served
     mixed = [(Priority.ELDERLY, Channel.KIOSK), (Priority.NONE, Channel.APPOINTMENT)] * 3
     assert third_walk_in(mixed) > 20  # a priority or booked visitor every five minutes goes first
+
+
+def test_a_walk_in_counts_the_booked_visitors_due_before_it_is_called(hall: Hall, clock: FakeClock) -> None:
+    numbers = [issue(hall, clock) for _ in range(4)]
+    clock.advance(QUIET)
+    hall.open_counter(1, "c1", clock.now())
+    assert minutes(hall, numbers[3]) == 15  # one counter, five minutes each, nobody expected
+    now = clock.now()
+    day = hall.local_day(now)
+
+    def halfway_in(minutes: int) -> tuple[datetime, datetime]:  # a 30-minute slot, halfway through then
+        middle = now + timedelta(minutes=minutes)
+        return middle - timedelta(minutes=15), middle + timedelta(minutes=15)
+
+    hall.expect_bookings(day, {"A": [(*halfway_in(4), "B1"), (*halfway_in(8), "B2"),
+                                     (*halfway_in(-16), "GONE")],  # its slot ended a minute ago
+                               "V": [(*halfway_in(0), "V1")]})
+    # Counter 1 calls the first walk-in now, then the booked visitor expected at 4 minutes, the
+    # second walk-in, the one expected at 8, and the rest: the fourth walk-in at 25 minutes, not 15.
+    assert minutes(hall, numbers[3]) == 25
+    clock.advance(240)
+    ticket = hall.issue("A", clock.now(), "tok-b1", Priority.NONE, Channel.APPOINTMENT, appointment_code="B1")
+    assert ticket[-1].ticket is not None and ticket[-1].ticket.channel == Channel.APPOINTMENT
+    # B1 came (nobody was called meanwhile): it goes first, then B2 who is due, then the walk-ins —
+    # B1 is waiting now, not expected as well.
+    assert [minutes(hall, n) for n in numbers] == [10, 15, 20, 25]
+    hall.expect_bookings(day - timedelta(days=1), {"A": []})  # another day's: the learnt rate again
+    assert [minutes(hall, n) for n in numbers] == [5, 10, 15, 20]
 
 
 def test_a_counters_usual_break_is_foreseen(hall: Hall, clock: FakeClock) -> None:

@@ -171,6 +171,44 @@ def test_uvicorn_workers_share_the_hall_through_redis(postgres_url: str, redis: 
         server.stop()
 
 
+def test_a_booking_taken_through_one_process_moves_the_wait_the_other_shows(
+        postgres_url: str, redis: RedisProcess, tmp_path: Path) -> None:
+    """The wait estimates expect today's booked visitors (docs/eta.md); a booking taken through A
+    reaches B's hall over the bus, so a newcomer reads the same wait from either."""
+    url, clock = seeded(postgres_url), {"ONEWINDOW_CLOCK_AT": "2026-11-25T09:00:00+08:00"}  # a Wednesday
+    a = ServerProcess(url, tmp_path, redis_url=redis.url, extra_env=clock).start()
+    b = ServerProcess(url, tmp_path, redis_url=redis.url, extra_env=clock).start()
+
+    async def newcomer(http: httpx.AsyncClient, base: str) -> int:
+        rows = (await http.get(f"{base}/api/v1/halls/jinan/snapshot")).json()["queues"]
+        return int(next(r for r in rows if r["code"] == "A")["eta_s"])
+
+    try:
+        async def scenario() -> None:
+            async with httpx.AsyncClient(timeout=10) as http:
+                clerk = await _clerk(http, a.base, "clerk01")
+                opened = await http.post(f"{a.base}/api/v1/halls/jinan/counters/1/open", headers=clerk)
+                assert opened.status_code == 200, opened.text
+                await _issue(http, a.base, "A", 10)  # one counter: a newcomer waits about 50 minutes
+                alone = await newcomer(http, b.base)
+                for i, number in enumerate(("11010519491231002X", "110105194912310038", "110105194912310046")):
+                    booked = await http.post(f"{a.base}/api/v1/halls/jinan/appointments", json={
+                        "queue": "A", "date": "2026-11-25", "slot": "09:30", "name": f"张{i}丰",
+                        "id_number": number, "phone": "13800138000"})
+                    assert booked.status_code == 201, booked.text
+                for _ in range(50):  # B hears of them within moments
+                    if await newcomer(http, b.base) >= alone + 3 * 300 - 60:
+                        break
+                    await asyncio.sleep(0.1)
+                assert await newcomer(http, b.base) >= alone + 3 * 300 - 60  # three booked go first
+                assert abs(await newcomer(http, a.base) - await newcomer(http, b.base)) <= 5
+
+        asyncio.run(scenario())
+    finally:
+        a.stop()
+        b.stop()
+
+
 def test_redis_restart_loses_nothing_on_any_screen(pair: tuple[ServerProcess, ServerProcess],
                                                     redis: RedisProcess) -> None:
     a, b = pair
