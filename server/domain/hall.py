@@ -242,8 +242,8 @@ class Hall:
         the same however it was reached."""
         ticket, base, at = event.ticket, self._base, (self.clock or event.at).timestamp()
         if (event.type == "ticket.issued" and base is not None and ticket is not None
-                and ticket.target_counter is None and at - base[1] <= REBASE_S
-                and self._index(ticket)[-1][1] == ticket.id):
+                and ticket.target_counter is None and not ticket.appointment_code  # a check-in: a booking less
+                and at - base[1] <= REBASE_S and self._index(ticket)[-1][1] == ticket.id):
             line = (ticket.queue, ticket.calling_class)
             self._tails = {**self._tails, line: self._tails.get(line, 0) + 1}
         else:

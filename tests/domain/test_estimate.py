@@ -206,6 +206,24 @@ def test_a_walk_in_counts_the_booked_visitors_due_before_it_is_called(hall: Hall
     assert [minutes(hall, n) for n in numbers] == [5, 10, 15, 20]
 
 
+def test_a_check_in_shows_the_same_whoever_read_the_estimates_before(clock: FakeClock) -> None:
+    def waits(clock: FakeClock, read_before: bool) -> list[int]:
+        hall = Hall(HALL)
+        hall.open_counter(1, "c1", clock.now())
+        numbers = [issue(hall, clock) for _ in range(3)]
+        booked = [issue(hall, clock, channel=Channel.APPOINTMENT) for _ in range(2)]  # checked in already
+        now = clock.now()
+        hall.expect_bookings(hall.local_day(now), {"A": [(now - timedelta(minutes=13),
+                                                          now + timedelta(minutes=17), "B1")]})
+        if read_before:  # a projection made now: it calls the first booked visitor, and expects B1
+            minutes(hall, booked[0])
+        clock.advance(5)
+        hall.issue("A", clock.now(), "tok-b1", Priority.NONE, Channel.APPOINTMENT, appointment_code="B1")
+        return [minutes(hall, n) for n in numbers + booked]
+
+    assert waits(FakeClock(clock.now()), False) == waits(FakeClock(clock.now()), True)
+
+
 def test_a_counters_usual_break_is_foreseen(hall: Hall, clock: FakeClock) -> None:
     clock.advance(2.5 * 3600 - 1)  # 11:30
     hall.open_counter(1, "c1", clock.now())
