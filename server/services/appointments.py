@@ -42,7 +42,7 @@ from server.domain.hall import Hall
 from server.domain.identity import InvalidIdNumber, id_hash, mask_name, validate_id_number
 from server.domain.model import Channel
 from server.domain.workdays import WorkCalendar
-from server.engine import HallEngine
+from server.engine import HallEngine, StorageError
 from server.services.cards import InvalidCardToken, read_card_token
 from server.store import appointments as store
 from server.store import calendar as calendar_store
@@ -440,7 +440,10 @@ async def bookings_changed(context: AppContext, hall_code: str, day: date) -> No
     hall = await context.engine.hall(hall_code)
     if day != hall.local_day(context.clock.now()):
         return
-    await expect_bookings(context.engine, hall_code)
+    try:  # the booking stands whatever happens here: the estimates catch up at the next load or change
+        await expect_bookings(context.engine, hall_code)
+    except StorageError:
+        log.warning("appointments: hall %s's estimates did not learn of this booking (database away)", hall_code)
     try:
         await context.bus.publish(BOOKINGS_CHANNEL, {"type": "bookings.changed", "hall": hall_code})
     except BusUnavailable:
@@ -448,12 +451,15 @@ async def bookings_changed(context: AppContext, hall_code: str, day: date) -> No
 
 
 async def follow_bookings(context: AppContext) -> None:
-    """Runs for the life of the process: the bookings other processes took or cancelled, and each
-    new day's, reach this process's halls."""
+    """Runs for the life of the process: the bookings other processes took or cancelled reach this
+    process's halls (after the bus was away: every loaded hall reads them again)."""
     async with context.bus.subscribe(BOOKINGS_CHANNEL) as messages:
         async for message in messages:
-            loaded = {hall.config.code for hall in await context.engine.loaded_halls()}
-            wanted = loaded if message.get("type") == RESET["type"] else {message.get("hall")} & loaded
-            for code in wanted:
-                if isinstance(code, str):
-                    await expect_bookings(context.engine, code)
+            try:
+                loaded = {hall.config.code for hall in await context.engine.loaded_halls()}
+                wanted = loaded if message.get("type") == RESET["type"] else {message.get("hall")} & loaded
+                for code in wanted:
+                    if isinstance(code, str):
+                        await expect_bookings(context.engine, code)
+            except StorageError:  # the next change, or the next load, tells them again
+                log.warning("appointments: a booking's news did not reach the estimates (database away)")
